@@ -1,0 +1,208 @@
+"""Gateway plans: one YAML file per bank integration (see replays/simbank.yaml).
+
+A plan tells the harness what it cannot guess: the production upstream, what a business
+success looks like, where a rejection's code and message live, which fields and headers are
+sensitive, the labels the bank uses for fields in its messages, noise paths, replay targets
+and the signer. Every key is optional; :func:`default_plan` is what the harness uses without
+a plan.
+
+Paths address fields of a decoded body (JSON, form, XML alike; see :mod:`harness.fields`),
+e.g. ``code``, ``data.serialNo``, ``Response.Head.RspCode``; ``header:X-Ret-Code`` reads a
+response header instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from harness.errors import PlanError
+
+# Where codes and messages usually live when a plan does not say.
+DEFAULT_CODE_KEYS = ("code", "retCode", "resultCode", "respCode", "rspCode", "errcode", "errorCode", "returnCode", "status_code")
+DEFAULT_MESSAGE_KEYS = ("msg", "message", "retMsg", "resultMsg", "respMsg", "rspMsg", "errmsg", "errorMsg", "returnMsg")
+DEFAULT_SECRET_HEADERS = (
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+    "x-api-key",
+    "api-key",
+    "x-auth-token",
+    "x-access-token",
+    "x-signature",
+    "signature",
+    "x-sign",
+    "sign",
+)
+
+
+@dataclass(frozen=True)
+class SignerSpec:
+    """How replayed requests are signed: a built-in name or ``module:attr`` import path."""
+
+    kind: str = "none"  # none | hmac-sha256 | "package.module:factory"
+    header: str | None = None  # header that carries the signature
+    field: str | None = None  # or a body field that carries it
+    key_env: str | None = None  # environment variable holding the key
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str = "default"
+    upstream: str | None = None
+    production_hosts: tuple[str, ...] = ()
+    success_status: tuple[int, ...] = (200,)
+    success_codes: tuple[str, ...] = ()  # empty: learn the most frequent 2xx code
+    code_paths: tuple[str, ...] = ()  # empty: DEFAULT_CODE_KEYS at the top level (any depth 1-2)
+    message_paths: tuple[str, ...] = ()
+    upstream_error_status: tuple[int, ...] = (502, 503, 504)
+    sensitive_fields: tuple[str, ...] = ()
+    sensitive_headers: tuple[str, ...] = ()
+    sanitize_all_text: bool = False  # pseudonymize every free-text leaf, not just listed ones
+    keep_fields: tuple[str, ...] = ()  # never pseudonymized (enums, amounts, codes)
+    labels: dict[str, str] = field(default_factory=dict)  # field name or path -> bank's label
+    noise: tuple[str, ...] = ()  # response paths ignored by the diff
+    time_header: str | None = None  # honoured as the exchange time (simulations only)
+    endpoints: tuple[str, ...] = ()  # "POST /v1/enterprise/{id}/update" templates
+    targets: dict[str, str] = field(default_factory=dict)  # replay targets by name
+    probe_targets: tuple[str, ...] = ()  # targets that validate and may be probed
+    signer: SignerSpec = field(default_factory=SignerSpec)
+    source: str | None = None  # the file it came from
+
+    @property
+    def secret_headers(self) -> frozenset[str]:
+        return frozenset(h.lower() for h in (*DEFAULT_SECRET_HEADERS, *self.sensitive_headers))
+
+    @property
+    def production_netlocs(self) -> frozenset[str]:
+        """host:port (and bare host) of every production address, lower-case."""
+        hosts: set[str] = set()
+        for value in (self.upstream, *self.production_hosts):
+            if not value:
+                continue
+            parts = urlsplit(value if "://" in value else f"//{value}")
+            if parts.hostname:
+                hosts.add(parts.hostname.lower())
+                if parts.port:
+                    hosts.add(f"{parts.hostname.lower()}:{parts.port}")
+        return frozenset(hosts)
+
+    def label_for(self, path: str) -> str | None:
+        """The bank's label for a field path, by full path or last name."""
+        if path in self.labels:
+            return self.labels[path]
+        return self.labels.get(path.rsplit(".", 1)[-1].split("[", 1)[0])
+
+
+def default_plan() -> Plan:
+    return Plan()
+
+
+def _tuple(value: Any, key: str, kind: type = str) -> tuple[Any, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list):
+        raise PlanError(f"plan key {key!r} must be a list")
+    try:
+        return tuple(kind(v) for v in value)
+    except (TypeError, ValueError):
+        raise PlanError(f"plan key {key!r} holds a value that is not {kind.__name__}") from None
+
+
+def _mapping(value: Any, key: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PlanError(f"plan key {key!r} must be a mapping")
+    return value
+
+
+_TOP_KEYS = {
+    "name", "upstream", "production_hosts", "success", "response", "sensitive", "labels",
+    "noise", "time_header", "endpoints", "targets", "probe", "signer", "description",
+}
+
+
+def parse_plan(data: Any, source: str | None = None) -> Plan:
+    """Validate a plan mapping (as loaded from YAML) into a :class:`Plan`."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise PlanError(f"plan {source or ''!r} must be a YAML mapping")
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise PlanError(f"plan {source or ''!r} has unknown key {unknown[0]!r}")
+    success = _mapping(data.get("success"), "success")
+    response = _mapping(data.get("response"), "response")
+    sensitive = _mapping(data.get("sensitive"), "sensitive")
+    signer = _mapping(data.get("signer"), "signer")
+    labels = _mapping(data.get("labels"), "labels")
+    targets = _mapping(data.get("targets"), "targets")
+    for name, url in targets.items():
+        if not isinstance(url, str) or "://" not in url:
+            raise PlanError(f"plan target {name!r} needs an http(s) URL")
+    upstream = data.get("upstream")
+    if upstream is not None and (not isinstance(upstream, str) or "://" not in upstream):
+        raise PlanError("plan key 'upstream' must be an http(s) URL")
+    probe = _tuple(data.get("probe"), "probe")
+    for name in probe:
+        if name not in targets:
+            raise PlanError(f"plan probe target {name!r} is not among its targets")
+    return Plan(
+        name=str(data.get("name") or (Path(source).stem if source else "default")),
+        upstream=upstream,
+        production_hosts=_tuple(data.get("production_hosts"), "production_hosts"),
+        success_status=_tuple(success.get("status", [200]), "success.status", int),
+        success_codes=_tuple(success.get("code"), "success.code"),
+        code_paths=_tuple(response.get("code"), "response.code"),
+        message_paths=_tuple(response.get("message"), "response.message"),
+        upstream_error_status=_tuple(
+            response.get("upstream_error_status", [502, 503, 504]), "response.upstream_error_status", int
+        ),
+        sensitive_fields=_tuple(sensitive.get("fields"), "sensitive.fields"),
+        sensitive_headers=_tuple(sensitive.get("headers"), "sensitive.headers"),
+        sanitize_all_text=bool(sensitive.get("all_text", False)),
+        keep_fields=_tuple(sensitive.get("keep"), "sensitive.keep"),
+        labels={str(k): str(v) for k, v in labels.items()},
+        noise=_tuple(data.get("noise"), "noise"),
+        time_header=data.get("time_header"),
+        endpoints=_tuple(data.get("endpoints"), "endpoints"),
+        targets={str(k): str(v) for k, v in targets.items()},
+        probe_targets=probe,
+        signer=SignerSpec(
+            kind=str(signer.get("kind", "none")),
+            header=signer.get("header"),
+            field=signer.get("field"),
+            key_env=signer.get("key_env"),
+            options=_mapping(signer.get("options"), "signer.options"),
+        ),
+        source=source,
+    )
+
+
+def load_plan(path: str | Path | None) -> Plan:
+    """Load and validate a plan file; ``None`` gives the default plan."""
+    if path is None:
+        return default_plan()
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PlanError(f"plan file not found: {str(p)!r}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanError(f"cannot read plan {str(p)!r}: {exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise PlanError(f"plan {str(p)!r} is not valid YAML{where}") from None
+    return parse_plan(data, str(p))

@@ -1,0 +1,16 @@
+"""Alembic environment: runs migrations on the engine the harness hands over."""
+
+from alembic import context
+
+from harness.store.models import Base
+
+config = context.config
+engine = config.attributes["engine"]
+
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+    )
+    context.run_migrations()

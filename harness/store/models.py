@@ -1,0 +1,151 @@
+"""The store's tables: exchanges, replay runs and results, rules.
+
+Every value here is already sanitized: the ingest process pseudonymizes before insert.
+Timestamps are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a BIGINT identity.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Exchange(Base):
+    """One captured request/response pair, sanitized."""
+
+    __tablename__ = "exchanges"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    client: Mapped[Optional[str]] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(16))
+    scheme: Mapped[str] = mapped_column(String(8), default="http")
+    host: Mapped[str] = mapped_column(String(255))
+    path: Mapped[str] = mapped_column(Text)  # path and sanitized query string
+    endpoint: Mapped[str] = mapped_column(String(512))  # "POST /v1/accounts/{id}"
+
+    request_headers: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [[name, value], ...]
+    request_body: Mapped[Optional[bytes]] = mapped_column(LargeBinary)  # sanitized, original format+charset
+    request_format: Mapped[str] = mapped_column(String(16), default="empty")
+    request_charset: Mapped[Optional[str]] = mapped_column(String(32))
+    request_fields: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)  # flat path -> leaf
+    request_size: Mapped[int] = mapped_column(Integer, default=0)  # bytes on the wire
+    request_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    status: Mapped[Optional[int]] = mapped_column(Integer)
+    response_headers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    response_body: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
+    response_format: Mapped[str] = mapped_column(String(16), default="empty")
+    response_charset: Mapped[Optional[str]] = mapped_column(String(32))
+    response_fields: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    response_size: Mapped[int] = mapped_column(Integer, default=0)
+    response_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    outcome: Mapped[str] = mapped_column(String(16))  # accepted | rejected | upstream_error
+    code: Mapped[Optional[str]] = mapped_column(String(64))
+    message: Mapped[Optional[str]] = mapped_column(Text)
+    duration_ms: Mapped[Optional[float]] = mapped_column(Float)
+    error: Mapped[Optional[str]] = mapped_column(Text)  # transport failure, e.g. "connection refused"
+    notes: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)  # decode problems, body hashes
+
+    __table_args__ = (
+        Index("ix_exchanges_endpoint_outcome_ts", "endpoint", "outcome", "ts"),
+        Index("ix_exchanges_outcome_ts", "outcome", "ts"),
+        Index("ix_exchanges_code", "code"),
+        Index("ix_exchanges_ts", "ts"),
+    )
+
+
+class ReplayRun(Base):
+    """One replay (or live shadow, or probe) run over a selection of exchanges."""
+
+    __tablename__ = "replay_runs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16), default="replay")  # replay | shadow | probe
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(16), default="running")  # running | done | failed
+    plan_name: Mapped[Optional[str]] = mapped_column(String(128))
+    selection: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    targets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # name -> url
+    summary: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+
+
+class ReplayResult(Base):
+    """What one target answered to one replayed exchange (or variant of it)."""
+
+    __tablename__ = "replay_results"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("replay_runs.id", ondelete="CASCADE"))
+    exchange_id: Mapped[int] = mapped_column(ForeignKey("exchanges.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(64))
+    variant: Mapped[str] = mapped_column(String(128), default="sanitized")
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[Optional[int]] = mapped_column(Integer)
+    headers: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    body: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
+    fields: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    latency_ms: Mapped[Optional[float]] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(16))  # accepted | rejected | upstream_error
+    code: Mapped[Optional[str]] = mapped_column(String(64))
+    message: Mapped[Optional[str]] = mapped_column(Text)
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    diff: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    verdict: Mapped[Optional[str]] = mapped_column(String(32))
+
+    __table_args__ = (
+        Index("ix_replay_results_run", "run_id"),
+        Index("ix_replay_results_exchange", "exchange_id"),
+        Index("ix_replay_results_verdict", "verdict"),
+    )
+
+
+class Rule(Base):
+    """A field rule production enforces, with its evidence."""
+
+    __tablename__ = "rules"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(512), unique=True)  # endpoint|field|kind|params
+    endpoint: Mapped[str] = mapped_column(String(512))
+    field: Mapped[str] = mapped_column(String(512))
+    kind: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    code: Mapped[Optional[str]] = mapped_column(String(64))
+    message: Mapped[Optional[str]] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    support: Mapped[int] = mapped_column(Integer, default=0)
+    contradict: Mapped[int] = mapped_column(Integer, default=0)
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    source: Mapped[str] = mapped_column(String(16), default="learned")  # learned | analogy | manual
+    state: Mapped[str] = mapped_column(String(16), default="suspected")  # suspected|confirmed|retired
+    derived_from: Mapped[Optional[int]] = mapped_column(ForeignKey("rules.id", ondelete="SET NULL"))
+    first_seen: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_rules_endpoint_field", "endpoint", "field"),)
