@@ -47,7 +47,7 @@ class SignerSpec:
 
     kind: str = "none"  # none | hmac-sha256 | "package.module:factory"
     header: str | None = None  # header that carries the signature
-    field: str | None = None  # or a body field that carries it
+    body_field: str | None = None  # or a body field that carries it
     key_env: str | None = None  # environment variable holding the key
     options: dict[str, Any] = field(default_factory=dict)
 
@@ -79,25 +79,42 @@ class Plan:
     def secret_headers(self) -> frozenset[str]:
         return frozenset(h.lower() for h in (*DEFAULT_SECRET_HEADERS, *self.sensitive_headers))
 
-    @property
-    def production_netlocs(self) -> frozenset[str]:
-        """host:port (and bare host) of every production address, lower-case."""
-        hosts: set[str] = set()
+    def is_production(self, url: str) -> bool:
+        """True when ``url`` points at the production upstream or a production host.
+
+        The upstream matches by host and port; a ``production_hosts`` entry without a port
+        matches its host on any port.
+        """
+        target = _netloc(url)
+        if target is None:
+            return False
         for value in (self.upstream, *self.production_hosts):
-            if not value:
+            known = _netloc(value) if value else None
+            if known is None:
                 continue
-            parts = urlsplit(value if "://" in value else f"//{value}")
-            if parts.hostname:
-                hosts.add(parts.hostname.lower())
-                if parts.port:
-                    hosts.add(f"{parts.hostname.lower()}:{parts.port}")
-        return frozenset(hosts)
+            host, port = known
+            explicit_port = value is self.upstream or ":" in value.split("://", 1)[-1].split("/", 1)[0]
+            if host == target[0] and (not explicit_port or port == target[1]):
+                return True
+        return False
 
     def label_for(self, path: str) -> str | None:
         """The bank's label for a field path, by full path or last name."""
         if path in self.labels:
             return self.labels[path]
         return self.labels.get(path.rsplit(".", 1)[-1].split("[", 1)[0])
+
+
+def _netloc(value: str) -> tuple[str, int] | None:
+    parts = urlsplit(value if "://" in value else f"//{value}")
+    if not parts.hostname:
+        return None
+    default = 443 if parts.scheme == "https" else 80
+    try:
+        port = parts.port or default
+    except ValueError:
+        return None
+    return parts.hostname.lower(), port
 
 
 def default_plan() -> Plan:
@@ -180,7 +197,7 @@ def parse_plan(data: Any, source: str | None = None) -> Plan:
         signer=SignerSpec(
             kind=str(signer.get("kind", "none")),
             header=signer.get("header"),
-            field=signer.get("field"),
+            body_field=signer.get("field"),
             key_env=signer.get("key_env"),
             options=_mapping(signer.get("options"), "signer.options"),
         ),
