@@ -1,0 +1,1 @@
+"""Learning the field rules production enforces (pure core: rows in, RuleSpecs out)."""

@@ -1,0 +1,322 @@
+"""Rules in the store: save (upsert by key), load, look up, change state.
+
+The learner returns :class:`harness.rules.RuleSpec` values; this module turns them into rows
+of :class:`harness.store.models.Rule` and back. Saving a rule whose key is already stored
+merges the two instead of duplicating it (:func:`merge`): per-day counts are combined, so
+learning the same day twice counts its evidence once, and learning a new day adds to it.
+
+Evidence keys this module understands (all optional, all JSON):
+
+- ``days``: ``{"YYYY-MM-DD": {"support": n, "contradict": m}}``; ``support`` and
+  ``contradict`` are their sums when present.
+- ``support_ids`` / ``contradict_ids``: samples of exchange ids (kept to :data:`SAMPLE`).
+- ``first_seen`` / ``last_seen``: ISO 8601 instants; they fill the row's columns.
+- ``probe``: ``{"confirmed": bool, "spent": n, ...}`` from probing; ``spent_total`` sums
+  the probes of every run.
+- ``manual``: a list of ``{"state", "by", "at"}`` decisions; the last one fixes the state.
+- ``derived_from_key``: the key of the rule an analogy rule was carried from; resolved to
+  ``derived_from`` (an id) when that rule is stored.
+- ``names_field`` / ``prior``: inputs of :func:`harness.learn.policy.confidence`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from harness.errors import ConfigError, NotFoundError
+from harness.learn.policy import confidence, decide_state
+from harness.rules import SOURCES, STATES, RuleSpec
+from harness.store.models import Rule
+
+SAMPLE = 20  # exchange ids kept per list in a rule's evidence
+_KEY_MAX = 512  # width of rules.key
+
+
+def storage_key(key: str) -> str:
+    """A rule key that fits the column: long keys keep a prefix and a SHA-256 of the whole."""
+    if len(key) <= _KEY_MAX:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return f"{key[: _KEY_MAX - len(digest) - 1]}#{digest}"
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _instant(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return _aware(value)
+    if isinstance(value, str) and value:
+        try:
+            return _aware(datetime.fromisoformat(value))
+        except ValueError:
+            return None
+    return None
+
+
+def to_spec(row: Rule) -> RuleSpec:
+    """A stored row as a :class:`RuleSpec` (first/last seen copied into its evidence)."""
+    evidence = dict(row.evidence or {})
+    if row.first_seen is not None:
+        evidence["first_seen"] = _aware(row.first_seen).isoformat()  # type: ignore[union-attr]
+    if row.last_seen is not None:
+        evidence["last_seen"] = _aware(row.last_seen).isoformat()  # type: ignore[union-attr]
+    return RuleSpec(
+        endpoint=row.endpoint,
+        field=row.field,
+        kind=row.kind,
+        params=dict(row.params or {}),
+        code=row.code,
+        message=row.message,
+        source=row.source,
+        state=row.state,
+        confidence=float(row.confidence or 0.0),
+        support=int(row.support or 0),
+        contradict=int(row.contradict or 0),
+        evidence=evidence,
+        derived_from=row.derived_from,
+        id=row.id,
+    )
+
+
+def to_model(spec: RuleSpec, row: Rule | None = None, now: datetime | None = None) -> Rule:
+    """Write ``spec`` into ``row`` (a new row when None); the id is never copied."""
+    now = now or datetime.now(UTC)
+    if spec.state not in STATES:
+        raise ConfigError(f"unknown rule state {spec.state!r}")
+    if spec.source not in SOURCES:
+        raise ConfigError(f"unknown rule source {spec.source!r}")
+    row = row if row is not None else Rule()
+    row.key = storage_key(spec.key)
+    row.endpoint = spec.endpoint
+    row.field = spec.field
+    row.kind = spec.kind
+    row.params = dict(spec.params)
+    row.code = spec.code
+    row.message = spec.message
+    row.evidence = dict(spec.evidence)
+    row.support = int(spec.support)
+    row.contradict = int(spec.contradict)
+    row.confidence = float(spec.confidence)
+    row.source = spec.source
+    row.state = spec.state
+    if spec.derived_from is not None:
+        row.derived_from = spec.derived_from
+    row.first_seen = _instant(spec.evidence.get("first_seen")) or row.first_seen or now
+    row.last_seen = _instant(spec.evidence.get("last_seen")) or row.last_seen or now
+    row.updated_at = now
+    return row
+
+
+def _union_ids(a: Iterable[Any], b: Iterable[Any]) -> list[Any]:
+    seen = dict.fromkeys([*a, *b])
+    return sorted(seen, key=lambda v: (str(type(v)), v))[-SAMPLE:]
+
+
+def _merge_days(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, int]]:
+    days: dict[str, dict[str, int]] = {}
+    for day in sorted(set(a) | set(b)):
+        x, y = a.get(day) or {}, b.get(day) or {}
+        days[day] = {
+            "support": max(int(x.get("support", 0)), int(y.get("support", 0))),
+            "contradict": max(int(x.get("contradict", 0)), int(y.get("contradict", 0))),
+        }
+    return days
+
+
+def _merge_source(a: str, b: str) -> str:
+    for source in ("manual", "learned"):
+        if source in (a, b):
+            return source
+    return b
+
+
+def merge(old: RuleSpec, new: RuleSpec) -> RuleSpec:
+    """Fold ``new`` evidence about a stored rule into ``old`` (same key).
+
+    Per-day counts take the larger of the two for each day (learning one day twice counts it
+    once); totals are their sums. The state follows :func:`harness.learn.policy.decide_state`
+    unless a manual decision was recorded.
+    """
+    ev_old, ev_new = old.evidence or {}, new.evidence or {}
+    evidence: dict[str, Any] = {**ev_old, **ev_new}
+    if "days" in ev_old or "days" in ev_new:
+        evidence["days"] = _merge_days(ev_old.get("days") or {}, ev_new.get("days") or {})
+        support = sum(d["support"] for d in evidence["days"].values())
+        contradict = sum(d["contradict"] for d in evidence["days"].values())
+    else:
+        support, contradict = new.support, new.contradict
+    for name in ("support_ids", "contradict_ids"):
+        if name in ev_old or name in ev_new:
+            evidence[name] = _union_ids(ev_old.get(name) or [], ev_new.get(name) or [])
+    manual = [*(ev_old.get("manual") or [])]
+    manual += [m for m in ev_new.get("manual") or [] if m not in manual]
+    if manual:
+        evidence["manual"] = manual
+    probe_old, probe_new = ev_old.get("probe"), ev_new.get("probe")
+    if probe_old and probe_new:
+        total = int(probe_old.get("spent_total", probe_old.get("spent", 0)))
+        evidence["probe"] = {**probe_new, "spent_total": total + int(probe_new.get("spent", 0))}
+    elif probe_old:
+        evidence["probe"] = probe_old
+    firsts = [
+        t for t in (_instant(ev_old.get("first_seen")), _instant(ev_new.get("first_seen"))) if t
+    ]
+    lasts = [t for t in (_instant(ev_old.get("last_seen")), _instant(ev_new.get("last_seen"))) if t]
+    if firsts:
+        evidence["first_seen"] = min(firsts).isoformat()
+    if lasts:
+        evidence["last_seen"] = max(lasts).isoformat()
+    probe = evidence.get("probe") or {}
+    probed = probe.get("confirmed") if probe else None
+    state = decide_state(
+        support, contradict, probed=probed, manual=manual[-1]["state"] if manual else None
+    )
+    conf = confidence(
+        support,
+        contradict,
+        names_field=bool(evidence.get("names_field")),
+        probed=probed,
+        prior=float(evidence.get("prior", max(old.confidence, new.confidence))),
+    )
+    return old.but(
+        code=new.code or old.code,
+        message=new.message or old.message,
+        source=_merge_source(old.source, new.source),
+        state=state,
+        confidence=conf,
+        support=support,
+        contradict=contradict,
+        evidence=evidence,
+        derived_from=new.derived_from if new.derived_from is not None else old.derived_from,
+    )
+
+
+def _rows_by_key(session: Session, keys: Sequence[str]) -> dict[str, Rule]:
+    found: dict[str, Rule] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        for row in session.scalars(select(Rule).where(Rule.key.in_(chunk))):
+            found[row.key] = row
+    return found
+
+
+def save_rules(
+    session: Session, specs: Iterable[RuleSpec], now: datetime | None = None
+) -> list[RuleSpec]:
+    """Insert or update rules by key; returns them as stored (with ids), in input order.
+
+    A spec whose key is already stored is merged into the stored rule (:func:`merge`).
+    Analogy rules may name their origin by ``evidence["derived_from_key"]`` when the origin
+    has no id yet: it is resolved after the origins are saved.
+    """
+    now = now or datetime.now(UTC)
+    specs = list(specs)
+    keys = [storage_key(s.key) for s in specs]
+    rows = _rows_by_key(session, keys)
+    order: list[Rule] = []
+    for spec, key in zip(specs, keys, strict=True):
+        row = rows.get(key)
+        if row is None:
+            row = to_model(spec, now=now)
+            session.add(row)
+            rows[key] = row
+        else:
+            merged = merge(to_spec(row), spec)
+            to_model(merged, row, now=now)
+        order.append(row)
+    session.flush()
+    pending = [
+        r for r in order if r.derived_from is None and (r.evidence or {}).get("derived_from_key")
+    ]
+    if pending:
+        origins = _rows_by_key(
+            session, [storage_key(r.evidence["derived_from_key"]) for r in pending]
+        )
+        for row in pending:
+            origin = origins.get(storage_key(row.evidence["derived_from_key"]))
+            if origin is not None and origin.id != row.id:
+                row.derived_from = origin.id
+        session.flush()
+    return [to_spec(r) for r in order]
+
+
+def load_rules(
+    session: Session,
+    endpoint: str | None = None,
+    state: str | None = None,
+    include_retired: bool = False,
+    *,
+    source: str | None = None,
+    field: str | None = None,
+) -> list[RuleSpec]:
+    """Stored rules, by endpoint, field, id. Retired rules only when asked for (by
+    ``include_retired`` or ``state="retired"``)."""
+    if state is not None and state not in STATES:
+        raise ConfigError(f"unknown rule state {state!r} (want one of {', '.join(STATES)})")
+    if source is not None and source not in SOURCES:
+        raise ConfigError(f"unknown rule source {source!r} (want one of {', '.join(SOURCES)})")
+    query = select(Rule)
+    if endpoint is not None:
+        query = query.where(Rule.endpoint == endpoint)
+    if field is not None:
+        query = query.where(Rule.field == field)
+    if source is not None:
+        query = query.where(Rule.source == source)
+    if state is not None:
+        query = query.where(Rule.state == state)
+    elif not include_retired:
+        query = query.where(Rule.state != "retired")
+    query = query.order_by(Rule.endpoint, Rule.field, Rule.id)
+    return [to_spec(r) for r in session.scalars(query)]
+
+
+def _row(session: Session, rule_id: int) -> Rule:
+    row = session.get(Rule, rule_id)
+    if row is None:
+        raise NotFoundError(f"no rule with id {rule_id!r}")
+    return row
+
+
+def get_rule(session: Session, rule_id: int) -> RuleSpec:
+    """One stored rule; :class:`NotFoundError` when there is none with that id."""
+    return to_spec(_row(session, rule_id))
+
+
+def set_state(
+    session: Session,
+    rule_id: int,
+    state: str,
+    *,
+    by: str | None = None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> RuleSpec:
+    """A manual decision: set a rule's state and record who decided and when.
+
+    The source stays what it was; later learning keeps the decision (see :func:`merge`).
+    """
+    if state not in STATES:
+        raise ConfigError(f"unknown rule state {state!r} (want one of {', '.join(STATES)})")
+    now = now or datetime.now(UTC)
+    row = _row(session, rule_id)
+    evidence = dict(row.evidence or {})
+    decision: dict[str, Any] = {"state": state, "by": by or "unknown", "at": now.isoformat()}
+    if note:
+        decision["note"] = note
+    evidence["manual"] = [*(evidence.get("manual") or []), decision]
+    row.evidence = evidence
+    row.state = state
+    row.updated_at = now
+    session.flush()
+    return to_spec(row)
