@@ -1,0 +1,128 @@
+"""Check characters of the identifiers bank gateways validate.
+
+- Unified social credit code (GB 32100-2015): 18 characters over the 31-symbol alphabet
+  ``0123456789ABCDEFGHJKLMNPQRTUWXY`` (no I, O, S, V, Z). Position weights for 1..17 are
+  ``1 3 9 27 19 26 16 17 20 29 25 13 8 24 10 30 28``; the check value is
+  ``31 - (sum mod 31)``, with 31 written as ``0``.
+- Resident ID number (GB 11643-1999): 6-digit region, 8-digit birth date ``YYYYMMDD``,
+  3-digit sequence (odd 17th digit: male), check character. Weights
+  ``7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2``; ``sum mod 11`` indexes ``"10X98765432"``.
+  :func:`is_id_number` also wants a real calendar date with a year in 1800..2099, and an
+  upper-case ``X`` (a lower-case ``x`` is not valid here: many gateways reject it).
+- Bank card numbers: Luhn (ISO/IEC 7812).
+- Mainland mobile numbers: ``^1[3-9]\\d{9}$`` (ASCII digits).
+
+The ``*_check`` functions take the body without its check character and return the
+character that makes it valid; they raise ``ValueError`` on a body of the wrong shape.
+The ``is_*`` functions never raise.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+__all__ = [
+    "CREDIT_ALPHABET",
+    "credit_code_check",
+    "id_birth_date",
+    "id_number_check",
+    "is_credit_code",
+    "is_id_number",
+    "is_luhn",
+    "is_mobile",
+    "luhn_check",
+    "valid_date",
+]
+
+CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_VALUE = {c: i for i, c in enumerate(CREDIT_ALPHABET)}
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_DIGITS = frozenset("0123456789")
+
+
+def credit_code_check(body17: str) -> str:
+    """The GB 32100 check character for the first 17 characters of a credit code."""
+    if len(body17) != 17:
+        raise ValueError("a credit code body has 17 characters")
+    try:
+        total = sum(_CREDIT_VALUE[c] * w for c, w in zip(body17, _CREDIT_WEIGHTS, strict=True))
+    except KeyError:
+        raise ValueError("a credit code body uses the 31-symbol alphabet") from None
+    return CREDIT_ALPHABET[(31 - total % 31) % 31]
+
+
+def is_credit_code(s: str) -> bool:
+    """True for an 18-character unified social credit code whose check character is right."""
+    if not isinstance(s, str) or len(s) != 18 or any(c not in _CREDIT_VALUE for c in s):
+        return False
+    return credit_code_check(s[:17]) == s[17]
+
+
+def id_number_check(body17: str) -> str:
+    """The GB 11643 check character for the first 17 digits of a resident ID number."""
+    if len(body17) != 17 or any(c not in _DIGITS for c in body17):
+        raise ValueError("a resident ID body has 17 ASCII digits")
+    total = sum(int(c) * w for c, w in zip(body17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def valid_date(yyyymmdd: str) -> bool:
+    """True for an 8-digit ``YYYYMMDD`` calendar date with a year in 1800..2099."""
+    return id_birth_date(yyyymmdd) is not None
+
+
+def id_birth_date(yyyymmdd: str) -> date | None:
+    """Parse an 8-digit ``YYYYMMDD`` (year 1800..2099); ``None`` when it is not a date."""
+    if len(yyyymmdd) != 8 or any(c not in _DIGITS for c in yyyymmdd):
+        return None
+    year, month, day = int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:])
+    if not 1800 <= year <= 2099:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def is_id_number(s: str) -> bool:
+    """True for an 18-character resident ID with a real birth date and the right check."""
+    if not isinstance(s, str) or len(s) != 18:
+        return False
+    body = s[:17]
+    if any(c not in _DIGITS for c in body):
+        return False
+    return id_birth_date(s[6:14]) is not None and id_number_check(body) == s[17]
+
+
+def luhn_check(body: str) -> str:
+    """The Luhn check digit to append to ``body`` (ASCII digits, at least one)."""
+    if not body or any(c not in _DIGITS for c in body):
+        raise ValueError("a Luhn body is one or more ASCII digits")
+    total = 0
+    # The digit next to the check digit is doubled, then every second one leftwards.
+    for i, c in enumerate(reversed(body)):
+        d = ord(c) - 48
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return str((10 - total % 10) % 10)
+
+
+def is_luhn(s: str) -> bool:
+    """True for two or more ASCII digits whose last digit is the Luhn check digit."""
+    if not isinstance(s, str) or len(s) < 2 or any(c not in _DIGITS for c in s):
+        return False
+    return luhn_check(s[:-1]) == s[-1]
+
+
+def is_mobile(s: str) -> bool:
+    """True for a mainland mobile number: ``^1[3-9]\\d{9}$`` with ASCII digits."""
+    return isinstance(s, str) and _MOBILE.fullmatch(s) is not None
