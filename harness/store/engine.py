@@ -65,12 +65,19 @@ def migrate(engine: Engine) -> None:
     try:
         command.upgrade(_alembic_config(engine), "head")
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot reach or migrate store {_redact(str(engine.url))!r}: {_first_line(exc)}") from None
+        raise StoreError(
+            f"cannot reach or migrate store {_redact(str(engine.url))!r}: {_first_line(exc)}"
+        ) from None
 
 
 def open_store(db: str | None = None, *, create: bool = True) -> sessionmaker[Session]:
     """Engine + migrations + a session factory; the caller frames ``with factory.begin() as s``."""
     engine = make_engine(db)
+    if not create and engine.dialect.name == "sqlite":
+        path = engine.url.database
+        if path and path != ":memory:" and not Path(path).is_file():
+            engine.dispose()
+            raise StoreError(f"no harness store at {path!r} (the file does not exist)")
     if create:
         migrate(engine)
     else:
@@ -78,7 +85,9 @@ def open_store(db: str | None = None, *, create: bool = True) -> sessionmaker[Se
             if not inspect(engine).has_table("exchanges"):
                 raise StoreError(f"no harness store at {_redact(str(engine.url))!r}")
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot reach store {_redact(str(engine.url))!r}: {_first_line(exc)}") from None
+            raise StoreError(
+                f"cannot reach store {_redact(str(engine.url))!r}: {_first_line(exc)}"
+            ) from None
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -1,0 +1,197 @@
+"""The spool: an append-only file of already-sanitized exchange rows, kept while the store is down.
+
+One JSON object per line. Top-level values that JSON cannot hold are tagged:
+``bytes`` -> ``{"$b64": "..."}`` and ``datetime`` -> ``{"$ts": "ISO 8601"}``. Nothing raw is
+ever written here: the ingest process sanitizes a row before it can reach the spool.
+
+The ingest process appends rows with :meth:`Spool.append` when an insert fails, and
+back-fills them with :meth:`Spool.drain` once the store answers again; the file is truncated
+only after every row it held is in the store. A line torn by a crash (no trailing newline,
+or not JSON) is skipped and counted, never fatal.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+
+
+def _tag(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"$b64": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, datetime):
+        return {"$ts": value.isoformat()}
+    return value
+
+
+def _untag(value: Any) -> Any:
+    if isinstance(value, dict) and len(value) == 1:
+        if "$b64" in value:
+            return base64.b64decode(value["$b64"])
+        if "$ts" in value:
+            return datetime.fromisoformat(value["$ts"])
+    return value
+
+
+def dumps_row(row: Row) -> str:
+    """One row as one JSON line (without the newline)."""
+    return json.dumps(
+        {k: _tag(v) for k, v in row.items()}, ensure_ascii=False, separators=(",", ":")
+    )
+
+
+def loads_row(line: str) -> Row:
+    """The inverse of :func:`dumps_row`."""
+    data = json.loads(line)
+    if not isinstance(data, dict):
+        raise ValueError("a spool line is not a JSON object")
+    return {k: _untag(v) for k, v in data.items()}
+
+
+class Spool:
+    """An append-only JSON-lines file of sanitized rows."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.skipped = 0  # torn or unreadable lines seen while reading
+
+    def __len__(self) -> int:
+        """How many complete lines the spool holds (0 when the file does not exist)."""
+        try:
+            with self.path.open("rb") as f:
+                return sum(1 for line in f if line.endswith(b"\n"))
+        except FileNotFoundError:
+            return 0
+
+    def exists(self) -> bool:
+        try:
+            return self.path.stat().st_size > 0
+        except FileNotFoundError:
+            return False
+
+    def append(self, rows: Iterable[Row]) -> int:
+        """Append rows, flushed and fsynced; returns how many were written."""
+        lines = [dumps_row(r) + "\n" for r in rows]
+        if not lines:
+            return 0
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise ConfigError(f"cannot open spool {str(self.path)!r}: {exc.strerror}") from None
+        try:
+            data = "".join(lines).encode("utf-8")
+            view = memoryview(data)
+            while view:
+                n = os.write(fd, view)
+                view = view[n:]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return len(lines)
+
+    def read(self) -> Iterator[Row]:
+        """Every complete, readable row in order; torn lines are skipped and counted."""
+        try:
+            f = self.path.open("rb")
+        except FileNotFoundError:
+            return
+        with f:
+            for raw in f:
+                if not raw.endswith(b"\n"):
+                    self.skipped += 1  # torn by a crash mid-write
+                    continue
+                try:
+                    yield loads_row(raw.decode("utf-8"))
+                except (ValueError, UnicodeDecodeError):
+                    self.skipped += 1
+
+    def drain(self, insert: Callable[[list[Row]], None], batch: int = 1000) -> int:
+        """Insert every spooled row through ``insert`` in batches, then truncate the file.
+
+        ``insert`` commits one batch per call and raises when the store is still down. On a
+        failure the rows already inserted are cut from the front of the file (so a later
+        drain does not insert them twice) and the error propagates. Returns how many rows
+        were inserted.
+        """
+        if not self.exists():
+            return 0
+        done = 0
+        offset = 0  # bytes of the file already in the store
+        chunk: list[Row] = []
+        chunk_end = 0
+        try:
+            with self.path.open("rb") as f:
+                for raw in f:
+                    chunk_end += len(raw)
+                    if not raw.endswith(b"\n"):
+                        self.skipped += 1  # torn by a crash mid-write
+                        continue
+                    try:
+                        chunk.append(loads_row(raw.decode("utf-8")))
+                    except (ValueError, UnicodeDecodeError):
+                        self.skipped += 1
+                        continue
+                    if len(chunk) >= batch:
+                        insert(chunk)
+                        done += len(chunk)
+                        offset, chunk = chunk_end, []
+                if chunk:
+                    insert(chunk)
+                    done += len(chunk)
+                offset = chunk_end
+        except BaseException:
+            self._cut(offset)
+            raise
+        self.clear()
+        if self.skipped:
+            log.warning("spool %s: skipped %d unreadable lines", self.path, self.skipped)
+            self.skipped = 0
+        return done
+
+    def _cut(self, offset: int) -> None:
+        """Drop the first ``offset`` bytes (rows already back-filled), atomically."""
+        if offset <= 0:
+            return
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        with (
+            self.path.open("rb") as src,
+            open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as dst,
+        ):
+            src.seek(offset)
+            while block := src.read(1 << 20):
+                dst.write(block)
+            dst.flush()
+            os.fsync(dst.fileno())
+        os.replace(tmp, self.path)
+
+    def clear(self) -> None:
+        """Empty the spool (after a successful back-fill)."""
+        try:
+            with self.path.open("r+b") as f:
+                f.truncate(0)
+                os.fsync(f.fileno())
+        except FileNotFoundError:
+            pass
+
+
+def default_spool_path(db_url: str) -> Path:
+    """``<db stem>.spool`` next to a SQLite database file, else ./harness.spool."""
+    if db_url.startswith("sqlite:///"):
+        db_path = db_url[len("sqlite:///") :].split("?", 1)[0]
+        if db_path and db_path != ":memory:":
+            p = Path(db_path)
+            return p.with_name(p.stem + ".spool")
+    return Path("harness.spool").resolve()
