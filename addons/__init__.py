@@ -1,0 +1,1 @@
+"""mitmproxy addons shipped with the harness (load with ``mitmdump -s addons/capture.py``)."""

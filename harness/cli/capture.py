@@ -1,0 +1,395 @@
+"""Capture commands: ``harness proxy``, ``harness flows [show ID]``, ``harness stats``."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from harness.cli.common import (
+    DayOpt,
+    DbOpt,
+    JsonOpt,
+    PlanOpt,
+    SinceOpt,
+    UntilOpt,
+    console,
+    err_console,
+    print_json,
+)
+
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option("--endpoint", help='Endpoint key, e.g. "POST /openapi/v1/account/open".'),
+]
+OutcomeOpt = Annotated[
+    str | None, typer.Option("--outcome", help="accepted, rejected or upstream_error.")
+]
+CodeOpt = Annotated[
+    str | None, typer.Option("--code", help="Business (rejection) code, e.g. ED0012.")
+]
+
+
+def _local(ts: datetime | None) -> str:
+    if ts is None:
+        return ""
+    from harness.timeutil import local_tz
+
+    if ts.tzinfo is None:  # SQLite hands back naive UTC
+        ts = ts.replace(tzinfo=UTC)
+    return ts.astimezone(local_tz()).isoformat(sep=" ", timespec="milliseconds")
+
+
+def _filter(
+    day: str | None,
+    since: str | None,
+    until: str | None,
+    endpoint: str | None,
+    outcome: str | None,
+    code: str | None,
+) -> Any:
+    from harness.store.queries import ExchangeFilter
+    from harness.timeutil import window
+
+    start, end = window(day, since, until)
+    return ExchangeFilter(start=start, end=end, endpoint=endpoint, outcome=outcome, code=code)
+
+
+def proxy(
+    upstream: Annotated[
+        str | None,
+        typer.Option("--upstream", help="Production gateway URL (default: the plan's upstream)."),
+    ] = None,
+    listen_host: Annotated[
+        str, typer.Option("--listen-host", help="Address to listen on.")
+    ] = "127.0.0.1",
+    listen_port: Annotated[int, typer.Option("--listen-port", help="Port to listen on.")] = 8080,
+    db: DbOpt = None,
+    plan: PlanOpt = None,
+    shadow: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--shadow",
+            help="Live shadow target NAME=URL (repeatable): sanitized requests are mirrored there.",
+        ),
+    ] = None,
+    max_body: Annotated[
+        int,
+        typer.Option(
+            "--max-body",
+            help="Bodies above this many bytes are truncated (and flagged) in the capture, not for the client.",
+        ),
+    ] = 1024 * 1024,
+    spool: Annotated[
+        str | None,
+        typer.Option(
+            "--spool",
+            help="Spool file while the store is down (default: <db>.spool next to a SQLite file).",
+        ),
+    ] = None,
+    ssl_insecure: Annotated[
+        bool,
+        typer.Option(
+            "--ssl-insecure",
+            help="Do not verify the upstream's TLS certificate (local test gateways only).",
+        ),
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Log warnings and errors only.")
+    ] = False,
+) -> None:
+    """Reverse proxy in front of the bank gateway that captures every exchange, sanitized.
+
+    Clients talk to the listen address; the proxy forwards to the upstream and hands each
+    finished exchange to an ingest process that decodes, classifies, sanitizes and stores it.
+    Capture never delays or breaks traffic (fail open). SIGTERM or Ctrl-C flush and stop.
+
+    Example: harness proxy --upstream https://gateway.bank.example --listen-port 8080 --plan replays/simbank.yaml --db harness.db
+    """
+    from harness.proxy import ProxyConfig, run_proxy
+
+    cfg = ProxyConfig(
+        upstream=upstream,
+        listen_host=listen_host,
+        listen_port=listen_port,
+        db=db,
+        plan=plan,
+        shadow=tuple(shadow or ()),
+        max_body=max_body,
+        spool=spool,
+        ssl_insecure=ssl_insecure,
+        verbosity="warn" if quiet else "info",
+    )
+    counts = run_proxy(cfg)
+    err_console.print(
+        f"proxy stopped: {counts['captured']} captured, {counts['dropped']} dropped, {counts['errors']} errors",
+        highlight=False,
+    )
+
+
+flows_app = typer.Typer(
+    invoke_without_command=True,
+    no_args_is_help=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+@flows_app.callback()
+def flows(
+    ctx: typer.Context,
+    db: DbOpt = None,
+    day: DayOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    endpoint: EndpointOpt = None,
+    outcome: OutcomeOpt = None,
+    code: CodeOpt = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """List captured exchanges, newest first: id, time, endpoint, status, outcome, code, message, ms.
+
+    Example: harness flows --day 2026-11-24 --outcome rejected --endpoint "POST /openapi/v1/account/open"
+    """
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = {"db": db}
+        return
+    from harness.store import open_store
+    from harness.store.queries import list_exchanges
+
+    f = _filter(day, since, until, endpoint, outcome, code)
+    if limit < 1:
+        from harness.errors import ConfigError
+
+        raise ConfigError(f"--limit must be >= 1, got {limit!r}")
+    factory = open_store(db, create=False)
+    with factory() as s:
+        rows = list_exchanges(s, f, limit=limit)
+        data = [
+            {
+                "id": r.id,
+                "ts": _local(r.ts),
+                "endpoint": r.endpoint,
+                "status": r.status,
+                "outcome": r.outcome,
+                "code": r.code,
+                "message": r.message,
+                "duration_ms": r.duration_ms,
+                "error": r.error,
+            }
+            for r in rows
+        ]
+    factory.kw["bind"].dispose()
+    if as_json:
+        print_json(data)
+        return
+    table = Table(title=f"{len(data)} exchanges", title_justify="left")
+    for name, justify in (
+        ("id", "right"),
+        ("time", "left"),
+        ("endpoint", "left"),
+        ("status", "right"),
+        ("outcome", "left"),
+        ("code", "left"),
+        ("message", "left"),
+        ("ms", "right"),
+    ):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for d in data:
+        ms = d["duration_ms"]
+        table.add_row(
+            str(d["id"]),
+            d["ts"],
+            d["endpoint"],
+            "" if d["status"] is None else str(d["status"]),
+            d["outcome"],
+            d["code"] or "",
+            d["message"] or d["error"] or "",
+            "" if ms is None else f"{ms:.1f}",
+        )
+    console.print(table)
+
+
+@flows_app.command("show")
+def show(
+    ctx: typer.Context,
+    exchange_id: Annotated[
+        int, typer.Argument(metavar="ID", help="Exchange id (see harness flows).")
+    ],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """One exchange in full: request and response headers and bodies, decoded and pretty-printed.
+
+    Example: harness flows show 42
+    """
+    from harness.store import open_store
+    from harness.store.queries import get_exchange
+
+    db = db or (ctx.obj or {}).get("db")
+    factory = open_store(db, create=False)
+    with factory() as s:
+        x = get_exchange(s, exchange_id)
+        data = _exchange_dict(x)
+    factory.kw["bind"].dispose()
+    if as_json:
+        print_json(data)
+        return
+    _render_exchange(data)
+
+
+def _body_text(body: bytes | None, fmt: str, charset: str | None) -> str | None:
+    """A stored (sanitized) body as readable text, pretty-printed where the format allows."""
+    if body is None:
+        return None
+    text = body.decode(charset or "utf-8", errors="replace")
+    if fmt == "json":
+        try:
+            return json.dumps(json.loads(text), ensure_ascii=False, indent=2)
+        except ValueError:
+            return text
+    if fmt == "xml":
+        from xml.dom import minidom
+        from xml.parsers.expat import ExpatError
+
+        try:
+            pretty = minidom.parseString(body).toprettyxml(indent="  ")
+        except (ExpatError, ValueError):
+            return text
+        return "\n".join(line for line in pretty.splitlines() if line.strip())
+    if fmt == "form":
+        from urllib.parse import parse_qsl
+
+        try:
+            pairs = parse_qsl(text, keep_blank_values=True, encoding=charset or "utf-8")
+        except (ValueError, LookupError):
+            return text
+        return "\n".join(f"{k} = {v}" for k, v in pairs)
+    return text
+
+
+def _exchange_dict(x: Any) -> dict[str, Any]:
+    return {
+        "id": x.id,
+        "ts": _local(x.ts),
+        "client": x.client,
+        "method": x.method,
+        "scheme": x.scheme,
+        "host": x.host,
+        "path": x.path,
+        "endpoint": x.endpoint,
+        "outcome": x.outcome,
+        "code": x.code,
+        "message": x.message,
+        "error": x.error,
+        "duration_ms": x.duration_ms,
+        "request": {
+            "headers": x.request_headers,
+            "format": x.request_format,
+            "charset": x.request_charset,
+            "size": x.request_size,
+            "truncated": x.request_truncated,
+            "body": _body_text(x.request_body, x.request_format, x.request_charset),
+            "fields": x.request_fields,
+        },
+        "response": {
+            "status": x.status,
+            "headers": x.response_headers,
+            "format": x.response_format,
+            "charset": x.response_charset,
+            "size": x.response_size,
+            "truncated": x.response_truncated,
+            "body": _body_text(x.response_body, x.response_format, x.response_charset),
+            "fields": x.response_fields,
+        },
+        "notes": x.notes,
+    }
+
+
+def _render_exchange(d: dict[str, Any]) -> None:
+    from rich.markup import escape
+    from rich.syntax import Syntax
+
+    out = console
+    verdict = (
+        d["outcome"]
+        + (f" {d['code']}" if d["code"] else "")
+        + (f" {d['message']}" if d["message"] else "")
+    )
+    out.print(
+        f"[bold]#{d['id']}[/bold] {escape(d['ts'])}  {escape(d['endpoint'])}  [bold]{escape(verdict)}[/bold]"
+    )
+    if d["error"]:
+        out.print(f"error: {escape(d['error'])}")
+    ms = "" if d["duration_ms"] is None else f"  {d['duration_ms']:.1f} ms"
+    out.print(f"client {escape(d['client'] or '?')}{ms}")
+    for side in ("request", "response"):
+        part = d[side]
+        if side == "request":
+            head = f"{d['method']} {d['scheme']}://{d['host']}{d['path']}"
+        else:
+            head = f"HTTP {part['status'] if part['status'] is not None else '-'}"
+        out.rule(side)
+        out.print(escape(head), highlight=False)
+        for name, value in part["headers"]:
+            out.print(f"[cyan]{escape(name)}[/cyan]: {escape(value)}", highlight=False)
+        trunc = ", truncated" if part["truncated"] else ""
+        charset = f", {part['charset']}" if part["charset"] else ""
+        out.print(f"[dim]({part['format']}{charset}, {part['size']} bytes{trunc})[/dim]")
+        if part["body"] is not None:
+            lexer = {"json": "json", "xml": "xml"}.get(part["format"])
+            if lexer:
+                out.print(Syntax(part["body"], lexer, word_wrap=True, theme="ansi_dark"))
+            else:
+                out.print(escape(part["body"]), highlight=False)
+    if d["notes"]:
+        out.rule("notes")
+        out.print(escape(json.dumps(d["notes"], ensure_ascii=False)), highlight=False)
+
+
+def stats(
+    db: DbOpt = None,
+    day: DayOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    endpoint: EndpointOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Counts of captured exchanges by endpoint x outcome x code.
+
+    Example: harness stats --day 2026-11-24
+    """
+    from harness.store import open_store
+    from harness.store.queries import stats as count_by
+
+    f = _filter(day, since, until, endpoint, None, None)
+    factory = open_store(db, create=False)
+    with factory() as s:
+        rows = count_by(s, f)
+    factory.kw["bind"].dispose()
+    if as_json:
+        print_json(
+            [
+                {"endpoint": r.endpoint, "outcome": r.outcome, "code": r.code, "count": r.count}
+                for r in rows
+            ]
+        )
+        return
+    total = sum(r.count for r in rows)
+    table = Table(title=f"{total} exchanges", title_justify="left")
+    table.add_column("endpoint")
+    table.add_column("outcome")
+    table.add_column("code")
+    table.add_column("count", justify="right")
+    for r in rows:
+        table.add_row(r.endpoint, r.outcome, r.code or "", str(r.count))
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("proxy")(proxy)
+    app.add_typer(flows_app, name="flows")
+    app.command("stats")(stats)

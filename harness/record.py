@@ -1,0 +1,301 @@
+"""From a raw capture record to a sanitized ``exchanges`` row (used by the ingest process).
+
+The proxy sends each exchange as a dict of primitive values (see ``addons/capture.py``):
+method, path, header fields as ``(bytes, bytes)`` pairs, raw bodies (perhaps truncated),
+status, timings, a transport error. :class:`RowBuilder` turns one into a row: bodies decoded
+(Content-Encoding, then format and charset), classified, sanitized, re-encoded in their
+original format and charset, flattened into field maps. Nothing raw leaves this module:
+every value put into a row has passed the sanitizer, and a stage that fails leaves its
+columns empty (the row keeps what the earlier stages produced, and a note names the stage).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import hmac
+import logging
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+from harness import codecs, fields
+from harness.classify import Classifier
+from harness.endpoint import endpoint_key
+from harness.plan import Plan
+from harness.sanitize import Sanitizer
+
+log = logging.getLogger(__name__)
+
+# Column widths of harness.store.models.Exchange: longer values are clipped, not refused.
+_WIDTHS = {"client": 64, "method": 16, "scheme": 8, "host": 255, "endpoint": 512, "code": 64}
+_CHARSET_WIDTH = 32
+_STRUCTURED = ("json", "form", "xml")
+
+
+def _str(value: bytes | str | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+def _clip(value: str | None, width: int) -> str | None:
+    return value if value is None or len(value) <= width else value[:width]
+
+
+def _header(pairs: list[tuple[str, str]], name: str) -> str | None:
+    lname = name.lower()
+    for k, v in pairs:
+        if k.lower() == lname:
+            return v
+    return None
+
+
+def decode_content_encoding(data: bytes, encoding: str | None) -> tuple[bytes, str | None]:
+    """Undo gzip/deflate/br/zstd. Returns (identity bytes, the encoding undone or None).
+
+    Raises ValueError when the body does not decode under the encoding it claims.
+    """
+    enc = (encoding or "").strip().lower()
+    if not data or enc in ("", "identity"):
+        return data, None
+    try:
+        if enc in ("gzip", "x-gzip"):
+            return gzip.decompress(data), enc
+        if enc == "deflate":
+            try:
+                return zlib.decompress(data), enc
+            except zlib.error:
+                return zlib.decompress(data, -zlib.MAX_WBITS), enc  # raw deflate
+        if enc == "br":
+            import brotli  # mitmproxy's dependency
+
+            return brotli.decompress(data), enc
+        if enc == "zstd":
+            import zstandard  # mitmproxy's dependency
+
+            return zstandard.ZstdDecompressor().decompressobj().decompress(data), enc
+    except Exception as exc:  # corrupt or truncated: the caller keeps no body
+        raise ValueError(f"body does not decode as {enc!r}") from exc
+    raise ValueError(f"unknown content-encoding {enc!r}")
+
+
+def _outcome_from_status(status: int | None, plan: Plan) -> str:
+    if status is None or status in plan.upstream_error_status:
+        return "upstream_error"
+    return "rejected" if status >= 400 else "accepted"
+
+
+class RowBuilder:
+    """Turns raw capture records into sanitized rows under one plan and one key."""
+
+    def __init__(self, plan: Plan, key: bytes) -> None:
+        self.plan = plan
+        self.key = key
+        self.classifier = Classifier(plan)
+        self.sanitizer = Sanitizer(key, plan)
+        self.errors = 0
+
+    # -- public ---------------------------------------------------------------------------
+
+    def build(self, rec: dict[str, Any], seq: int = 0) -> dict[str, Any]:
+        """One row for the ``exchanges`` table; never raises for a bad record."""
+        row = self._skeleton(rec)
+        stage = "headers"
+        try:
+            req_pairs = [(_str(k), _str(v)) for k, v in rec.get("req_headers") or ()]
+            resp_pairs = [(_str(k), _str(v)) for k, v in rec.get("resp_headers") or ()]
+            row["ts"] = self._time(rec, req_pairs, row)
+            stage = "path"
+            raw_path = _str(rec.get("path")) or "/"
+            row["endpoint"] = _clip(
+                endpoint_key(row["method"], raw_path.split("?", 1)[0], self.plan.endpoints),
+                _WIDTHS["endpoint"],
+            )
+            row["path"] = self.sanitizer.query(raw_path)
+            stage = "headers"
+            req_ce = _header(req_pairs, "content-encoding")
+            resp_ce = _header(resp_pairs, "content-encoding")
+            row["request_headers"] = self._headers(req_pairs, drop_encoding=req_ce is not None)
+            row["response_headers"] = self._headers(resp_pairs, drop_encoding=resp_ce is not None)
+            stage = "decode"
+            req_body = self._decode(rec.get("req_body"), req_pairs, req_ce, "request", row)
+            resp_body = self._decode(rec.get("resp_body"), resp_pairs, resp_ce, "response", row)
+            stage = "classify"
+            verdict = self.classifier.classify(
+                rec.get("status"), resp_pairs, resp_body, rec.get("error")
+            )
+            row["outcome"] = verdict.outcome
+            row["code"] = _clip(verdict.code, _WIDTHS["code"])
+            stage = "sanitize"
+            replaced: dict[str, str] = {}
+            req_out = self._sanitize(req_body, rec.get("req_truncated"), replaced)
+            resp_out = self._sanitize(resp_body, rec.get("resp_truncated"), replaced)
+            # A second pass scrubs raw values the other side echoed (a rejection message
+            # that quotes the company name it refused).
+            if replaced:
+                req_out = self._scrub(req_out, replaced)
+                resp_out = self._scrub(resp_out, replaced)
+            if verdict.message is not None:
+                row["message"] = self.sanitizer.text(verdict.message, replaced)
+            stage = "encode"
+            self._store_body(req_out, "request", row, rec.get("req_body"))
+            self._store_body(resp_out, "response", row, rec.get("resp_body"))
+        except Exception as exc:
+            self.errors += 1
+            row.setdefault("notes", None)
+            notes = dict(row["notes"] or {})
+            notes["ingest_error"] = f"{stage}: {type(exc).__name__}"
+            row["notes"] = notes
+            log.error(
+                "exchange #%d (%s): %s failed: %s", seq, row["endpoint"], stage, type(exc).__name__
+            )
+        return row
+
+    # -- stages ---------------------------------------------------------------------------
+
+    def _skeleton(self, rec: dict[str, Any]) -> dict[str, Any]:
+        """The columns that need no sanitizing; everything else starts empty."""
+        method = _str(rec.get("method")).upper() or "GET"
+        scheme = _str(rec.get("scheme")) or "http"
+        host = _str(rec.get("host"))
+        port = rec.get("port")
+        if port and port != {"http": 80, "https": 443}.get(scheme):
+            host = f"{host}:{port}"
+        status = rec.get("status")
+        ts = rec.get("ts")
+        t_end = rec.get("t_end")
+        return {
+            "ts": datetime.fromtimestamp(ts, UTC) if ts else datetime.now(UTC),
+            "client": _clip(rec.get("client"), _WIDTHS["client"]),
+            "method": _clip(method, _WIDTHS["method"]),
+            "scheme": _clip(scheme, _WIDTHS["scheme"]),
+            "host": _clip(host, _WIDTHS["host"]),
+            "path": "/",  # replaced by the sanitized path
+            "endpoint": _clip(f"{method} /", _WIDTHS["endpoint"]),
+            "request_headers": [],
+            "request_body": None,
+            "request_format": "empty",
+            "request_charset": None,
+            "request_fields": None,
+            "request_size": int(rec.get("req_size") or 0),
+            "request_truncated": bool(rec.get("req_truncated")),
+            "status": status,
+            "response_headers": [],
+            "response_body": None,
+            "response_format": "empty",
+            "response_charset": None,
+            "response_fields": None,
+            "response_size": int(rec.get("resp_size") or 0),
+            "response_truncated": bool(rec.get("resp_truncated")),
+            "outcome": _outcome_from_status(status, self.plan),
+            "code": None,
+            "message": None,
+            "duration_ms": round((t_end - ts) * 1000.0, 3) if ts and t_end else None,
+            "error": rec.get("error"),
+            "notes": None,
+        }
+
+    def _time(
+        self, rec: dict[str, Any], pairs: list[tuple[str, str]], row: dict[str, Any]
+    ) -> datetime:
+        """The capture time, or the plan's time header when the plan names one."""
+        ts: datetime = row["ts"]
+        if not self.plan.time_header:
+            return ts
+        value = _header(pairs, self.plan.time_header)
+        if value is None:
+            return ts
+        try:
+            when = datetime.fromisoformat(value.strip())
+        except ValueError:
+            _note(row, "time_header", "unparsable")
+            return ts
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+
+    def _headers(self, pairs: list[tuple[str, str]], drop_encoding: bool) -> list[list[str]]:
+        out = self.sanitizer.headers(pairs)
+        # The stored body is identity-encoded: a Content-Encoding header would lie about it.
+        return [[k, v] for k, v in out if not (drop_encoding and k.lower() == "content-encoding")]
+
+    def _decode(
+        self,
+        data: bytes | None,
+        pairs: list[tuple[str, str]],
+        content_encoding: str | None,
+        side: str,
+        row: dict[str, Any],
+    ) -> codecs.Body:
+        if not data:
+            return codecs.decode(b"", _header(pairs, "content-type"))
+        if content_encoding:
+            try:
+                data, undone = decode_content_encoding(data, content_encoding)
+            except ValueError:
+                # Cannot see inside: keep only its size and a keyed digest.
+                _note(row, f"{side}_content_encoding", "undecodable")
+                return codecs.Body("binary", None, data, {})
+            if undone:
+                _note(row, f"{side}_content_encoding", undone)
+        return codecs.decode(data, _header(pairs, "content-type"))
+
+    def _sanitize(self, body: codecs.Body, truncated: Any, replaced: dict[str, str]) -> codecs.Body:
+        """The body with every leaf sanitized; raw -> pseudonym pairs collected in ``replaced``."""
+        if body.format in ("empty", "binary"):
+            return body
+        if body.format in _STRUCTURED and not body.meta.get("error"):
+            tree, got = self.sanitizer.tree(body.tree)
+            replaced.update(got)
+            return codecs.Body(body.format, body.charset, tree, body.meta)
+        # Text: a body that claimed a structure but did not parse (malformed or cut short)
+        # has lost its field names, so the sanitizer cannot tell which parts are sensitive:
+        # pseudonymize all of it (shape kept: punctuation and layout survive).
+        text = body.tree if isinstance(body.tree, str) else ""
+        if body.meta.get("error") or truncated:
+            return codecs.Body(body.format, body.charset, self.sanitizer.value(text), body.meta)
+        tree, got = self.sanitizer.tree(text)
+        replaced.update(got)
+        return codecs.Body(body.format, body.charset, tree, body.meta)
+
+    def _scrub(self, body: codecs.Body, replaced: dict[str, str]) -> codecs.Body:
+        if body.format in ("empty", "binary"):
+            return body
+        if isinstance(body.tree, str):
+            return codecs.Body(
+                body.format, body.charset, self.sanitizer.text(body.tree, replaced), body.meta
+            )
+        tree = body.tree
+        for path, leaf in fields.flatten(tree).items():
+            if isinstance(leaf, str) and leaf:
+                clean = self.sanitizer.text(leaf, replaced)
+                if clean != leaf:
+                    tree = fields.set_value(
+                        tree, path, type(leaf)(clean) if type(leaf) is not str else clean
+                    )
+        return codecs.Body(body.format, body.charset, tree, body.meta)
+
+    def _store_body(
+        self, body: codecs.Body, side: str, row: dict[str, Any], raw: bytes | None
+    ) -> None:
+        row[f"{side}_format"] = body.format
+        row[f"{side}_charset"] = _clip(body.charset, _CHARSET_WIDTH)
+        if body.format == "empty":
+            return
+        if body.format == "binary":
+            digest = hmac.new(self.key, raw or b"", hashlib.sha256).hexdigest()[:32]
+            _note(row, f"{side}_digest", digest)
+            return
+        row[f"{side}_body"] = codecs.encode(body)
+        if body.format in _STRUCTURED and not body.meta.get("error"):
+            row[f"{side}_fields"] = fields.flatten(body.tree)
+
+
+def _note(row: dict[str, Any], key: str, value: Any) -> None:
+    notes = dict(row.get("notes") or {})
+    notes[key] = value
+    row["notes"] = notes
