@@ -1,0 +1,166 @@
+"""``harness sim``: the simulated bank (serve) and a day of its traffic (traffic)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from harness.cli.common import DayOpt, JsonOpt, console, err_console, print_json
+from harness.errors import ConfigError
+from harness.sim.signature import DEMO_KEY, KEY_ENV
+
+sim_app = typer.Typer(
+    name="sim",
+    help="The simulated bank: a production gateway, its lax staging twin, and a day of traffic.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+SignKeyOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sign-key",
+        help=f"HMAC-SHA256 key for the X-Signature header (default: ${KEY_ENV}, else the public demo key {DEMO_KEY!r}).",
+    ),
+]
+
+
+@sim_app.command("serve")
+def serve(
+    role: Annotated[
+        str,
+        typer.Option(
+            "--role", help="Which deployment: prod (enforces every rule) or staging (only a few)."
+        ),
+    ] = "prod",
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[
+        int | None,
+        typer.Option("--port", help="Port (default: the bank file's, 18080 prod, 18081 staging)."),
+    ] = None,
+    bank: Annotated[
+        str | None,
+        typer.Option("--bank", help="Bank file, YAML (default: the packaged simbank)."),
+    ] = None,
+    verify_signature: Annotated[
+        bool,
+        typer.Option(
+            "--verify-signature", help="Reject requests whose X-Signature is missing or wrong."
+        ),
+    ] = False,
+    sign_key: SignKeyOpt = None,
+    error_rate: Annotated[
+        float,
+        typer.Option("--error-rate", help="Share of requests answered 503/400 '系统繁忙' (0..1)."),
+    ] = 0.0,
+    seed: Annotated[
+        int,
+        typer.Option(
+            "--seed", help="Seed: which requests get the busy answers, and serial numbers."
+        ),
+    ] = 0,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log one line per request (debug level).")
+    ] = False,
+) -> None:
+    """Serve the simulated bank gateway until Ctrl-C or SIGTERM.
+
+    Example: harness sim serve --role staging --port 18081
+    """
+    from harness.sim.bank import load_bank
+    from harness.sim.gateway import Gateway
+    from harness.sim.server import serve as run_server
+    from harness.sim.signature import resolve_key
+
+    if verbose:
+        logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(name)s %(message)s")
+    loaded = load_bank(bank)
+    gateway = Gateway(
+        loaded,
+        role,
+        sign_key=resolve_key(sign_key) if verify_signature else None,
+        error_rate=error_rate,
+        seed=seed,
+    )
+    listen = port if port is not None else loaded.roles[role]
+    checks = "on" if verify_signature else "off"
+
+    def ready(url: str) -> None:
+        console.print(
+            f"{loaded.name} {role} listening on {url} (signature check {checks}; Ctrl-C stops)",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    run_server(gateway, host, listen, ready)
+
+
+@sim_app.command("traffic")
+def traffic(
+    through: Annotated[
+        str, typer.Option("--through", help="Base URL to send to: the capture proxy, or a gateway.")
+    ],
+    count: Annotated[int, typer.Option("--count", help="Number of requests.")] = 1000,
+    day: DayOpt = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed: the same seed sends the same requests.")
+    ] = 0,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Requests in flight at once.")
+    ] = 16,
+    sign_key: SignKeyOpt = None,
+    flaw_rate: Annotated[
+        float,
+        typer.Option(
+            "--flaw-rate", help="Share of requests that break a production rule on purpose."
+        ),
+    ] = 0.05,
+    json_out: JsonOpt = False,
+) -> None:
+    """Send a day of synthetic traffic (simulated times in header X-Sim-Time).
+
+    Example: harness sim traffic --through http://127.0.0.1:8080 --count 2000 --day 2026-11-24 --seed 7
+    """
+    from harness.sim.client import check_url, send
+    from harness.sim.traffic import generate
+
+    check_url(through)
+    if concurrency < 1:
+        raise ConfigError(f"--concurrency must be at least 1, not {concurrency!r}")
+    requests = generate(count, day, seed, key=sign_key, flaw_rate=flaw_rate)
+    with Progress(
+        TextColumn("[bold]traffic"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=json_out,
+    ) as bar:
+        task = bar.add_task("send", total=len(requests))
+        summary = send(requests, through, concurrency, progress=lambda n: bar.advance(task, n))
+    if summary.sent and summary.errors == summary.sent:
+        raise ConfigError(f"no answer from {through!r}: every request failed")
+    if json_out:
+        print_json(summary.as_dict())
+        return
+    rate = summary.sent / summary.seconds if summary.seconds else 0.0
+    console.print(
+        f"sent {summary.sent} requests to {through} in {summary.seconds:.1f}s ({rate:.0f}/s); "
+        f"{summary.errors} without an answer",
+        highlight=False,
+        soft_wrap=True,
+    )
+    statuses = ", ".join(f"{status}: {n}" for status, n in sorted(summary.statuses.items()))
+    console.print(f"HTTP statuses: {statuses or 'none'}", highlight=False, soft_wrap=True)
+    table = Table("code", "count", "message")
+    for code, n in summary.codes.most_common():
+        table.add_row(code, str(n), summary.messages.get(code, ""))
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(sim_app, name="sim")
