@@ -139,6 +139,7 @@ def traffic(
         TimeElapsedColumn(),
         console=err_console,
         transient=json_out,
+        disable=not err_console.is_terminal,  # a bar only where someone watches
     ) as bar:
         task = bar.add_task("send", total=len(requests))
         summary = send(requests, through, concurrency, progress=lambda n: bar.advance(task, n))

@@ -11,9 +11,10 @@ harness knows about it.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,7 @@ class Rule:
     params: dict[str, Any]
     roles: frozenset[str]
     answer: Answer
-    check: Predicate = field(repr=False, compare=False)
+    check: Predicate = dataclasses.field(repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,10 @@ class Endpoint:
     path: str  # template: /openapi/v1/enterprise/{merchantNo}/update
     format: str  # json | xml
     rules: tuple[Rule, ...]
-    data: dict[str, str] = field(default_factory=dict)  # success data key -> generator
+    data: dict[str, str] = dataclasses.field(default_factory=dict)  # success data key -> generator
     root: str = "Request"  # XML request root
     reply_root: str = "Response"  # XML response root
-    pattern: re.Pattern[str] = field(default=re.compile(""), repr=False, compare=False)
+    pattern: re.Pattern[str] = dataclasses.field(default=re.compile(""), repr=False, compare=False)
 
     def match(self, path: str) -> dict[str, str] | None:
         """The path parameters when ``path`` is this endpoint's, else None."""

@@ -234,7 +234,7 @@ class Maker:
         brand = "".join(r.sample(BRAND_CHARS, 2))
         industry, suffix = r.choice(INDUSTRIES), r.choice(SUFFIXES)
         form = r.random()
-        left, right = parens
+        left, right = parens[0], parens[1]
         if form < 0.35:
             return f"{brand}{left}{r.choice(PAREN_REGIONS)}{right}{industry}{suffix}"
         if form < 0.6:

@@ -16,7 +16,7 @@ from pathlib import Path
 from harness.sim.client import Summary, send
 from harness.sim.gateway import Outcome
 from harness.sim.traffic import SimRequest, expected_outcome, generate
-from tests.support.procs import HARNESS, free_port, running
+from tests.support.procs import HARNESS, free_port, running, stop
 
 DAY = "2026-11-24"
 SEED = 7
@@ -58,8 +58,13 @@ def sim_server(
         args += ["--error-rate", str(error_rate)]
     if seed is not None:
         args += ["--seed", str(seed)]
-    with running(args, port=port, env=env):
-        yield f"http://127.0.0.1:{port}"
+    with running(args, port=port, env=env) as proc:
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            stop(proc)
+            if proc.stdout is not None:
+                proc.stdout.close()
 
 
 def traffic(count: int = 200, day: str = DAY, seed: int = SEED, **options) -> list[SimRequest]:
