@@ -144,3 +144,15 @@ def test_bad_arguments(kwargs, message):
 def test_unknown_endpoint_in_mix():
     with pytest.raises(ConfigError, match="unknown endpoint"):
         generate(5, DAY, mix=(("refund", 1),))
+
+
+def test_expected_outcome_for_any_request():
+    from harness.sim.traffic import expected_outcome_for
+
+    r = next(q for q in MANY if q.endpoint == "vaccount_open" and q.flaw is None)
+    name = r.fields["enterpriseName"]
+    body = r.body.replace(name.encode(), "恒泰(上海)贸易有限公司".encode())
+    ctype = r.headers["Content-Type"]
+    assert expected_outcome_for("POST", r.path, ctype, r.body, "prod").accepted
+    assert expected_outcome_for("POST", r.path, ctype, body, "prod").answer.code == "ED0012"
+    assert expected_outcome_for("POST", r.path, ctype, body, "staging").accepted

@@ -286,8 +286,20 @@ def expected_outcome(request: SimRequest, role: str, bank: Bank | None = None) -
 
     Signatures and the random "system busy" answers are left out: this is the rule verdict.
     """
-    gateway = Gateway(bank or default_bank(), role)
-    outcome, _, _ = gateway.decide(
-        request.method, request.path, request.headers.get("Content-Type"), None, request.body
+    return expected_outcome_for(
+        request.method, request.path, request.headers.get("Content-Type"), request.body, role, bank
     )
+
+
+def expected_outcome_for(
+    method: str,
+    path: str,
+    content_type: str | None,
+    body: bytes,
+    role: str,
+    bank: Bank | None = None,
+) -> Outcome:
+    """:func:`expected_outcome` for any request, e.g. a sanitized one read back from a store."""
+    gateway = Gateway(bank or default_bank(), role)
+    outcome, _, _ = gateway.decide(method, path, content_type, None, body)
     return outcome

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from harness.sim.client import Summary, send
 from harness.sim.gateway import Outcome
-from harness.sim.traffic import SimRequest, expected_outcome, generate
+from harness.sim.traffic import SimRequest, expected_outcome, expected_outcome_for, generate
 from tests.support.procs import HARNESS, free_port, running, stop
 
 DAY = "2026-11-24"
@@ -27,6 +27,7 @@ __all__ = [
     "Outcome",
     "SimRequest",
     "expected_outcome",
+    "expected_outcome_for",
     "run_traffic",
     "sim_server",
     "traffic",
