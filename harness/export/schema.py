@@ -1,0 +1,357 @@
+"""Rules as JSON Schema (draft 2020-12), and a validator that also enforces the ``x-`` keywords.
+
+One document holds every endpoint: ``$defs`` maps an endpoint key (``POST /v1/transfer``) to
+the schema of that endpoint's request body, as :mod:`harness.codecs` decodes it (XML paths
+include the root element). docs/rules-format.md describes the layout and the ``x-``
+keywords; in short:
+
+- a rule path (``a.b[].c``) becomes nested ``properties`` / ``items``; containers carry no
+  ``type`` (a rule constrains what it names and never fails a request for another shape);
+- character rules become an anchored ``pattern`` (when the class is small enough to write
+  down) *and* ``x-forbiddenChars`` / ``x-allowedChars`` naming the classes;
+- ``max_length`` -> ``maxLength``; ``enum`` -> ``enum``; ``pattern`` -> an anchored
+  ``pattern``; ``required`` -> the parent's ``required`` (up the chain) and a not-blank
+  ``pattern``; ``decimal`` -> ``type: [string, number, null]`` with a ``pattern`` for the
+  scale, ``minimum``/``maximum`` for numbers and ``x-minimum``/``x-maximum`` for strings;
+- ``max_bytes`` -> ``x-maxBytes: {max, encoding}``; ``checksum`` -> ``x-checksum``;
+  ``encodable`` -> ``x-encodable``; ``no_surrounding_space`` -> a ``pattern``;
+- every leaf lists its rules under ``x-rules`` (id, state, code, message, evidence summary).
+
+When two rules put different values on the same keyword, the later one goes under ``allOf``.
+Retired rules are never exported here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from harness import __version__
+from harness.export import charset
+from harness.fields import join
+from harness.plan import Plan
+from harness.rules import RuleSpec, as_text, check, describe
+
+DRAFT = "https://json-schema.org/draft/2020-12/schema"
+FORMAT_VERSION = 1
+SAMPLE_IDS = 5  # exchange ids per list in an x-rules evidence summary
+
+# x- keyword -> the rule kind that gives it meaning (enforced with harness.rules.check).
+X_KEYWORDS = {
+    "x-forbiddenChars": "forbidden_chars",
+    "x-allowedChars": "allowed_chars",
+    "x-maxBytes": "max_bytes",
+    "x-encodable": "encodable",
+    "x-checksum": "checksum",
+}
+
+
+# --- rule paths -> a tree of nodes -------------------------------------------------------
+
+
+def path_tokens(path: str) -> list[str]:
+    """``a.b[].c`` -> ``["a", "b", "[]", "c"]`` (quoted keys as in :mod:`harness.fields`)."""
+    from harness.fields import split_path
+
+    return ["[]" if seg is None or isinstance(seg, int) else seg for seg in split_path(path)]
+
+
+@dataclass
+class _Node:
+    props: dict[str, _Node] = field(default_factory=dict)
+    items: _Node | None = None
+    required: set[str] = field(default_factory=set)
+    min_items: bool = False
+    rules: list[RuleSpec] = field(default_factory=list)
+
+    def child(self, token: str) -> _Node:
+        if token == "[]":
+            if self.items is None:
+                self.items = _Node()
+            return self.items
+        return self.props.setdefault(token, _Node())
+
+
+def _tree(rules: Iterable[RuleSpec]) -> _Node:
+    root = _Node()
+    for rule in rules:
+        node = root
+        for token in path_tokens(rule.field):
+            if rule.kind == "required":
+                if token == "[]":
+                    node.min_items = True
+                else:
+                    node.required.add(token)
+            node = node.child(token)
+        node.rules.append(rule)
+    return root
+
+
+# --- one rule -> schema keywords ---------------------------------------------------------
+
+
+def _number(value: Any) -> int | float | None:
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    if not d.is_finite():
+        return None
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def _char_params(p: dict[str, Any]) -> dict[str, Any]:
+    return {"classes": sorted(p.get("classes", ())), "chars": "".join(p.get("chars", ""))}
+
+
+def fragment(rule: RuleSpec) -> dict[str, Any]:
+    """The JSON Schema keywords that say what ``rule`` says."""
+    p, kind = rule.params, rule.kind
+    out: dict[str, Any] = {}
+    if kind in ("forbidden_chars", "allowed_chars"):
+        ranges = charset.rule_ranges(p.get("classes", ()), p.get("chars", ""))
+        make = charset.forbidden_pattern if kind == "forbidden_chars" else charset.allowed_pattern
+        pattern = make(ranges)
+        if pattern is not None:
+            out["pattern"] = pattern
+        name = "x-forbiddenChars" if kind == "forbidden_chars" else "x-allowedChars"
+        out[name] = _char_params(p)
+    elif kind == "max_length":
+        out["maxLength"] = int(p["max"])
+    elif kind == "max_bytes":
+        out["x-maxBytes"] = {"max": int(p["max"]), "encoding": str(p.get("encoding", "gbk"))}
+    elif kind == "encodable":
+        out["x-encodable"] = str(p["encoding"])
+    elif kind == "pattern":
+        out["pattern"] = charset.full_match(str(p["regex"]))
+    elif kind == "required":
+        out["not"] = {"type": "null"}
+        out["pattern"] = charset.not_blank_pattern()
+    elif kind == "enum":
+        out["enum"] = [str(v) for v in p["values"]]
+    elif kind == "checksum":
+        out["x-checksum"] = str(p["algorithm"])
+    elif kind == "decimal":
+        out["type"] = ["string", "number", "null"]
+        out["pattern"] = charset.decimal_pattern(p.get("scale"))
+        for bound, native in (("min", "minimum"), ("max", "maximum")):
+            if p.get(bound) is not None and _number(p[bound]) is not None:
+                out[native] = _number(p[bound])
+                out[f"x-{native}"] = str(Decimal(str(p[bound])))
+    elif kind == "no_surrounding_space":
+        out["pattern"] = charset.trimmed_pattern()
+    return out
+
+
+def evidence_summary(rule: RuleSpec) -> dict[str, Any]:
+    """A short account of a rule's evidence: counts, a few exchange ids, first/last seen."""
+    ev = rule.evidence or {}
+    out: dict[str, Any] = {"support": rule.support, "contradict": rule.contradict}
+    for name in ("support_ids", "contradict_ids"):
+        ids = ev.get(name)
+        if ids:
+            out[name] = list(ids)[:SAMPLE_IDS]
+    for name in ("first_seen", "last_seen"):
+        if ev.get(name):
+            out[name] = str(ev[name])
+    probe = ev.get("probe")
+    if isinstance(probe, dict) and "confirmed" in probe:
+        out["probed"] = bool(probe["confirmed"])
+    return out
+
+
+def rule_entry(rule: RuleSpec) -> dict[str, Any]:
+    """One rule as listed under ``x-rules``."""
+    entry: dict[str, Any] = {
+        "id": rule.id,
+        "kind": rule.kind,
+        "params": dict(rule.params),
+        "description": describe(rule),
+        "state": rule.state,
+        "source": rule.source,
+        "code": rule.code,
+        "message": rule.message,
+        "confidence": round(float(rule.confidence), 4),
+        "evidence": evidence_summary(rule),
+    }
+    return {k: v for k, v in entry.items() if v is not None}
+
+
+def _merge(schema: dict[str, Any], extra: dict[str, Any]) -> None:
+    clash = {}
+    for key, value in extra.items():
+        if key not in schema:
+            schema[key] = value
+        elif schema[key] != value:
+            clash[key] = value
+    if clash:
+        schema.setdefault("allOf", []).append(clash)
+
+
+def _emit(node: _Node, path: str, plan: Plan | None) -> dict[str, Any]:
+    schema: dict[str, Any] = {}
+    if node.rules:
+        label = plan.label_for(path) if plan is not None else None
+        if label:
+            schema["title"] = label
+        schema["description"] = "; ".join(describe(r) for r in node.rules)
+        for rule in node.rules:
+            _merge(schema, fragment(rule))
+        schema["x-rules"] = [rule_entry(r) for r in node.rules]
+    if node.props:
+        schema["properties"] = {
+            name: _emit(child, join(path, name), plan) for name, child in sorted(node.props.items())
+        }
+        if node.required:
+            schema["required"] = sorted(node.required)
+    if node.items is not None:
+        schema["items"] = _emit(node.items, f"{path}[]", plan)
+        if node.min_items:
+            schema["minItems"] = 1
+    return schema
+
+
+def to_jsonschema(rules: Iterable[RuleSpec], plan: Plan | None = None) -> dict[str, Any]:
+    """One JSON Schema document: ``$defs`` maps each endpoint to its request-body schema.
+
+    Retired rules are left out. The result passes ``Draft202012Validator.check_schema``.
+    """
+    live = sorted(
+        (r for r in rules if r.state != "retired"),
+        key=lambda r: (r.endpoint, r.field, r.kind, r.id or 0),
+    )
+    by_endpoint: dict[str, list[RuleSpec]] = {}
+    for rule in live:
+        by_endpoint.setdefault(rule.endpoint, []).append(rule)
+    name = plan.name if plan is not None else "default"
+    defs = {}
+    for endpoint, group in by_endpoint.items():
+        body = {"title": f"Request body of {endpoint}", "x-endpoint": endpoint}
+        body.update(_emit(_tree(group), "", plan))
+        defs[endpoint] = body
+    return {
+        "$schema": DRAFT,
+        "$id": f"urn:harness:rules:{name}",
+        "title": f"Field rules production enforces ({name})",
+        "description": (
+            "Request-body schemas keyed by endpoint under $defs; x- keywords are described in "
+            "docs/rules-format.md of bank-shadow-harness."
+        ),
+        "x-harness-version": __version__,
+        "x-harness-format": FORMAT_VERSION,
+        "x-plan": name,
+        "$defs": defs,
+    }
+
+
+# --- validation with the x- keywords ----------------------------------------------------
+
+
+def _text(instance: Any) -> str | None:
+    if isinstance(instance, (dict, list)):
+        return None
+    return as_text(instance)
+
+
+def _x_rule(kind: str, keyword: str) -> Any:
+    def validate_keyword(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        from jsonschema.exceptions import ValidationError
+
+        text = _text(instance)
+        if text is None:
+            return
+        if kind == "max_bytes":
+            params = dict(value)
+        elif kind in ("encodable",):
+            params = {"encoding": value}
+        elif kind == "checksum":
+            params = {"algorithm": value}
+        else:
+            params = {"classes": list(value.get("classes", ())), "chars": value.get("chars", "")}
+        try:
+            ok = check(RuleSpec("", "", kind, params), text)
+        except (KeyError, LookupError, ValueError):
+            ok = False
+        if not ok:
+            yield ValidationError(f"breaks {keyword}")
+
+    return validate_keyword
+
+
+def _x_bound(keyword: str) -> Any:
+    def validate_keyword(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        from jsonschema.exceptions import ValidationError
+
+        if not isinstance(instance, str):
+            return  # numbers have minimum/maximum; other types are not amounts
+        try:
+            number, bound = Decimal(instance), Decimal(str(value))
+        except InvalidOperation:
+            return  # the pattern reports a value that is not a decimal
+        if not number.is_finite():
+            return
+        if (keyword == "x-minimum" and number < bound) or (
+            keyword == "x-maximum" and number > bound
+        ):
+            yield ValidationError(f"breaks {keyword}")
+
+    return validate_keyword
+
+
+_VALIDATOR: Any = None
+
+
+def validator_class() -> Any:
+    """Draft202012Validator extended with the harness's ``x-`` keywords."""
+    global _VALIDATOR
+    if _VALIDATOR is None:
+        from jsonschema import Draft202012Validator, validators
+
+        keywords = {name: _x_rule(kind, name) for name, kind in X_KEYWORDS.items()}
+        keywords["x-minimum"] = _x_bound("x-minimum")
+        keywords["x-maximum"] = _x_bound("x-maximum")
+        _VALIDATOR = validators.extend(Draft202012Validator, keywords)
+    return _VALIDATOR
+
+
+def _harness_path(parts: Iterable[Any]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+class Checker:
+    """Validates decoded request bodies against an exported document, endpoint by endpoint."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        self._validators: dict[str, Any] = {}
+
+    def errors(self, endpoint: str, tree: Any) -> list[str]:
+        """``"path: keyword"`` for each broken keyword; empty when the body passes (or the
+        endpoint has no schema). Messages name paths and keywords, never values."""
+        schema = (self.document.get("$defs") or {}).get(endpoint)
+        if schema is None:
+            return []
+        validator = self._validators.get(endpoint)
+        if validator is None:
+            validator = self._validators[endpoint] = validator_class()(schema)
+        out = []
+        for error in validator.iter_errors(tree):
+            where = _harness_path(error.absolute_path)
+            if error.validator == "required" and isinstance(error.instance, dict):
+                for name in error.validator_value:
+                    if name not in error.instance:
+                        out.append(f"{_harness_path([*error.absolute_path, name])}: required")
+                continue
+            out.append(f"{where or '(body)'}: {error.validator}")
+        return sorted(set(out))
+
+
+def validate(document: dict[str, Any], endpoint: str, body_tree: Any) -> list[str]:
+    """The keywords a decoded request body breaks under ``document``'s schema for
+    ``endpoint`` (standard keywords via jsonschema, ``x-`` keywords via harness.rules)."""
+    return Checker(document).errors(endpoint, body_tree)
