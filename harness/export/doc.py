@@ -80,7 +80,7 @@ def md_code(text: str) -> str:
 
 
 def md_inline(text: Inline) -> str:
-    """Spans as Markdown; a leading ``#`` is escaped so it never starts a heading."""
+    """Spans as Markdown."""
     out = []
     for span in _spans(text):
         if isinstance(span, Code):
@@ -89,8 +89,7 @@ def md_inline(text: Inline) -> str:
             out.append(f"**{md_text(span.text)}**")
         else:
             out.append(md_text(span))
-    line = "".join(out)
-    return "\\" + line if line.startswith("#") else line
+    return "".join(out)
 
 
 def _comment_safe(line: str) -> str:
@@ -103,7 +102,8 @@ def to_markdown(blocks: Sequence[Block]) -> str:
         if isinstance(block, Heading):
             out.append("#" * block.level + " " + md_inline(block.text))
         elif isinstance(block, Para):
-            out.append(md_inline(block.text))
+            line = md_inline(block.text)
+            out.append("\\" + line if line.startswith("#") else line)  # never a heading
         elif isinstance(block, Bullets):
             mark = "- [ ] " if block.checkbox else "- "
             out.append("\n".join(mark + md_inline(item) for item in block.items))
