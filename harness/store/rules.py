@@ -17,6 +17,9 @@ Evidence keys this module understands (all optional, all JSON):
 - ``derived_from_key``: the key of the rule an analogy rule was carried from; resolved to
   ``derived_from`` (an id) when that rule is stored.
 - ``names_field`` / ``prior``: inputs of :func:`harness.learn.policy.confidence`.
+- ``replaces_key``: the key of a stored rule this one refines (new parameters for the same
+  rule family, e.g. a larger limit): the stored row is updated in place, its old parameters
+  kept in ``history``.
 """
 
 from __future__ import annotations
@@ -27,12 +30,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from harness.errors import ConfigError, NotFoundError
+from harness.errors import ConfigError, NotFoundError, StoreError
 from harness.learn.policy import confidence, decide_state
 from harness.rules import SOURCES, STATES, RuleSpec
-from harness.store.models import Rule
+from harness.store.models import Exchange, ReplayResult, Rule
 
 SAMPLE = 20  # exchange ids kept per list in a rule's evidence
 _KEY_MAX = 512  # width of rules.key
@@ -223,16 +227,35 @@ def save_rules(
     now = now or datetime.now(UTC)
     specs = list(specs)
     keys = [storage_key(s.key) for s in specs]
-    rows = _rows_by_key(session, keys)
+    replaced = [
+        storage_key(s.evidence["replaces_key"]) for s in specs if s.evidence.get("replaces_key")
+    ]
+    rows = _rows_by_key(session, [*keys, *replaced])
     order: list[Rule] = []
     for spec, key in zip(specs, keys, strict=True):
         row = rows.get(key)
-        if row is None:
-            row = to_model(spec, now=now)
+        old_key = spec.evidence.get("replaces_key")
+        if row is None and old_key and storage_key(old_key) in rows:
+            # A refinement: the stored rule takes the new parameters (and so a new key).
+            row = rows.pop(storage_key(old_key))
+            old = to_spec(row)
+            history = [
+                *(old.evidence.get("history") or []),
+                {"params": old.params, "until": now.isoformat()},
+            ]
+            merged = merge(old, spec).but(params=dict(spec.params))
+            merged = merged.but(evidence={**merged.evidence, "history": history[-SAMPLE:]})
+            merged.evidence.pop("replaces_key", None)
+            to_model(merged, row, now=now)
+            rows[key] = row
+        elif row is None:
+            evidence = {k: v for k, v in spec.evidence.items() if k != "replaces_key"}
+            row = to_model(spec.but(evidence=evidence), now=now)
             session.add(row)
             rows[key] = row
         else:
             merged = merge(to_spec(row), spec)
+            merged.evidence.pop("replaces_key", None)
             to_model(merged, row, now=now)
         order.append(row)
     session.flush()
@@ -320,3 +343,69 @@ def set_state(
     row.updated_at = now
     session.flush()
     return to_spec(row)
+
+
+# -- what the learner reads ----------------------------------------------------------------
+
+_LEARN_COLUMNS = (
+    Exchange.id,
+    Exchange.ts,
+    Exchange.endpoint,
+    Exchange.outcome,
+    Exchange.code,
+    Exchange.message,
+    Exchange.request_fields,
+)
+
+
+def learning_rows(
+    session: Session,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    endpoint: str | None = None,
+) -> list[dict[str, Any]]:
+    """The exchanges of a window as the learner's rows (id, ts, endpoint, outcome, code,
+    message, request_fields), oldest first."""
+    query = select(*_LEARN_COLUMNS).order_by(Exchange.ts, Exchange.id)
+    if start is not None:
+        query = query.where(Exchange.ts >= start)
+    if end is not None:
+        query = query.where(Exchange.ts < end)
+    if endpoint is not None:
+        query = query.where(Exchange.endpoint == endpoint)
+    names = ("id", "ts", "endpoint", "outcome", "code", "message", "request_fields")
+    try:
+        result = session.execute(query.execution_options(yield_per=5000))
+        return [dict(zip(names, row, strict=True)) for row in result]
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read exchanges: {type(exc).__name__}") from None
+
+
+_VERDICT_RANK = {"production_only": 0, "reproducible": 0, "different_rejection": 0}
+
+
+def replay_verdicts(
+    session: Session, start: datetime | None = None, end: datetime | None = None
+) -> dict[int, str]:
+    """Exchange id -> the verdict of its most recent replay result (any run, any target),
+    for the exchanges of a window."""
+    query = (
+        select(ReplayResult.exchange_id, ReplayResult.verdict)
+        .join(Exchange, Exchange.id == ReplayResult.exchange_id)
+        .where(ReplayResult.verdict.is_not(None))
+        .order_by(ReplayResult.id)
+    )
+    if start is not None:
+        query = query.where(Exchange.ts >= start)
+    if end is not None:
+        query = query.where(Exchange.ts < end)
+    out: dict[int, str] = {}
+    try:
+        for i, v in session.execute(query):
+            held = out.get(int(i))
+            # A staging verdict says more about production than a mock's: it wins.
+            if held is None or _VERDICT_RANK.get(str(v), 1) <= _VERDICT_RANK.get(held, 1):
+                out[int(i)] = str(v)
+        return out
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read replay verdicts: {type(exc).__name__}") from None

@@ -1,0 +1,346 @@
+"""Probing: confirm a learned rule by sending minimal variants of a rejected request.
+
+When the plan names a target that validates and may be probed (``probe:``: the mock, a
+validating pre-production), a rule is confirmed by experiment instead of by counting:
+
+1. *control*: the rejected request as captured must be rejected by the target too
+   (otherwise the target does not enforce what production does, and nothing can be
+   concluded);
+2. *repair*: the same request with only the rule's field normalized (offending characters
+   to their full-width forms or dropped, cut to the limit, check character recomputed, ...)
+   must be accepted;
+3. *isolate*: a delta-debugging search (:func:`ddmin`) over "which fields to take from the
+   rejected request into a known-accepted sibling request" finds the minimal
+   failure-inducing change; it should be the rule's field.
+
+The search is pure: it takes ``send(base_id, fields) -> Outcome``, a callable that sends
+the stored exchange ``base_id`` with its flat request fields replaced by ``fields``
+(:mod:`harness.learn.probe_http` is the HTTP one; tests pass a function). Every call is a
+probe; the number spent is recorded in the rule's evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from typing import Any
+
+from harness import charclass, checksums
+from harness.fields import rule_path
+from harness.learn import policy
+from harness.rules import RuleSpec, as_text, check, offending
+
+FAIL, PASS, UNRESOLVED = "fail", "pass", "unresolved"
+BUDGET = 200  # probes per learning run, at most
+PER_RULE = 24  # probes per rule, at most
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the probed target answered."""
+
+    outcome: str  # accepted | rejected | upstream_error
+    code: str | None = None
+    message: str | None = None
+
+
+Send = Callable[[Any, dict[str, Any]], Outcome]
+
+
+class BudgetSpent(Exception):
+    """The probe budget ran out in the middle of a search."""
+
+
+@dataclass
+class ProbeReport:
+    """The result of probing one rule."""
+
+    confirmed: bool | None  # None: inconclusive (the target does not reject the original)
+    spent: int = 0
+    exchange_id: Any = None
+    sibling_id: Any = None
+    minimal: list[str] | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_evidence(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"confirmed": self.confirmed, "spent": self.spent}
+        if self.exchange_id is not None:
+            out["exchange_id"] = self.exchange_id
+        if self.sibling_id is not None:
+            out["sibling_id"] = self.sibling_id
+        if self.minimal is not None:
+            out["minimal_change"] = self.minimal
+        if self.notes:
+            out["notes"] = self.notes
+        return out
+
+
+# -- repairing a value -------------------------------------------------------------------
+
+
+def _fix_check(value: str, algorithm: str) -> str | None:
+    try:
+        if algorithm == "gb32100" and len(value) == 18:
+            return value[:17] + checksums.credit_code_check(value[:17])
+        if algorithm == "gb11643" and len(value) == 18:
+            return value[:17] + checksums.id_number_check(value[:17])
+        if algorithm == "luhn" and len(value) >= 2:
+            return value[:-1] + checksums.luhn_check(value[:-1])
+    except (ValueError, KeyError):
+        return None
+    return None
+
+
+def _cut_bytes(value: str, limit: int, encoding: str) -> str:
+    out = value
+    while out and charclass.byte_length(out, encoding) > limit:
+        out = out[:-1]
+    return out
+
+
+def _fix_decimal(value: str, p: Mapping[str, Any]) -> str | None:
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return None
+    scale = p.get("scale")
+    if scale is not None:
+        number = number.quantize(Decimal(1).scaleb(-int(scale)), rounding=ROUND_DOWN)
+    if p.get("max") is not None and number > Decimal(str(p["max"])):
+        number = Decimal(str(p["max"]))
+    if p.get("min") is not None and number < Decimal(str(p["min"])):
+        number = Decimal(str(p["min"]))
+    return format(number, "f")
+
+
+def repair(rule: RuleSpec, value: Any, fallback: Any = None) -> str | None:
+    """``value`` changed as little as possible so that it passes ``rule``.
+
+    ``fallback`` (e.g. the same field of an accepted request) is used where no local fix
+    exists (a pattern, a missing value). None when nothing passes.
+    """
+    text = as_text(value)
+    kind, p = rule.kind, rule.params
+    fixed: str | None = None
+    if text is not None:
+        if kind in ("forbidden_chars", "allowed_chars", "encodable"):
+            bad = set(offending(rule, text))
+            out = []
+            for ch in text:
+                if ch not in bad:
+                    out.append(ch)
+                    continue
+                wide = charclass.to_fullwidth(ch)
+                if wide != ch and not offending(rule, wide):
+                    out.append(wide)
+            fixed = "".join(out)
+        elif kind == "max_length":
+            fixed = text[: int(p["max"])]
+        elif kind == "max_bytes":
+            fixed = _cut_bytes(text, int(p["max"]), p.get("encoding", "gbk"))
+        elif kind == "no_surrounding_space":
+            fixed = text.strip()
+        elif kind == "checksum":
+            fixed = _fix_check(text, p["algorithm"])
+        elif kind == "decimal":
+            fixed = _fix_decimal(text, p)
+        elif kind == "enum" and p.get("values"):
+            fixed = str(p["values"][0])
+    if fixed is not None and check(rule, fixed) and (kind != "required" or fixed.strip()):
+        return fixed
+    spare = as_text(fallback)
+    if spare is not None and check(rule, spare):
+        return spare
+    return None
+
+
+# -- delta debugging ---------------------------------------------------------------------
+
+
+def _split(items: Sequence[str], n: int) -> list[list[str]]:
+    size, rest = divmod(len(items), n)
+    out, start = [], 0
+    for i in range(n):
+        end = start + size + (1 if i < rest else 0)
+        if end > start:
+            out.append(list(items[start:end]))
+        start = end
+    return out
+
+
+def ddmin(changes: Sequence[str], test: Callable[[list[str]], str]) -> list[str]:
+    """A 1-minimal subset of ``changes`` for which ``test`` still fails (Zeller's ddmin).
+
+    ``test(subset)`` returns :data:`FAIL`, :data:`PASS` or :data:`UNRESOLVED`; results are
+    cached by subset. ``changes`` itself is assumed to fail.
+    """
+    seen: dict[frozenset[str], str] = {}
+
+    def run(subset: list[str]) -> str:
+        key = frozenset(subset)
+        if key not in seen:
+            seen[key] = test(subset)
+        return seen[key]
+
+    current = list(changes)
+    n = 2
+    while len(current) >= 2:
+        chunks = _split(current, n)
+        reduced = False
+        for chunk in chunks:
+            if run(chunk) == FAIL:
+                current, n, reduced = chunk, 2, True
+                break
+        if not reduced:
+            for chunk in chunks:
+                rest = [c for c in current if c not in chunk]
+                if rest and run(rest) == FAIL:
+                    current, n, reduced = rest, max(n - 1, 2), True
+                    break
+        if not reduced:
+            if n >= len(current):
+                break
+            n = min(len(current), 2 * n)
+    return current
+
+
+# -- probing one rule --------------------------------------------------------------------
+
+
+def _judge(answer: Outcome, code: str | None) -> str:
+    if answer.outcome == "accepted":
+        return PASS
+    if answer.outcome == "rejected" and (code is None or answer.code == code):
+        return FAIL
+    return UNRESOLVED
+
+
+def confirm(
+    rule: RuleSpec,
+    rejected: tuple[Any, Mapping[str, Any]],
+    send: Send,
+    *,
+    sibling: tuple[Any, Mapping[str, Any]] | None = None,
+    limit: int = PER_RULE,
+) -> ProbeReport:
+    """Probe one rule with one rejected request ``(id, flat fields)`` (see the module doc).
+
+    ``sibling``: an accepted request on the same endpoint, for the delta-debugging search
+    and as a source of values a repair cannot make up.
+    """
+    rej_id, rej_fields = rejected
+    report = ProbeReport(confirmed=None, exchange_id=rej_id)
+    code = rule.code
+
+    def probe(base: Any, fields: Mapping[str, Any]) -> str:
+        if report.spent >= limit:
+            raise BudgetSpent
+        report.spent += 1
+        return _judge(send(base, dict(fields)), code)
+
+    try:
+        if probe(rej_id, rej_fields) != FAIL:
+            report.notes.append("the target does not reject the captured request")
+            return report
+        sib_fields = dict(sibling[1]) if sibling else {}
+        repaired = dict(rej_fields)
+        paths = [p for p in rej_fields if rule_path(p) == rule.field]
+        spare = next((v for p, v in sib_fields.items() if rule_path(p) == rule.field), None)
+        if not paths:  # the field is missing: a required rule
+            paths = [next((p for p in sib_fields if rule_path(p) == rule.field), rule.field)]
+        for path in paths:
+            fixed = repair(rule, rej_fields.get(path), spare)
+            if fixed is None:
+                report.notes.append("no value repairs the field")
+                return report
+            repaired[path] = fixed
+        verdict = probe(rej_id, repaired)
+        report.confirmed = verdict == PASS
+        if verdict != PASS:
+            report.notes.append("the repaired request is still refused")
+        if sibling is not None and report.confirmed:
+            report.sibling_id = sibling[0]
+            changes = [
+                p
+                for p in rej_fields
+                if p not in sib_fields or as_text(sib_fields[p]) != as_text(rej_fields[p])
+            ]
+
+            def test(subset: list[str]) -> str:
+                fields = dict(sib_fields)
+                for p in subset:
+                    fields[p] = rej_fields[p]
+                return probe(sibling[0], fields)
+
+            if changes:
+                minimal = ddmin(changes, test)
+                report.minimal = sorted({rule_path(p) for p in minimal})
+                if report.minimal != [rule.field]:
+                    report.notes.append("the minimal change is not (only) this field")
+    except BudgetSpent:
+        report.notes.append("probe budget spent")
+    return report
+
+
+def _sibling(
+    rows: Sequence[Mapping[str, Any]], endpoint: str, fields: Mapping[str, Any]
+) -> Mapping[str, Any] | None:
+    """The accepted row on ``endpoint`` whose field paths overlap the rejected one's most."""
+    wanted = set(fields)
+    best, score = None, -1
+    for row in rows:
+        if row.get("endpoint") != endpoint or row.get("outcome") != "accepted":
+            continue
+        have = set(row.get("request_fields") or {})
+        s = len(wanted & have) - len(have - wanted)
+        if s > score:
+            best, score = row, s
+            if have == wanted:
+                break
+    return best
+
+
+def probe_rules(
+    rules: Iterable[RuleSpec],
+    rows: Sequence[Mapping[str, Any]],
+    send: Send,
+    *,
+    budget: int = BUDGET,
+    per_rule: int = PER_RULE,
+) -> list[RuleSpec]:
+    """Probe the learned rules (source ``learned``, not retired) within ``budget`` probes;
+    returns every rule, the probed ones with ``evidence["probe"]`` and a new state."""
+    by_id = {row.get("id"): row for row in rows}
+    out: list[RuleSpec] = []
+    left = budget
+    for rule in rules:
+        ids = rule.evidence.get("support_ids") or []
+        target = next((by_id[i] for i in ids if i in by_id), None)
+        if rule.source != "learned" or rule.state == "retired" or target is None or left <= 0:
+            out.append(rule)
+            continue
+        fields = target.get("request_fields") or {}
+        sibling = _sibling(rows, rule.endpoint, fields)
+        report = confirm(
+            rule,
+            (target.get("id"), fields),
+            send,
+            sibling=(sibling.get("id"), sibling.get("request_fields") or {}) if sibling else None,
+            limit=min(per_rule, left),
+        )
+        left -= report.spent
+        evidence = {**rule.evidence, "probe": report.as_evidence()}
+        out.append(
+            rule.but(
+                evidence=evidence,
+                state=policy.decide_state(rule.support, rule.contradict, probed=report.confirmed),
+                confidence=policy.confidence(
+                    rule.support,
+                    rule.contradict,
+                    names_field=bool(rule.evidence.get("names_field")),
+                    probed=report.confirmed,
+                ),
+            )
+        )
+    return out
