@@ -1,0 +1,307 @@
+"""The mock gateway: an aiohttp.web server that enforces the learned rules and answers like
+production.
+
+For each request it decodes the body (:mod:`harness.codecs`), flattens it
+(:mod:`harness.fields`), finds the endpoint (:func:`harness.endpoint.endpoint_key` with the
+plan's templates) and checks that endpoint's rules (:func:`harness.rules.violations`; retired
+rules never, the states chosen by the caller). On a violation it answers the way production
+rejects: the rule's code and message where the plan says codes and messages live, in the
+request's format and charset (a GBK XML request gets a GBK XML answer), with production's
+status for that code when known. Otherwise it answers a success shaped like production's.
+
+Shapes come from :class:`Template` answers: sanitized production answers from the store,
+one accepted per endpoint and one rejected per endpoint and code
+(:func:`harness.store.answers.answer_templates`). Without one, a minimal envelope is built
+from the plan (``{"code": ..., "msg": ..., "data": {}}``, or ``<Response><Head><RspCode>``
+for XML).
+
+Which rule answers when several are broken: ``required`` rules first (gateways check
+presence before format), then the field that comes first in the request document, then the
+rule with the most supporting evidence.
+
+``GET /__harness/mock`` reports the mock's rules and endpoints (for readiness checks); every
+other path answers as the gateway would. A rejection carries the header ``X-Harness-Rule``
+with the id (or key) of the rule that answered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from harness import codecs, fields
+from harness.endpoint import endpoint_key
+from harness.errors import CodecError, ConfigError, HarnessError
+from harness.plan import DEFAULT_CODE_KEYS, DEFAULT_MESSAGE_KEYS, Plan
+from harness.rules import RuleSpec, describe, violations
+
+log = logging.getLogger("harness.mock")
+
+STATUS_PATH = "/__harness/mock"
+RULE_HEADER = "X-Harness-Rule"
+DEFAULT_SUCCESS_CODE = "000000"
+DEFAULT_SUCCESS_MESSAGE = "OK"
+DEFAULT_REJECT_CODE = "INVALID"
+DEFAULT_STATES = ("confirmed", "suspected")
+
+
+@dataclass(frozen=True)
+class Template:
+    """One production answer to mirror (already sanitized in the store)."""
+
+    endpoint: str
+    outcome: str  # accepted | rejected
+    code: str | None
+    status: int
+    format: str
+    charset: str | None
+    body: bytes
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class MockAnswer:
+    status: int
+    content_type: str
+    body: bytes
+    rule: RuleSpec | None = None
+    endpoint: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def _segments(path: str) -> int:
+    try:
+        return len(fields.split_path(path))
+    except ConfigError:  # a malformed plan path: treat it as deep, never pick it first
+        return 99
+
+
+def _pick(paths: Sequence[str], xml: bool) -> int | None:
+    """Index of the path to use for a synthesized answer (header: paths excluded)."""
+    body_paths = [(i, p) for i, p in enumerate(paths) if not p.startswith("header:")]
+    if not body_paths:
+        return None
+    if xml:
+        deep = [i for i, p in body_paths if _segments(p) >= 2]
+        return deep[0] if deep else None
+    flat = [i for i, p in body_paths if _segments(p) == 1]
+    return flat[0] if flat else body_paths[0][0]
+
+
+class MockGateway:
+    """Rules + plan + templates -> answers. Pure of HTTP: :func:`make_app` serves it."""
+
+    def __init__(
+        self,
+        rules: Iterable[RuleSpec],
+        plan: Plan,
+        templates: Iterable[Template] = (),
+        states: Iterable[str] = DEFAULT_STATES,
+    ) -> None:
+        self.plan = plan
+        self.states = tuple(s for s in states if s != "retired")
+        self.rules: dict[str, list[RuleSpec]] = {}
+        for rule in rules:
+            if rule.state in self.states:
+                self.rules.setdefault(rule.endpoint, []).append(rule)
+        self.accepted: dict[str, Template] = {}
+        self.rejected: dict[tuple[str, str | None], Template] = {}
+        self.rejected_any: dict[str, Template] = {}
+        for t in templates:
+            if t.outcome == "accepted":
+                self.accepted.setdefault(t.endpoint, t)
+            elif t.outcome == "rejected":
+                self.rejected.setdefault((t.endpoint, t.code), t)
+                self.rejected_any.setdefault(t.endpoint, t)
+        self.success_code = plan.success_codes[0] if plan.success_codes else None
+
+    @property
+    def rule_count(self) -> int:
+        return sum(len(v) for v in self.rules.values())
+
+    # --- deciding ------------------------------------------------------------------------
+
+    def breaking(self, endpoint: str, tree: Any) -> RuleSpec | None:
+        """The rule that answers for this request, or None when it passes."""
+        candidates = self.rules.get(endpoint)
+        if not candidates:
+            return None
+        flat = fields.flatten(tree) if tree is not None else {}
+        broken = violations(candidates, flat, endpoint)
+        if not broken:
+            return None
+        order: dict[str, int] = {}
+        for i, path in enumerate(flat):
+            order.setdefault(fields.rule_path(path), i)
+
+        def rank(rule: RuleSpec) -> tuple[int, int, int]:
+            return (rule.kind != "required", order.get(rule.field, -1), -rule.support)
+
+        return min(broken, key=rank)
+
+    def answer(self, method: str, path: str, content_type: str | None, body: bytes) -> MockAnswer:
+        """What the mock answers to one request."""
+        request = codecs.decode(body, content_type)
+        endpoint = endpoint_key(method, path.split("?", 1)[0], self.plan.endpoints)
+        tree = request.tree if request.format not in ("text", "binary", "empty") else None
+        rule = self.breaking(endpoint, tree)
+        if rule is None:
+            return self._success(endpoint, request)
+        return self._rejection(endpoint, request, rule)
+
+    # --- answering -----------------------------------------------------------------------
+
+    def _success(self, endpoint: str, request: codecs.Body) -> MockAnswer:
+        template = self.accepted.get(endpoint)
+        code = self.success_code
+        if template is not None:
+            built = self._from_template(template, code, None, keep_message=True)
+            if built is not None:
+                return MockAnswer(template.status, built[0], built[1], None, endpoint)
+        status = self.plan.success_status[0] if self.plan.success_status else 200
+        ctype, data = self._synthesize(
+            request, code or DEFAULT_SUCCESS_CODE, DEFAULT_SUCCESS_MESSAGE, success=True
+        )
+        return MockAnswer(status, ctype, data, None, endpoint)
+
+    def _rejection(self, endpoint: str, request: codecs.Body, rule: RuleSpec) -> MockAnswer:
+        code = rule.code or DEFAULT_REJECT_CODE
+        label = self.plan.label_for(rule.field) or fields.name_of(rule.field) or rule.field
+        message = rule.message or f"{label}: {describe(rule)}"
+        headers = {RULE_HEADER: str(rule.id if rule.id is not None else rule.key)}
+        exact = self.rejected.get((endpoint, rule.code))
+        if exact is None and rule.code is not None:
+            exact = next((t for (_, c), t in self.rejected.items() if c == rule.code), None)
+        template = exact or self.rejected_any.get(endpoint)
+        if template is not None:
+            built = self._from_template(template, code, message)
+            if built is not None:
+                status = template.status if exact is not None else 200
+                return MockAnswer(status, built[0], built[1], rule, endpoint, headers)
+        ctype, data = self._synthesize(request, code, message, success=False)
+        return MockAnswer(200, ctype, data, rule, endpoint, headers)
+
+    def _code_paths(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        return (
+            self.plan.code_paths or DEFAULT_CODE_KEYS,
+            self.plan.message_paths or DEFAULT_MESSAGE_KEYS,
+        )
+
+    def _from_template(
+        self, template: Template, code: str | None, message: str | None, keep_message: bool = False
+    ) -> tuple[str, bytes] | None:
+        """The template with code and message replaced; None when it does not decode."""
+        body = codecs.decode(
+            template.body,
+            template.content_type
+            or codecs.content_type_for(codecs.Body(template.format, template.charset, None, {})),
+        )
+        if body.format not in ("json", "xml", "form"):
+            return None
+        tree = body.tree
+        code_paths, message_paths = self._code_paths()
+        for paths, value in (
+            (code_paths, code),
+            (message_paths, None if keep_message else message),
+        ):
+            if value is None:
+                continue
+            for p in paths:
+                if p.startswith("header:"):
+                    continue
+                try:
+                    if fields.get(tree, p) is not None:
+                        tree = fields.set_value(tree, p, value)
+                        break
+                except HarnessError:  # a plan path this template cannot hold
+                    continue
+        try:
+            data = codecs.encode(codecs.Body(body.format, body.charset, tree, body.meta))
+        except HarnessError:  # a template the codec cannot rebuild: fall back to synthesizing
+            return None
+        return template.content_type or codecs.content_type_for(body), data
+
+    def _synthesize(
+        self, request: codecs.Body, code: str, message: str, success: bool
+    ) -> tuple[str, bytes]:
+        """A minimal production-like envelope in the request's format and charset."""
+        xml = request.format == "xml"
+        code_paths, message_paths = self._code_paths()
+        ci = _pick(code_paths, xml)
+        mi = _pick(message_paths, xml)
+        if ci is None:
+            code_path, message_path = (
+                ("Response.RspCode", "Response.RspMsg") if xml else ("code", "msg")
+            )
+        else:
+            code_path = code_paths[ci]
+            if (
+                mi is not None
+                and len(message_paths) == len(code_paths)
+                and not message_paths[ci].startswith("header:")
+            ):
+                mi = ci
+            message_path = message_paths[mi] if mi is not None else None  # type: ignore[assignment]
+        tree: Any = fields.set_value({}, code_path, code)
+        if message_path:
+            tree = fields.set_value(tree, message_path, message)
+        if success and not xml and _segments(code_path) == 1:
+            tree["data"] = {}
+        charset = request.charset or ("gbk" if xml else "utf-8")
+        answer = codecs.Body("xml" if xml else "json", charset, tree, {})
+        try:
+            data = codecs.encode(answer)
+        except CodecError:  # a charset the codec cannot write: answer in UTF-8
+            answer = codecs.Body(answer.format, "utf-8", tree, {})
+            data = codecs.encode(answer)
+        return codecs.content_type_for(answer), data
+
+
+# --- HTTP --------------------------------------------------------------------------------
+
+
+def make_app(gateway: MockGateway) -> web.Application:
+    """An aiohttp application answering every path as the mock gateway does."""
+
+    async def status(request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "rules": gateway.rule_count,
+                "endpoints": sorted(gateway.rules),
+                "plan": gateway.plan.name,
+            }
+        )
+
+    async def handle(request: web.Request) -> web.Response:
+        body = await request.read()
+        answer = gateway.answer(
+            request.method, request.path_qs, request.headers.get("Content-Type"), body
+        )
+        headers = {"Content-Type": answer.content_type, **answer.headers}
+        return web.Response(status=answer.status, body=answer.body, headers=headers)
+
+    app = web.Application(client_max_size=16 * 1024 * 1024)
+    app.router.add_get(STATUS_PATH, status)
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app
+
+
+def run(
+    gateway: MockGateway,
+    host: str = "127.0.0.1",
+    port: int = 18082,
+    ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve until SIGINT or SIGTERM; ``ready`` gets the base URL once listening."""
+    app = make_app(gateway)
+    if ready is not None:
+
+        async def on_startup(_app: web.Application) -> None:
+            ready(f"http://{host}:{port}")
+
+        app.on_startup.append(on_startup)
+    web.run_app(app, host=host, port=port, print=None, access_log=None, handle_signals=True)
