@@ -22,6 +22,7 @@ from harness.export.doc import (
     Bullets,
     Code,
     Heading,
+    Inline,
     Para,
     Span,
     Strong,
@@ -135,7 +136,7 @@ def _rejections(data: ReportData) -> list[Block]:
                 "staging would have caught: run harness replay against staging."
             )
         )
-    rows = []
+    rows: list[list[Inline]] = []
     for sig in data.signatures:
         v = sig.verdicts
         rows.append(
@@ -174,7 +175,7 @@ def _rules(data: ReportData, plan: Plan | None) -> list[Block]:
             "field. Evidence counts exchanges; suspected rules await more evidence or a probe."
         )
     )
-    rows = []
+    rows: list[list[Inline]] = []
     for r in sorted(learned, key=lambda r: (r.endpoint, r.field, r.kind)):
         verdicts = data.rule_verdicts.get(r.key, {})
         where = (
@@ -221,7 +222,7 @@ def _analogies(data: ReportData, plan: Plan | None) -> list[Block]:
         )
     )
     by_id = {r.id: r for r in data.rules if r.id is not None}
-    rows = []
+    rows: list[list[Inline]] = []
     for r in sorted(
         analogy, key=lambda r: (-(data.at_risk.get(r.key) or AtRisk()).total, r.endpoint, r.field)
     ):
@@ -300,8 +301,9 @@ def _recommendations(data: ReportData, plan: Plan | None) -> list[Block]:
             "Tell operations and customer service which rejections can only happen in production: "
         ]
         for i, (endpoint, code, message) in enumerate(sigs):
+            lead: list[Span] = [", "] if i else []
             spans += (
-                ([", "] if i else [])
+                lead
                 + [Code(endpoint), " "]
                 + _signature_spans(Signature(endpoint, code, message, 0))
             )
