@@ -1,0 +1,163 @@
+"""What gets replayed: a stored (sanitized) exchange as a request for a target.
+
+:class:`Sample` holds the columns replay needs, from an ``Exchange`` or from a row dict with
+the same column names (the live shadow gets dicts). :func:`build_request` turns it into
+the request a target receives:
+
+- method and path (with its sanitized query) as stored, appended to the target's base URL;
+- the stored request headers minus hop-by-hop headers, ``Host``, ``Content-Length``,
+  ``Content-Encoding`` (the stored body is identity-encoded), the plan's secret headers and
+  anything stored as ``[redacted]``; secrets are supplied afresh
+  (:func:`harness.signers.fresh_headers`), never from the store;
+- the stored sanitized body bytes, in their original format and charset;
+- then the signer's turn. ``Host`` and ``Content-Length`` are set by the HTTP client for the
+  target and the final body.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.plan import Plan
+from harness.signers import Signer
+from harness.verdicts import Answer
+
+REDACTED = "[redacted]"
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "expect",
+    }
+)
+SET_BY_CLIENT = frozenset({"host", "content-length", "content-encoding"})
+_COLUMNS = (
+    "id",
+    "endpoint",
+    "method",
+    "path",
+    "request_headers",
+    "request_body",
+    "request_format",
+    "request_size",
+    "request_truncated",
+    "status",
+    "response_headers",
+    "response_body",
+    "outcome",
+    "code",
+    "message",
+    "error",
+)
+
+
+@dataclass
+class Sample:
+    """One stored exchange, as replay sees it."""
+
+    id: int
+    endpoint: str
+    method: str
+    path: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    production: Answer
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    response_body: bytes = b""
+    skip: str | None = None  # why it cannot be replayed, if it cannot
+    _tree: Any = field(default=None, repr=False)
+    _decoded: bool = field(default=False, repr=False)
+
+    @classmethod
+    def from_row(cls, row: Any) -> Sample:
+        """From an ``Exchange`` or a mapping with the same column names."""
+        get = row.get if isinstance(row, Mapping) else (lambda k, d=None: getattr(row, k, d))
+        body = get("request_body") or b""
+        skip = None
+        if get("request_truncated"):
+            skip = "request body truncated at capture"
+        elif not body and (get("request_size") or 0) > 0 and get("request_format") == "binary":
+            skip = "binary request body not stored"
+        return cls(
+            id=int(get("id")),
+            endpoint=str(get("endpoint") or ""),
+            method=str(get("method") or "GET"),
+            path=str(get("path") or "/"),
+            headers=[(str(k), str(v)) for k, v in (get("request_headers") or ())],
+            body=bytes(body),
+            production=Answer(
+                outcome=get("outcome"),
+                code=get("code"),
+                message=get("message"),
+                status=get("status"),
+                error=get("error"),
+            ),
+            response_headers=[(str(k), str(v)) for k, v in (get("response_headers") or ())],
+            response_body=bytes(get("response_body") or b""),
+            skip=skip,
+        )
+
+    def production_tree(self) -> Any:
+        """Production's decoded response tree (decoded once)."""
+        if not self._decoded:
+            from harness import codecs
+
+            ct = header(self.response_headers, "content-type")
+            self._tree = codecs.decode(self.response_body, ct).tree if self.response_body else None
+            self._decoded = True
+        return self._tree
+
+
+def header(pairs: list[tuple[str, str]], name: str) -> str | None:
+    lname = name.lower()
+    for k, v in pairs:
+        if k.lower() == lname:
+            return v
+    return None
+
+
+def base_headers(sample: Sample, plan: Plan, fresh: Mapping[str, str]) -> dict[str, str]:
+    """The stored headers that may be replayed, plus fresh secrets (before signing)."""
+    secret = plan.secret_headers
+    out: dict[str, str] = {}
+    lower: dict[str, str] = {}
+    for name, value in sample.headers:
+        lname = name.lower()
+        if lname in HOP_BY_HOP or lname in SET_BY_CLIENT or lname in secret or value == REDACTED:
+            continue
+        if lname in lower:  # a repeated header: one line, comma-joined (RFC 9110)
+            out[lower[lname]] = f"{out[lower[lname]]}, {value}"
+        else:
+            lower[lname] = name
+            out[name] = value
+    for name, value in fresh.items():
+        for existing in [k for k in out if k.lower() == name.lower()]:
+            del out[existing]
+        out[name] = value
+    return out
+
+
+def build_request(
+    sample: Sample, base_url: str, plan: Plan, signer: Signer, fresh: Mapping[str, str]
+) -> tuple[str, str, dict[str, str], bytes]:
+    """(method, url, headers, body) for one target, signed."""
+    headers = base_headers(sample, plan, fresh)
+    headers, body = signer.sign(sample.method, sample.path, headers, sample.body)
+    path = sample.path if sample.path.startswith("/") else f"/{sample.path}"
+    return sample.method, base_url.rstrip("/") + path, headers, body
+
+
+def safe_headers(pairs: Any, plan: Plan) -> list[list[str]]:
+    """A target's response headers for the store: secret ones replaced by ``[redacted]``."""
+    secret = plan.secret_headers
+    return [[str(k), REDACTED if str(k).lower() in secret else str(v)] for k, v in pairs]
