@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.common import DbOpt, PlanOpt, console
+from harness.cli.common import DbOpt, PlanOpt
 from harness.errors import ConfigError
 
 STATES = ("confirmed", "suspected")
@@ -90,7 +90,7 @@ def mock(
     gateway = MockGateway(specs, the_plan, templates, states)
 
     def ready(url: str) -> None:
-        console.print(
+        typer.echo(
             f"mock gateway on {url}: {gateway.rule_count} rules on {len(gateway.rules)} "
             f"endpoint(s), {len(templates)} production answer(s) mirrored (Ctrl-C stops)"
         )

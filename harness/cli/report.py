@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.common import DayOpt, DbOpt, PlanOpt, SinceOpt, UntilOpt, err_console
+from harness.cli.common import DayOpt, DbOpt, PlanOpt, SinceOpt, UntilOpt
 from harness.errors import ConfigError
 
 EXPORT_FORMATS = ("jsonschema", "yaml", "markdown")
@@ -81,7 +81,7 @@ def export(
     path = write_out(text, out)
     if path is not None:
         live = sum(r.state != "retired" for r in rules)
-        err_console.print(f"wrote {live} rule(s) as {fmt} to {path}")
+        typer.echo(f"wrote {live} rule(s) as {fmt} to {path}", err=True)
 
 
 def report(
@@ -121,7 +121,7 @@ def report(
         factory.kw["bind"].dispose()
     text = render(data, the_plan, fmt, generated_at=utcnow())
     path = write_out(text, out or str(default_path(day, fmt)))
-    err_console.print(f"wrote the incident report to {path}")
+    typer.echo(f"wrote the incident report to {path}", err=True)
 
 
 def register(app: typer.Typer) -> None:
