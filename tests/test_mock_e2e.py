@@ -1,0 +1,186 @@
+"""End to end with real processes: the simulated production bank answers day 1, the store
+holds it, `harness learn` learns, `harness rules export` writes YAML and JSON Schema,
+`harness mock` serves the YAML, and on a fresh day 2 the mock and the schema agree with the
+real production server on >= 99% of the requests a field rule decides.
+
+Excluded from the comparison: answers that are not a field rule's (HTTP 5xx, transport
+errors); the simulator runs without random errors here. Day 1 is stored as the ingest
+would store it (decoded, classified with the plan); its values are the simulator's
+synthetic data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from harness import codecs, fields
+from harness.classify import Classifier
+from harness.endpoint import endpoint_key
+from harness.export import Checker
+from harness.plan import load_plan
+from harness.sim.traffic import SimRequest, generate
+from harness.store.models import Exchange
+from tests.support.procs import HARNESS, free_port, running
+from tests.support.sim import sim_server
+
+ROOT = Path(__file__).resolve().parent.parent
+PLAN_FILE = str(ROOT / "replays" / "simbank.yaml")
+PLAN = load_plan(PLAN_FILE)
+DAY1, DAY2 = "2026-11-24", "2026-11-25"
+
+Answer = tuple[int | None, str | None, bytes]
+
+
+async def _send(url: str, requests: list[SimRequest], concurrency: int = 16) -> list[Answer]:
+    out: list[Answer] = [(None, None, b"")] * len(requests)
+    todo = iter(range(len(requests)))
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as session:
+
+        async def worker() -> None:
+            for i in todo:
+                req = requests[i]
+                try:
+                    async with session.request(
+                        req.method, url + req.path, data=req.body, headers=req.headers
+                    ) as r:
+                        out[i] = (r.status, r.headers.get("Content-Type"), await r.read())
+                except aiohttp.ClientError:
+                    pass
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return out
+
+
+def send(url: str, requests: list[SimRequest]) -> list[Answer]:
+    return asyncio.run(_send(url, requests))
+
+
+def classify(classifier: Classifier, answer: Answer):
+    status, ctype, body = answer
+    return classifier.classify(
+        status, [("Content-Type", ctype or "")], codecs.decode(body, ctype), None
+    )
+
+
+def store_day(db: str, requests: list[SimRequest], answers: list[Answer]) -> None:
+    from harness.store import open_store
+
+    classifier = Classifier(PLAN)
+    factory = open_store(db)
+    with factory.begin() as s:
+        for req, (status, ctype, data) in zip(requests, answers, strict=True):
+            request = codecs.decode(req.body, req.headers["Content-Type"])
+            response = codecs.decode(data, ctype)
+            verdict = classifier.classify(status, [("Content-Type", ctype or "")], response, None)
+            s.add(
+                Exchange(
+                    ts=req.sim_time,
+                    method=req.method,
+                    host="127.0.0.1",
+                    path=req.path,
+                    endpoint=endpoint_key(req.method, req.path, PLAN.endpoints),
+                    request_body=req.body,
+                    request_format=request.format,
+                    request_charset=request.charset,
+                    request_fields=fields.flatten(request.tree),
+                    status=status,
+                    response_headers=[["Content-Type", ctype or ""]],
+                    response_body=data,
+                    response_format=response.format,
+                    response_charset=response.charset,
+                    outcome=verdict.outcome,
+                    code=verdict.code,
+                    message=verdict.message,
+                )
+            )
+    factory.kw["bind"].dispose()
+
+
+def cli(*args: str, cwd: Path) -> str:
+    done = subprocess.run([HARNESS, *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.slow
+def test_learned_rules_served_by_the_mock_agree_with_production(tmp_path):
+    db = str(tmp_path / "harness.db")
+    day1 = generate(2000, DAY1, 31)
+    day2 = generate(2000, DAY2, 32)
+    with sim_server("prod") as prod:
+        store_day(db, day1, send(prod, day1))
+        cli("learn", "--db", db, "--plan", PLAN_FILE, "--day", DAY1, "--no-probe", cwd=tmp_path)
+        cli(
+            "rules",
+            "export",
+            "--db",
+            db,
+            "--plan",
+            PLAN_FILE,
+            "--format",
+            "yaml",
+            "-o",
+            "rules.yaml",
+            cwd=tmp_path,
+        )
+        cli(
+            "rules",
+            "export",
+            "--db",
+            db,
+            "--plan",
+            PLAN_FILE,
+            "--format",
+            "jsonschema",
+            "-o",
+            "rules.json",
+            cwd=tmp_path,
+        )
+        port = free_port()
+        mock_args = [
+            HARNESS,
+            "mock",
+            "--rules",
+            "rules.yaml",
+            "--db",
+            db,
+            "--plan",
+            PLAN_FILE,
+            "--port",
+            str(port),
+        ]
+        with running(mock_args, port=port, cwd=tmp_path) as proc:
+            production = send(prod, day2)
+            mocked = send(f"http://127.0.0.1:{port}", day2)
+        proc.stdout.close()
+
+    classifier = Classifier(PLAN)
+    checker = Checker(json.loads((tmp_path / "rules.json").read_text(encoding="utf-8")))
+    compared = mock_agrees = schema_agrees = both_rejected = same_code = 0
+    for req, p_answer, m_answer in zip(day2, production, mocked, strict=True):
+        p = classify(classifier, p_answer)
+        if p.outcome == "upstream_error" or (p_answer[0] or 0) >= 500:
+            continue  # not a field rule's answer
+        compared += 1
+        m = classify(classifier, m_answer)
+        mock_agrees += m.outcome == p.outcome
+        if m.outcome == p.outcome == "rejected":
+            both_rejected += 1
+            same_code += m.code == p.code
+        tree = codecs.decode(req.body, req.headers["Content-Type"]).tree
+        errors = checker.errors(endpoint_key(req.method, req.path, PLAN.endpoints), tree)
+        schema_agrees += ("rejected" if errors else "accepted") == p.outcome
+    assert compared > 1900
+    assert mock_agrees / compared >= 0.99, (mock_agrees, compared)
+    assert schema_agrees / compared >= 0.99, (schema_agrees, compared)
+    assert both_rejected > 40 and same_code / both_rejected >= 0.95, (same_code, both_rejected)
+
+    cli("report", "--db", db, "--plan", PLAN_FILE, "--day", DAY1, cwd=tmp_path)
+    report = (tmp_path / "harness-out" / f"report-{DAY1}.md").read_text(encoding="utf-8")
+    assert "## Rules learned" in report and "企业名称 (`enterpriseName`)" in report
