@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -103,7 +104,10 @@ def store_day(db: str, requests: list[SimRequest], answers: list[Answer]) -> Non
 
 
 def cli(*args: str, cwd: Path) -> str:
-    done = subprocess.run([HARNESS, *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+    env = {**os.environ, "SIMBANK_HMAC_KEY": "e2e-test-key"}  # replay signs afresh
+    done = subprocess.run(
+        [HARNESS, *args], capture_output=True, text=True, timeout=120, cwd=cwd, env=env
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -113,7 +117,7 @@ def test_learned_rules_served_by_the_mock_agree_with_production(tmp_path):
     db = str(tmp_path / "harness.db")
     day1 = generate(2000, DAY1, 31)
     day2 = generate(2000, DAY2, 32)
-    with sim_server("prod") as prod:
+    with sim_server("prod") as prod, sim_server("staging") as staging:
         store_day(db, day1, send(prod, day1))
         cli("learn", "--db", db, "--plan", PLAN_FILE, "--day", DAY1, "--no-probe", cwd=tmp_path)
         cli(
@@ -158,6 +162,24 @@ def test_learned_rules_served_by_the_mock_agree_with_production(tmp_path):
         with running(mock_args, port=port, cwd=tmp_path) as proc:
             production = send(prod, day2)
             mocked = send(f"http://127.0.0.1:{port}", day2)
+            targets = [
+                "--target",
+                f"staging={staging}",
+                "--target",
+                f"mock=http://127.0.0.1:{port}",
+            ]
+            cli(
+                "replay",
+                "--db",
+                db,
+                "--plan",
+                PLAN_FILE,
+                "--day",
+                DAY1,
+                *targets,
+                "--json",
+                cwd=tmp_path,
+            )
         proc.stdout.close()
 
     classifier = Classifier(PLAN)
@@ -181,6 +203,25 @@ def test_learned_rules_served_by_the_mock_agree_with_production(tmp_path):
     assert schema_agrees / compared >= 0.99, (schema_agrees, compared)
     assert both_rejected > 40 and same_code / both_rejected >= 0.95, (same_code, both_rejected)
 
+    # Replaying day 1's rejections: the mock agrees with production, staging mostly does not.
+    from harness.store import open_store
+    from harness.store.replays import list_runs, verdict_counts
+
+    factory = open_store(db, create=False)
+    with factory.begin() as s:
+        run, _ = list_runs(s, kind="replay")[0]
+        counts = verdict_counts(s, run.id)
+    factory.kw["bind"].dispose()
+    mock_counts = counts["mock"]
+    assert mock_counts.get("mock_agrees", 0) >= 0.95 * sum(mock_counts.values()), counts
+    assert counts["staging"].get("production_only", 0) > 0, counts
+
     cli("report", "--db", db, "--plan", PLAN_FILE, "--day", DAY1, cwd=tmp_path)
     report = (tmp_path / "harness-out" / f"report-{DAY1}.md").read_text(encoding="utf-8")
     assert "## Rules learned" in report and "企业名称 (`enterpriseName`)" in report
+    assert f"Staging verdicts from replay run #{run.id}" in report and "production only" in report
+    checklist = cli(
+        "rules", "export", "--db", db, "--plan", PLAN_FILE, "--format", "markdown", cwd=tmp_path
+    )
+    only = checklist.split("## Only verifiable in production", 1)[1]
+    assert "企业名称 (`enterpriseName`)" in only
