@@ -55,6 +55,12 @@ class Selection:
     code: str | None = None
     limit: int = 1000
 
+    def __post_init__(self) -> None:
+        if self.outcome not in OUTCOMES:
+            raise ConfigError(f"unknown outcome {self.outcome!r} (want {', '.join(OUTCOMES)})")
+        if self.limit < 1:
+            raise ConfigError(f"limit must be at least 1, got {self.limit!r}")
+
     def as_json(self) -> dict[str, Any]:
         out = asdict(self)
         out["start"] = self.start.isoformat() if self.start else None
@@ -108,8 +114,6 @@ def replay(
     targets = dict(targets)
     if not targets:
         raise ConfigError("no replay targets: give --target NAME=URL or a plan with 'targets'")
-    if selection.limit < 1:
-        raise ConfigError(f"limit must be at least 1, got {selection.limit!r}")
     check_targets(targets, plan)
     used = plan or default_plan()
     signer = load_signer(used.signer, environ)
@@ -138,8 +142,6 @@ def replay(
 
 
 def _select(session: Session, selection: Selection) -> list[Any]:
-    if selection.outcome not in OUTCOMES:
-        raise ConfigError(f"unknown outcome {selection.outcome!r} (want {', '.join(OUTCOMES)})")
     f = ExchangeFilter(
         start=selection.start,
         end=selection.end,
