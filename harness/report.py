@@ -136,9 +136,15 @@ def _rejections(data: ReportData) -> list[Block]:
                 "staging would have caught: run harness replay against staging."
             )
         )
+    mocked = any(
+        s.verdicts.get("mock_agrees") or s.verdicts.get("mock_disagrees") for s in data.signatures
+    )
     rows: list[list[Inline]] = []
     for sig in data.signatures:
         v = sig.verdicts
+        mock = (
+            f"{v.get('mock_agrees', 0)} of {v.get('mock_agrees', 0) + v.get('mock_disagrees', 0)}"
+        )
         rows.append(
             [
                 [Code(sig.endpoint)],
@@ -150,6 +156,7 @@ def _rejections(data: ReportData) -> list[Block]:
                 str(v.get("different_rejection", 0) + v.get("target_error", 0))
                 if data.run
                 else "?",
+                *([mock] if mocked else []),
             ]
         )
     headers = [
@@ -160,6 +167,7 @@ def _rejections(data: ReportData) -> list[Block]:
         "Production-only",
         "Reproducible",
         "Other / error",
+        *(["Mock agrees"] if mocked else []),
     ]
     return [*blocks, Table(headers, rows)]
 

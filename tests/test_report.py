@@ -161,7 +161,7 @@ def test_report_data_from_the_store(store):
     )
     assert data.run is not None and data.run["targets"] == ["staging"]
     by_field = {r.field: r for r in data.rules}
-    assert data.rule_verdicts[by_field["enterpriseName"].key] == {"production_only": 2}
+    assert data.rule_verdicts[by_field["enterpriseName"].key]["production_only"] == 2
     assert data.rule_verdicts[by_field["amount"].key] == {"reproducible": 1}
     risk = data.at_risk[by_field["businessAddress"].key]
     assert risk.by_outcome == {"accepted": 1, "rejected": 1} and risk.ids == [3, 4]

@@ -78,12 +78,12 @@ def rejection_signatures(
 
 
 def latest_run(session: Session, start: datetime | None, end: datetime | None) -> ReplayRun | None:
-    """The newest replay run with results for exchanges in the window."""
+    """The newest replay (or live shadow) run with results for exchanges in the window."""
     query = _window(
         select(func.max(ReplayResult.run_id))
         .join(Exchange, Exchange.id == ReplayResult.exchange_id)
         .join(ReplayRun, ReplayRun.id == ReplayResult.run_id)
-        .where(ReplayRun.kind == "replay"),
+        .where(ReplayRun.kind.in_(("replay", "shadow"))),
         start,
         end,
     )
