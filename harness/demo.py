@@ -1,0 +1,245 @@
+"""The main job on the embedded default, the simulated bank: what `make demo` runs.
+
+It starts the simulated production gateway and its lax staging twin, the capture proxy in
+front of production, sends a day of traffic through the proxy, then runs every later stage:
+replay of the day's rejections against staging, learning, export, the mock gateway (and a
+replay against it), and the incident report. Every server is a real process on 127.0.0.1
+on a free port; all of them are stopped on exit, on error and on Ctrl-C.
+
+The library never prints: each stage reports to a ``Notify`` callback; the CLI renders.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.errors import ConfigError, HarnessError
+
+Notify = Callable[[str, dict[str, Any]], None]
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class DemoConfig:
+    db: Path = Path("harness.db")
+    out: Path = Path("harness-out")
+    plan: Path | None = None  # default: replays/simbank.yaml
+    count: int = 3000
+    day: str = "2026-11-24"
+    seed: int = 7
+    concurrency: int = 16
+
+
+@dataclass
+class DemoResult:
+    files: dict[str, Path] = field(default_factory=dict)
+    stages: dict[str, Any] = field(default_factory=dict)
+
+
+def default_plan_path() -> Path:
+    for candidate in (Path("replays/simbank.yaml"), PACKAGE_ROOT / "replays" / "simbank.yaml"):
+        if candidate.is_file():
+            return candidate
+    raise ConfigError("cannot find replays/simbank.yaml: run the demo from the repository root")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_listening(
+    port: int, proc: subprocess.Popen[bytes], what: str, timeout: float = 30.0
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise HarnessError(f"{what} exited with status {proc.returncode} before listening")
+        with socket.socket() as s:
+            s.settimeout(0.2)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise HarnessError(f"{what} did not listen on 127.0.0.1:{port} within {timeout:.0f} s")
+
+
+class Processes:
+    """Child processes of the demo; all stopped on exit (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.log_dir = log_dir
+        self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def start(
+        self, what: str, args: list[str], port: int, env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
+        log = open(self.log_dir / f"{what}.log", "wb")  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "harness.cli", *args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
+        log.close()
+        self.procs.append((what, proc))
+        _wait_listening(port, proc, what)
+        return proc
+
+    def stop(self, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> int:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        return proc.returncode
+
+    def stop_all(self) -> None:
+        for _, proc in reversed(self.procs):
+            self.stop(proc, timeout=15)
+
+
+@contextlib.contextmanager
+def processes(log_dir: Path) -> Iterator[Processes]:
+    procs = Processes(log_dir)
+    try:
+        yield procs
+    finally:
+        procs.stop_all()
+
+
+def _remove_store(db: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{db}{suffix}").unlink()
+    with contextlib.suppress(FileNotFoundError):
+        db.with_suffix(".spool").unlink()
+
+
+def write_demo_plan(source: Path, dest: Path, prod: str, targets: dict[str, str]) -> Path:
+    """The simbank plan with this run's ports: production upstream and replay targets."""
+    data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    data["upstream"] = prod
+    data["targets"] = targets
+    data["probe"] = [name for name in data.get("probe", []) if name in targets]
+    dest.write_text(
+        "# Written by `harness demo` for this run's ports; the source is "
+        f"{source}.\n" + yaml.safe_dump(data, allow_unicode=True, sort_keys=False),
+        encoding="utf-8",
+    )
+    return dest
+
+
+def run_demo(cfg: DemoConfig, notify: Notify) -> DemoResult:
+    """Run every stage on the simulated bank; ``notify(stage, facts)`` after each."""
+    from harness.plan import load_plan
+    from harness.sim.client import send
+    from harness.sim.signature import DEMO_KEY, KEY_ENV
+    from harness.sim.traffic import generate
+    from harness.store import open_store
+
+    source = cfg.plan or default_plan_path()
+    load_plan(source)  # a broken plan stops the demo before anything starts
+    cfg.out.mkdir(parents=True, exist_ok=True)
+    logs = cfg.out / "logs"
+    logs.mkdir(exist_ok=True)
+    _remove_store(cfg.db)
+    result = DemoResult()
+    sign_env = {KEY_ENV: os.environ.get(KEY_ENV, DEMO_KEY)}
+    ports = {name: free_port() for name in ("prod", "staging", "proxy", "mock")}
+    url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    plan_path = write_demo_plan(
+        source,
+        cfg.out / "simbank.demo.yaml",
+        url["prod"],
+        {"staging": url["staging"], "mock": url["mock"]},
+    )
+    plan = load_plan(plan_path)
+    result.files["plan"] = plan_path
+
+    with processes(logs) as procs:
+        for role in ("prod", "staging"):
+            procs.start(
+                f"sim-{role}",
+                ["sim", "serve", "--role", role, "--port", str(ports[role]), "--verify-signature"],
+                ports[role],
+                env=sign_env,
+            )
+        proxy = procs.start(
+            "proxy",
+            [
+                "proxy",
+                "--upstream",
+                url["prod"],
+                "--listen-port",
+                str(ports["proxy"]),
+                "--db",
+                str(cfg.db),
+                "--plan",
+                str(plan_path),
+            ],
+            ports["proxy"],
+        )
+        notify("servers", {"urls": url, "logs": logs})
+
+        requests = generate(cfg.count, cfg.day, cfg.seed, key=sign_env[KEY_ENV])
+        notify("traffic-start", {"count": len(requests), "day": cfg.day})
+        sent = send(
+            requests,
+            url["proxy"],
+            cfg.concurrency,
+            progress=lambda n: notify("traffic-progress", {"n": n}),
+        )
+        status = procs.stop(proxy)
+        if status != 0:
+            raise HarnessError(
+                f"the capture proxy exited with status {status}; see {logs / 'proxy.log'}"
+            )
+        factory = open_store(str(cfg.db), create=False)
+        result.stages["traffic"] = sent
+        notify("captured", {"sent": sent, "stats": _stats(factory, cfg.day)})
+
+        result.stages["replay"] = _replay(factory, plan, {"staging": url["staging"]}, cfg, sign_env)
+        notify("replayed", result.stages["replay"])
+    return result
+
+
+def _stats(factory: Any, day: str) -> list[Any]:
+    from harness.store.queries import ExchangeFilter, stats
+    from harness.timeutil import window
+
+    start, end = window(day=day)
+    with factory.begin() as session:
+        return stats(session, ExchangeFilter(start=start, end=end))
+
+
+def _replay(
+    factory: Any, plan: Any, targets: dict[str, str], cfg: DemoConfig, env: dict[str, str]
+) -> dict[str, Any]:
+    from harness.replay import Selection, Settings, replay
+    from harness.timeutil import window
+
+    start, end = window(day=cfg.day)
+    report = replay(
+        factory,
+        targets,
+        plan=plan,
+        selection=Selection(start=start, end=end, outcome="rejected", limit=100_000),
+        settings=Settings(concurrency=32),
+        environ={**os.environ, **env},
+    )
+    return {"run_id": report.run_id, "summary": report.summary}
