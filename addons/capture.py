@@ -5,7 +5,11 @@ Load it into mitmproxy as a script::
     mitmdump -s addons/capture.py --mode reverse:https://gateway.bank.example \\
         --set capture_db=harness.db --set capture_plan=replays/simbank.yaml
 
-or run ``harness proxy``, which embeds mitmproxy with this same addon.
+or run ``harness proxy``, which embeds mitmproxy with this same addon. ``harness proxy`` also
+sets ``connection_strategy=lazy``: with mitmproxy's default (eager) a gateway that refuses
+connections makes mitmproxy drop the client before any request is read, so neither the
+client's 502 nor an ``upstream_error`` exchange happens; pass ``--set
+connection_strategy=lazy`` to mitmdump for the same behaviour.
 
 Per exchange the proxy does almost nothing: it copies the raw request and response into a
 dict of primitive values, marshals it, prefixes a 4-byte big-endian length and writes the
@@ -17,6 +21,7 @@ throughput: it competes with the event loop for the GIL).
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import contextlib
 import fcntl
@@ -40,6 +45,7 @@ MAX_QUEUED_BYTES = 256 * MiB
 MAX_RESTARTS = 5  # ingest process restarts before capture gives up (fail open)
 RESTART_PAUSE = 1.0  # seconds between restarts
 STOP_TIMEOUT = 120.0  # seconds done() waits for the ingest process to flush
+DRAIN_GRACE = 5.0  # seconds done() lets the flows in flight finish
 _HEADER = struct.Struct(">I")
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
@@ -132,6 +138,10 @@ class Capture:
         self.captured = 0  # frames written whole into the pipe
         self.dropped = 0  # exchanges lost (queue full, ingest process gone)
         self.errors = 0  # exchanges that could not be turned into a frame
+        self.refused = 0  # answers that came after shutdown closed the capture (not delivered)
+        self._in_flight: set[str] = set()  # flows between request headers and response/error
+        self._closing = False  # done() started: draining the flows in flight
+        self._closed = False  # the pipe is closed: nothing more can be captured
         self._queue: collections.deque[bytes] = collections.deque()
         self._queued_bytes = 0
         self._head: memoryview | None = None  # the frame being written, partly sent
@@ -201,20 +211,27 @@ class Capture:
                 name, _, url = spec.partition("=")
                 if not name or "://" not in url:
                     raise exceptions.OptionsError(f"capture_shadow wants NAME=URL, got {spec!r}")
-        if "capture_plan" in updated and opts.capture_plan:
+        if updated & {"capture_plan", "capture_shadow"} and (
+            opts.capture_plan or opts.capture_shadow
+        ):
             from harness.errors import HarnessError
             from harness.plan import load_plan
 
             try:
-                load_plan(opts.capture_plan)
+                plan = load_plan(opts.capture_plan)
             except HarnessError as exc:
                 raise exceptions.OptionsError(str(exc)) from None
+            for spec in opts.capture_shadow:
+                name, _, url = spec.partition("=")
+                if plan.is_production(url):
+                    raise exceptions.OptionsError(
+                        f"shadow target {name!r} is a production host; refusing to mirror there"
+                    )
         if "capture_db" in updated:
             self._db_url = self._check_store(opts.capture_db)
         if self._key is None and updated & {"capture_db", "capture_plan"}:
-            from harness.sanitize import load_key
-
             from harness.errors import HarnessError
+            from harness.sanitize import load_key
 
             try:
                 self._key = load_key()
@@ -230,22 +247,58 @@ class Capture:
         self._running = True
         self._start_ingest()
 
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        self._in_flight.add(flow.id)
+
     def response(self, flow: http.HTTPFlow) -> None:
+        self._in_flight.discard(flow.id)
+        if self._closed:
+            self._refuse(flow)
+            return
+        if self._closing:
+            # Shutting down: ask keep-alive clients to go, so the flows in flight drain.
+            flow.response.headers["connection"] = "close"  # type: ignore[union-attr]
         self._capture(flow)
 
     def error(self, flow: http.HTTPFlow) -> None:
+        self._in_flight.discard(flow.id)
         # Upstream failures (refused, timeout, reset) arrive here with flow.response None;
         # a client that hangs up after its answer was captured arrives here too: skip it.
-        if flow.metadata.get("harness_captured"):
+        if flow.metadata.get("harness_captured") or self._closed:
             return
         self._capture(flow)
 
-    def done(self) -> None:
+    async def done(self) -> None:
+        """Let the flows in flight finish (bounded), hand everything over, wait for the flush."""
+        self._closing = True
+        deadline = time.monotonic() + DRAIN_GRACE
+        while self._in_flight and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        if self._in_flight:
+            logger.warning(
+                "capture: %d exchanges still in flight at shutdown", len(self._in_flight)
+            )
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Stop capturing: flush the queue into the ingest process and wait for it to exit."""
+        self._closed = True
         self._running = False
         self._stop_ingest()
         logger.info(
-            "capture: %d captured, %d dropped, %d errors", self.captured, self.dropped, self.errors
+            "capture: %d captured, %d dropped, %d errors, %d refused at shutdown",
+            self.captured,
+            self.dropped,
+            self.errors,
+            self.refused,
         )
+
+    def _refuse(self, flow: http.HTTPFlow) -> None:
+        """An answer that arrives after the capture closed is not delivered: the process is
+        exiting, and delivering it would make an answered exchange that nothing recorded."""
+        self.refused += 1
+        if flow.killable:
+            flow.kill()
 
     # -- the store check ------------------------------------------------------------------
 

@@ -26,7 +26,11 @@ if __package__ in (None, ""):
 from benchmarks.common import median, table
 
 DAYS = 30
-ENDPOINTS = [f"POST /openapi/v1/{svc}/{op}" for svc in ("enterprise", "account", "payment", "card", "query") for op in ("open", "update", "bind", "close")]
+ENDPOINTS = [
+    f"POST /openapi/v1/{svc}/{op}"
+    for svc in ("enterprise", "account", "payment", "card", "query")
+    for op in ("open", "update", "bind", "close")
+]
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
 
@@ -95,12 +99,27 @@ def _rows(n: int, seed: int = 7) -> list[dict[str, Any]]:
         row["path"] = endpoint.split(" ", 1)[1]
         row["outcome"] = outcome
         if outcome == "accepted":
-            row.update(code="000000", message="成功", response_body=b'{"code":"000000","msg":"\xe6\x88\x90\xe5\x8a\x9f","data":{"serialNo":"S1"}}')
+            row.update(
+                code="000000",
+                message="成功",
+                response_body=b'{"code":"000000","msg":"\xe6\x88\x90\xe5\x8a\x9f","data":{"serialNo":"S1"}}',
+            )
         elif outcome == "rejected":
             code = rng.choice(("ED0012", "ED0013", "ED0020"))
-            row.update(code=code, message="企业名称含有非法字符", response_body=b'{"code":"' + code.encode() + b'","msg":"x"}')
+            row.update(
+                code=code,
+                message="企业名称含有非法字符",
+                response_body=b'{"code":"' + code.encode() + b'","msg":"x"}',
+            )
         else:
-            row.update(code=None, message=None, status=502, error="connection refused", response_body=None, response_format="empty")
+            row.update(
+                code=None,
+                message=None,
+                status=502,
+                error="connection refused",
+                response_body=None,
+                response_format="empty",
+            )
         rows.append(row)
     return rows
 
@@ -146,7 +165,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         with factory() as s:
             total = count_exchanges(s)
         store.close()
-        db_bytes = sum(p.stat().st_size for p in Path(tmp).glob("bench.db*")) if not args.db else None
+        db_bytes = (
+            sum(p.stat().st_size for p in Path(tmp).glob("bench.db*")) if not args.db else None
+        )
 
     rate = args.rows / insert_s
     q = median(times)

@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import IO, Any
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
@@ -50,33 +50,44 @@ _HEADER = struct.Struct(">I")
 _EOF = None
 
 
-def read_frames(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
-    """Frames from a binary stream until EOF; a torn last frame is dropped with a log line."""
+def read_frames(fd: int, chunk: int = 1 << 20) -> Iterator[dict[str, Any]]:
+    """Frames from a file descriptor until EOF; a torn last frame is dropped with a log line.
+
+    Reads the raw descriptor (no buffered reader: a daemon thread blocked in a buffered
+    read makes the interpreter abort at exit).
+    """
+    buf = bytearray()
     while True:
-        head = stream.read(4)
-        if len(head) < 4:
-            if head:
-                log.error("torn frame header at end of input")
-            return
-        (size,) = _HEADER.unpack(head)
-        data = stream.read(size)
-        if len(data) < size:
-            log.error("torn frame at end of input (%d of %d bytes)", len(data), size)
-            return
-        rec = marshal.loads(data)
-        if isinstance(rec, dict):
-            yield rec
-        else:
-            log.error("a frame is not an exchange record; skipped")
+        data = os.read(fd, chunk)
+        if not data:
+            break
+        buf += data
+        pos = 0
+        end = len(buf)
+        while end - pos >= 4:
+            (size,) = _HEADER.unpack_from(buf, pos)
+            if end - pos - 4 < size:
+                break
+            rec = marshal.loads(bytes(buf[pos + 4 : pos + 4 + size]))
+            pos += 4 + size
+            if isinstance(rec, dict):
+                yield rec
+            else:
+                log.error("a frame is not an exchange record; skipped")
+        if pos:
+            del buf[:pos]
+    if buf:
+        log.error("torn frame at end of input (%d bytes)", len(buf))
 
 
 class Store:
     """Inserts batches of rows; spools them while the store is down, back-fills after."""
 
-    def __init__(self, db: str, spool: Spool) -> None:
+    def __init__(self, db: str, spool: Spool, *, want_ids: bool = False) -> None:
         from harness.store import make_engine
 
         self.db = db
+        self.want_ids = want_ids  # set each inserted row's "id" (live shadow needs it)
         self.spool = spool
         self.engine: Engine = make_engine(db)
         self.stored = 0
@@ -141,6 +152,8 @@ class Store:
             self._insert(rows)
         except (SQLAlchemyError, HarnessError) as exc:
             self._down(exc)
+            for row in rows:
+                row.pop("id", None)  # an id from a transaction that did not commit
             self.spooled += self.spool.append(rows)
 
     def _insert(self, rows: list[Row]) -> None:
@@ -148,7 +161,7 @@ class Store:
 
         try:
             with self.engine.begin() as conn:
-                insert_exchanges(conn, rows)
+                insert_exchanges(conn, rows, returning_ids=self.want_ids)
             self.stored += len(rows)
         except (IntegrityError, DataError):
             # The store answers but refuses something in this batch: find the rows.
@@ -161,7 +174,7 @@ class Store:
         for row in rows:
             try:
                 with self.engine.begin() as conn:
-                    insert_exchanges(conn, [row])
+                    insert_exchanges(conn, [row], returning_ids=self.want_ids)
                 self.stored += 1
             except (IntegrityError, DataError) as exc:
                 refused.append(row)
@@ -192,10 +205,10 @@ class Ingest:
         self.eof = threading.Event()
         self.term_at: float | None = None
 
-    def reader(self, stream: IO[bytes]) -> None:
+    def reader(self, fd: int) -> None:
         """Thread: parse frames into the queue; EOF (or a broken stream) ends it."""
         try:
-            for rec in read_frames(stream):
+            for rec in read_frames(fd):
                 self.frames.put(rec)
         except (OSError, ValueError, EOFError) as exc:
             log.error("input broken: %s", type(exc).__name__)
@@ -251,8 +264,8 @@ class Ingest:
                 self.store.write(rows)
                 self.batches += 1
                 if self.shadow is not None:
-                    for row in rows:
-                        self.shadow.send(row)
+                    # Only rows in the store have an id; spooled ones are not mirrored.
+                    self.shadow.submit([r for r in rows if "id" in r])
                 log.debug("batch of %d in %.1f ms", len(rows), (time.monotonic() - started) * 1000)
             else:
                 self.store.tick()  # idle: back-fill the spool once the store answers
@@ -276,7 +289,7 @@ class Ingest:
         )
 
 
-def _shadow(specs: Sequence[str], plan: Any) -> Any:
+def _shadow(specs: Sequence[str], plan: Any, db: str) -> Any:
     """The live-shadow hook: ``harness.shadow.ShadowSender`` when targets are given."""
     if not specs:
         return None
@@ -292,7 +305,7 @@ def _shadow(specs: Sequence[str], plan: Any) -> Any:
         raise ConfigError(
             "live shadow (--shadow) needs harness.shadow, which is not available"
         ) from None
-    return ShadowSender(targets=targets, plan=plan)
+    return ShadowSender(targets, plan, db)
 
 
 def _key() -> bytes:
@@ -321,6 +334,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.INFO,
         format="%(asctime)s harness.ingest[%(process)d] %(levelname)s %(message)s",
     )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from harness.plan import load_plan
     from harness.record import RowBuilder
@@ -331,22 +345,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         db = resolve_url(args.db)
         spool = Spool(args.spool or default_spool_path(db))
         builder = RowBuilder(plan, _key())
-        shadow = _shadow(args.shadow, plan)
-        store = Store(db, spool)
+        shadow = _shadow(args.shadow, plan, db)
+        store = Store(db, spool, want_ids=shadow is not None)
     except HarnessError as exc:
         log.error("%s", exc)
         return 2
     ingest = Ingest(builder, store, shadow)
     signal.signal(signal.SIGTERM, ingest.on_sigterm)
     store.start()
-    stdin = sys.stdin.buffer
-    thread = threading.Thread(target=ingest.reader, args=(stdin,), name="frames", daemon=True)
+    thread = threading.Thread(
+        target=ingest.reader, args=(sys.stdin.fileno(),), name="frames", daemon=True
+    )
     thread.start()
     try:
         ingest.run()
     finally:
-        if shadow is not None and hasattr(shadow, "close"):
-            shadow.close()
+        if shadow is not None:
+            shadow.close(timeout=10.0)
         store.close()
     return 0
 

@@ -78,6 +78,9 @@ def _options(cfg: ProxyConfig, upstream: str) -> dict[str, Any]:
 
     values: dict[str, Any] = {
         "mode": [f"reverse:{upstream}"],
+        # Connect upstream per request: a gateway that is down then gives the client a 502
+        # and the capture an upstream_error exchange (eager would just drop the client).
+        "connection_strategy": "lazy",
         "listen_host": cfg.listen_host,
         "listen_port": cfg.listen_port,
         "ssl_insecure": cfg.ssl_insecure,

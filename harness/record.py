@@ -11,6 +11,7 @@ columns empty (the row keeps what the earlier stages produced, and a note names 
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import hmac
@@ -133,16 +134,16 @@ class RowBuilder:
             row["outcome"] = verdict.outcome
             row["code"] = _clip(verdict.code, _WIDTHS["code"])
             stage = "sanitize"
-            replaced: dict[str, str] = {}
-            req_out = self._sanitize(req_body, rec.get("req_truncated"), replaced)
-            resp_out = self._sanitize(resp_body, rec.get("resp_truncated"), replaced)
-            # A second pass scrubs raw values the other side echoed (a rejection message
-            # that quotes the company name it refused).
-            if replaced:
-                req_out = self._scrub(req_out, replaced)
-                resp_out = self._scrub(resp_out, replaced)
+            req_out, req_replaced = self._sanitize(req_body, rec.get("req_truncated"), None)
+            # The response is scrubbed of echoes of the request's raw values too (a rejection
+            # message that quotes the company name it refused).
+            resp_out, resp_replaced = self._sanitize(
+                resp_body, rec.get("resp_truncated"), req_replaced
+            )
             if verdict.message is not None:
-                row["message"] = self.sanitizer.text(verdict.message, replaced)
+                row["message"] = self.sanitizer.text(
+                    verdict.message, {**req_replaced, **resp_replaced}
+                )
             stage = "encode"
             self._store_body(req_out, "request", row, rec.get("req_body"))
             self._store_body(resp_out, "response", row, rec.get("resp_body"))
@@ -239,45 +240,28 @@ class RowBuilder:
             except ValueError:
                 # Cannot see inside: keep only its size and a keyed digest.
                 _note(row, f"{side}_content_encoding", "undecodable")
-                return codecs.Body("binary", None, data, {})
+                return codecs.Body("binary", None, None, {"size": len(data)})
             if undone:
                 _note(row, f"{side}_content_encoding", undone)
         return codecs.decode(data, _header(pairs, "content-type"))
 
-    def _sanitize(self, body: codecs.Body, truncated: Any, replaced: dict[str, str]) -> codecs.Body:
-        """The body with every leaf sanitized; raw -> pseudonym pairs collected in ``replaced``."""
-        if body.format in ("empty", "binary"):
-            return body
-        if body.format in _STRUCTURED and not body.meta.get("error"):
-            tree, got = self.sanitizer.tree(body.tree)
-            replaced.update(got)
-            return codecs.Body(body.format, body.charset, tree, body.meta)
-        # Text: a body that claimed a structure but did not parse (malformed or cut short)
-        # has lost its field names, so the sanitizer cannot tell which parts are sensitive:
-        # pseudonymize all of it (shape kept: punctuation and layout survive).
-        text = body.tree if isinstance(body.tree, str) else ""
-        if body.meta.get("error") or truncated:
-            return codecs.Body(body.format, body.charset, self.sanitizer.value(text), body.meta)
-        tree, got = self.sanitizer.tree(text)
-        replaced.update(got)
-        return codecs.Body(body.format, body.charset, tree, body.meta)
+    def _sanitize(
+        self, body: codecs.Body, truncated: Any, known: dict[str, str] | None
+    ) -> tuple[codecs.Body, dict[str, str]]:
+        """The body with every leaf sanitized, and the raw -> pseudonym map of what changed.
 
-    def _scrub(self, body: codecs.Body, replaced: dict[str, str]) -> codecs.Body:
+        ``known`` holds raw values replaced elsewhere whose echoes are scrubbed here too.
+        """
         if body.format in ("empty", "binary"):
-            return body
-        if isinstance(body.tree, str):
-            return codecs.Body(
-                body.format, body.charset, self.sanitizer.text(body.tree, replaced), body.meta
-            )
-        tree = body.tree
-        for path, leaf in fields.flatten(tree).items():
-            if isinstance(leaf, str) and leaf:
-                clean = self.sanitizer.text(leaf, replaced)
-                if clean != leaf:
-                    tree = fields.set_value(
-                        tree, path, type(leaf)(clean) if type(leaf) is not str else clean
-                    )
-        return codecs.Body(body.format, body.charset, tree, body.meta)
+            return body, {}
+        if body.format == "text" and (body.meta.get("error") or truncated):
+            # A body that claimed a structure but did not parse (malformed or cut short) has
+            # lost its field names, so nobody can tell which parts are sensitive:
+            # pseudonymize all of it (its shape, punctuation and layout survive).
+            text = body.tree if isinstance(body.tree, str) else ""
+            return dataclasses.replace(body, tree=self.sanitizer.value(text)), {}
+        tree, replaced = self.sanitizer.tree(body.tree, known)
+        return dataclasses.replace(body, tree=tree), replaced
 
     def _store_body(
         self, body: codecs.Body, side: str, row: dict[str, Any], raw: bytes | None

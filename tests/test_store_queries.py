@@ -8,9 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from harness.errors import ConfigError, NotFoundError
+from harness.store.models import Exchange
 from harness.store.queries import (
     EXCHANGE_COLUMNS,
     ExchangeFilter,
+    _where,
     count_exchanges,
     day_rejections,
     exchange_ids,
@@ -19,8 +21,6 @@ from harness.store.queries import (
     list_exchanges,
     stats,
 )
-from harness.store.models import Exchange
-from harness.store.queries import _where
 
 DAY1 = datetime(2026, 11, 24, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
@@ -28,7 +28,13 @@ OPEN = "POST /openapi/v1/account/open"
 QUERY = "GET /openapi/v1/account/{id}"
 
 
-def row(ts: datetime, endpoint: str = OPEN, outcome: str = "accepted", code: str | None = "000000", **extra):
+def row(
+    ts: datetime,
+    endpoint: str = OPEN,
+    outcome: str = "accepted",
+    code: str | None = "000000",
+    **extra,
+):
     r = {c: None for c in EXCHANGE_COLUMNS}
     r.update(
         ts=ts,
@@ -70,7 +76,15 @@ def filled(store):
     rows.append(row(DAY1 + timedelta(hours=5), outcome="rejected", code="ED0013"))
     rows.append(row(DAY1 + timedelta(hours=6), endpoint=QUERY, outcome="rejected", code="ED0012"))
     rows.append(row(DAY2 + timedelta(hours=1), outcome="rejected", code="ED0012"))
-    rows.append(row(DAY2 + timedelta(hours=2), outcome="upstream_error", code=None, status=None, error="connection refused"))
+    rows.append(
+        row(
+            DAY2 + timedelta(hours=2),
+            outcome="upstream_error",
+            code=None,
+            status=None,
+            error="connection refused",
+        )
+    )
     with store.begin() as s:
         assert insert_exchanges(s, rows) == len(rows)
     return store
@@ -128,7 +142,9 @@ def test_list_is_newest_first_with_limit_and_offset(filled):
 def test_stats_counts_by_endpoint_outcome_code(filled):
     with filled() as s:
         got = {(r.endpoint, r.outcome, r.code): r.count for r in stats(s)}
-        day = {(r.endpoint, r.outcome, r.code): r.count for r in stats(s, ExchangeFilter(start=DAY2))}
+        day = {
+            (r.endpoint, r.outcome, r.code): r.count for r in stats(s, ExchangeFilter(start=DAY2))
+        }
     assert got == {
         (OPEN, "accepted", "000000"): 10,
         (OPEN, "rejected", "ED0012"): 5,
@@ -169,3 +185,13 @@ def test_day_rejection_query_uses_the_endpoint_outcome_ts_index(filled):
             plan = conn.exec_driver_sql(f"EXPLAIN {sql}", compiled.params).all()
             detail = " ".join(str(r[0]) for r in plan)
     assert "ix_exchanges_endpoint_outcome_ts" in detail
+
+
+def test_bulk_insert_can_hand_back_the_new_ids_in_order(store):
+    rows = [row(DAY1 + timedelta(minutes=i), code=f"C{i}") for i in range(7)]
+    with store.begin() as s:
+        insert_exchanges(s, rows, returning_ids=True)
+    with store() as s:
+        for r in rows:
+            assert get_exchange(s, r["id"]).code == r["code"]
+    assert len({r["id"] for r in rows}) == 7

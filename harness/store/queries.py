@@ -150,12 +150,24 @@ def stats(session: Session, f: ExchangeFilter | None = None) -> list[StatsRow]:
     return rows
 
 
-def insert_exchanges(conn: Connection | Session, rows: Sequence[dict[str, Any]]) -> int:
+def insert_exchanges(
+    conn: Connection | Session, rows: Sequence[dict[str, Any]], *, returning_ids: bool = False
+) -> int:
     """Bulk insert already-sanitized rows (Core ``insert`` as executemany) in the caller's
-    transaction. Every row must carry the keys of :data:`EXCHANGE_COLUMNS`. Errors propagate
-    unchanged: the ingest process tells a store that is down from a row it refuses.
+    transaction. Every row must carry the keys of :data:`EXCHANGE_COLUMNS`. With
+    ``returning_ids`` each row dict gets its new ``id`` (one RETURNING round trip per batch).
+    Errors propagate unchanged: the ingest process tells a store that is down from a row it
+    refuses.
     """
     if not rows:
         return 0
-    conn.execute(insert(Exchange.__table__), list(rows))
+    table = Exchange.__table__
+    if returning_ids:
+        stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+        params = [{k: v for k, v in r.items() if k != "id"} for r in rows]
+        ids = conn.execute(stmt, params).scalars().all()
+        for row, new_id in zip(rows, ids, strict=True):
+            row["id"] = new_id
+    else:
+        conn.execute(insert(table), list(rows))
     return len(rows)

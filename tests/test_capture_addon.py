@@ -1,0 +1,222 @@
+"""The capture addon under mitmproxy's test context: options, frames, the non-blocking pipe."""
+
+from __future__ import annotations
+
+import asyncio
+import marshal
+import struct
+import sys
+
+import pytest
+
+pytest.importorskip("harness.sanitize")  # the pure core lands in parallel
+from mitmproxy import exceptions
+from mitmproxy.test import taddons, tflow, tutils
+
+from addons import capture as capture_mod
+from addons.capture import Capture, frame, record
+from tests.support.procs import free_port
+
+KEY_HEX = "11" * 32
+
+
+@pytest.fixture(autouse=True)
+def _key(monkeypatch):
+    monkeypatch.setenv("HARNESS_KEY", KEY_HEX)
+
+
+@pytest.fixture
+def db(tmp_path) -> str:
+    return str(tmp_path / "cap.db")
+
+
+def _flow(body: bytes = b'{"a":"1"}', resp_body: bytes = b'{"code":"000000"}'):
+    req = tutils.treq(
+        method=b"POST",
+        path=b"/openapi/v1/account/open?x=1",
+        headers=((b"content-type", b"application/json"), (b"x-signature", b"abc")),
+        content=body,
+    )
+    resp = tutils.tresp(content=resp_body)
+    return tflow.tflow(req=req, resp=resp)
+
+
+def test_record_holds_primitive_values_and_survives_marshal():
+    f = _flow()
+    rec = record(f, 1024)
+    assert rec["method"] == b"POST"
+    assert rec["path"] == b"/openapi/v1/account/open?x=1"
+    assert (b"x-signature", b"abc") in rec["req_headers"]
+    assert rec["req_body"] == b'{"a":"1"}' and rec["req_size"] == 9 and not rec["req_truncated"]
+    assert rec["status"] == 200 and rec["resp_body"] == b'{"code":"000000"}'
+    assert rec["client"].count(":") == 1 and rec["error"] is None
+    data = frame(rec)
+    (size,) = struct.unpack(">I", data[:4])
+    assert size == len(data) - 4
+    assert marshal.loads(data[4:]) == rec
+
+
+def test_bodies_over_the_limit_are_cut_and_flagged():
+    f = _flow(body=b"x" * 5000, resp_body=b"y" * 3000)
+    rec = record(f, 1000)
+    assert rec["req_body"] == b"x" * 1000 and rec["req_size"] == 5000 and rec["req_truncated"]
+    assert rec["resp_body"] == b"y" * 1000 and rec["resp_size"] == 3000 and rec["resp_truncated"]
+    assert f.request.raw_content == b"x" * 5000  # the client's flow is untouched
+
+
+def test_an_upstream_failure_is_a_record_without_response():
+    f = tflow.tflow(err=True)
+    rec = record(f, 1024)
+    assert rec["status"] is None and rec["resp_body"] is None
+    assert rec["error"] == "error" and rec["t_end"] is not None
+
+
+def run(coro_fn):
+    """Run an async test body on a fresh event loop (the addon's writer needs a running loop)."""
+    return asyncio.run(coro_fn())
+
+
+def test_bad_plan_stops_configuration(db, tmp_path):
+    plan = tmp_path / "bad.yaml"
+    plan.write_text("success: [oops\n")
+
+    async def body():
+        addon = Capture()
+        with taddons.context(addon) as tctx:
+            with pytest.raises(exceptions.OptionsError, match="not valid YAML"):
+                tctx.configure(addon, capture_db=db, capture_plan=str(plan))
+            with pytest.raises(exceptions.OptionsError, match="not found"):
+                tctx.configure(addon, capture_plan=str(tmp_path / "missing.yaml"))
+
+    run(body)
+
+
+def test_unreachable_store_stops_configuration():
+    url = f"postgresql+psycopg://u:secret@127.0.0.1:{free_port()}/h?connect_timeout=2"
+
+    async def body():
+        addon = Capture()
+        with taddons.context(addon) as tctx, pytest.raises(exceptions.OptionsError) as exc:
+            tctx.configure(addon, capture_db=url)
+        assert "secret" not in str(exc.value)
+        assert "\n" not in str(exc.value)
+
+    run(body)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "match"),
+    [
+        ("capture_shadow", ["staging"], "NAME=URL"),
+        ("capture_shadow", ["prod=http://127.0.0.1:9"], "production"),
+        ("capture_max_body", -1, "capture_max_body"),
+        ("capture_queue", 0, "capture_queue"),
+    ],
+)
+def test_bad_values_are_refused(db, tmp_path, name, value, match):
+    plan = tmp_path / "p.yaml"
+    plan.write_text("upstream: http://127.0.0.1:9\n")
+
+    async def body():
+        addon = Capture()
+        with taddons.context(addon) as tctx, pytest.raises(exceptions.OptionsError, match=match):
+            tctx.configure(addon, capture_db=db, capture_plan=str(plan), **{name: value})
+
+    run(body)
+
+
+def _fake_ingest(monkeypatch, code: str) -> None:
+    monkeypatch.setattr(capture_mod, "ingest_command", lambda *a, **k: [sys.executable, "-c", code])
+
+
+def test_a_slow_ingest_never_blocks_and_drops_past_the_queue(monkeypatch, db):
+    # The reader sleeps before reading: the pipe fills, the queue fills, the rest is dropped.
+    _fake_ingest(monkeypatch, "import sys, time; time.sleep(1.5); sys.stdin.buffer.read()")
+    n = 200
+
+    async def body():
+        addon = Capture()
+        with taddons.context(addon) as tctx:
+            tctx.configure(addon, capture_db=db, capture_queue=5, capture_max_body=200_000)
+            addon.running()
+            for _ in range(n):
+                addon.response(_flow(body=b"z" * 100_000))  # returns at once: no blocking write
+            assert addon.dropped > 0
+            waiting = len(addon._queue) + (addon._head is not None)
+            assert addon.captured + waiting + addon.dropped == n
+            assert len(addon._queue) <= 5
+            await addon.done()  # shutdown may block: it hands every queued frame over
+        return addon
+
+    addon = run(body)
+    assert addon.captured + addon.dropped == n
+    assert addon.captured >= 5
+
+
+def test_a_dead_ingest_is_restarted_a_bounded_number_of_times(monkeypatch, db):
+    _fake_ingest(monkeypatch, "import sys; sys.stdin.buffer.read(8); sys.exit(3)")
+    monkeypatch.setattr(capture_mod, "MAX_RESTARTS", 2)
+    monkeypatch.setattr(capture_mod, "RESTART_PAUSE", 0.0)
+
+    async def body():
+        addon = Capture()
+        with taddons.context(addon) as tctx:
+            tctx.configure(addon, capture_db=db, capture_max_body=200_000)
+            addon.running()
+            for _ in range(500):
+                addon.response(_flow(body=b"q" * 100_000))
+                await asyncio.sleep(0.005)  # let the loop's writer run
+                if addon._gave_up:
+                    break
+            assert addon._restarts == 2
+            assert addon._gave_up
+            assert addon.dropped > 0
+            await addon.done()
+
+    run(body)
+
+
+def test_in_flight_flows_finish_before_shutdown_and_late_ones_are_refused(monkeypatch, db):
+    _fake_ingest(monkeypatch, "import sys; sys.stdin.buffer.read()")
+
+    async def body():
+        addon = Capture()
+        with taddons.context(addon) as tctx:
+            tctx.configure(addon, capture_db=db)
+            addon.running()
+            slow = _flow()
+            addon.requestheaders(slow)
+            done = asyncio.ensure_future(addon.done())
+            await asyncio.sleep(0.1)
+            assert not done.done()  # waits for the flow in flight
+            addon.response(slow)
+            assert slow.response.headers["connection"] == "close"
+            await done
+            late = _flow()
+            addon.requestheaders(late)
+            addon.response(late)
+            assert late.error is not None  # killed: not answered, since not captured
+        return addon
+
+    addon = run(body)
+    assert (addon.captured, addon.dropped, addon.refused) == (1, 0, 1)
+
+
+def test_error_after_a_captured_response_is_not_captured_twice(monkeypatch, db):
+    _fake_ingest(monkeypatch, "import sys; sys.stdin.buffer.read()")
+
+    async def body():
+        addon = Capture()
+        with taddons.context(addon) as tctx:
+            tctx.configure(addon, capture_db=db)
+            addon.running()
+            f = _flow()
+            addon.response(f)
+            f.error = tflow.terr("client disconnected")
+            addon.error(f)
+            addon.error(tflow.tflow(err=True))
+            await addon.done()
+        return addon
+
+    addon = run(body)
+    assert addon.captured == 2 and addon.dropped == 0
