@@ -129,6 +129,7 @@ def test_a_hand_written_minimal_list_loads():
         ("rules: [3]", "rule 1: must be a mapping"),
         ("rules: [{field: a, kind: required}]", "rule 1: needs 'endpoint'"),
         ("rules: [{endpoint: E, field: a, kind: nope}]", "unknown kind 'nope'"),
+        ("rules: [{endpoint: E, field: 'a[', kind: required}]", "field is not a valid path: 'a['"),
         (
             "rules: [{endpoint: E, field: a, kind: max_length, params: {max: -1}}]",
             "max: must be a whole number",

@@ -18,6 +18,7 @@ import yaml
 from harness import __version__
 from harness.errors import ConfigError
 from harness.export import charset
+from harness.fields import split_path
 from harness.rules import CHECKSUMS, KINDS, SOURCES, STATES, RuleSpec, describe
 
 FORMAT_VERSION = 1
@@ -223,6 +224,10 @@ def parse_rule(entry: Any, where: str) -> RuleSpec:
     for key in ("endpoint", "field", "kind"):
         if not isinstance(entry.get(key), str) or not entry[key].strip():
             raise _fail(where, f"needs {key!r} as text")
+    try:
+        split_path(entry["field"].strip())
+    except ConfigError:
+        raise _fail(where, f"field is not a valid path: {entry['field']!r}") from None
     kind = entry["kind"]
     params = check_params(kind, entry.get("params"), where)
     state = entry.get("state", "suspected")

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import quote
 
 from harness import __version__
 from harness.export import charset
@@ -233,7 +234,7 @@ def to_jsonschema(rules: Iterable[RuleSpec], plan: Plan | None = None) -> dict[s
         defs[endpoint] = body
     return {
         "$schema": DRAFT,
-        "$id": f"urn:harness:rules:{name}",
+        "$id": f"urn:harness:rules:{quote(name, safe='')}",
         "title": f"Field rules production enforces ({name})",
         "description": (
             "Request-body schemas keyed by endpoint under $defs; x- keywords are described in "
