@@ -30,6 +30,10 @@ names a path. The comparison is case-insensitive; a pattern matches when it equa
 - the path without any indices (``items.name``), or
 - the path's last name (``name``).
 
+For XML trees, an attribute path ``...Contact.@type`` is also named by ``type``, and an
+element's text next to its attributes, ``...EntName.#text``, is named like the element
+(``EntName``).
+
 A ``*`` in a pattern matches any run of characters, so ``addr*`` matches every field whose
 last name starts with ``addr`` and ``data.*`` every path under ``data``.
 :func:`compile_matcher` builds a fast, cached predicate for a list of patterns.
@@ -294,11 +298,22 @@ def name_of(path: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=65536)
 def _candidates(path: str) -> tuple[str, ...]:
     try:
-        return (path, rule_path(path), strip_indices(path), name_of(path))
+        segs = _split(path)
     except ConfigError:
         return (path,)
+    out = [path, rule_path(path), strip_indices(path), name_of(path)]
+    names = [s for s in segs if isinstance(s, str)]
+    if names and names[-1] == "#text":
+        # An XML element's text next to its attributes is named by the element.
+        cut = max(i for i, s in enumerate(segs) if s == "#text")
+        parent = _build(segs[:cut])
+        out += [parent, rule_path(parent), strip_indices(parent), name_of(parent)]
+    elif names and names[-1].startswith("@") and len(names[-1]) > 1:
+        out.append(names[-1][1:])  # an XML attribute is also named without its "@"
+    return tuple(out)
 
 
 @lru_cache(maxsize=4096)

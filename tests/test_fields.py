@@ -178,3 +178,18 @@ def test_join_and_split_round_trip(segments):
     for seg in segments:
         path = join(path, seg)
     assert split_path(path) == segments
+
+
+@pytest.mark.parametrize(
+    ("pattern", "path", "expected"),
+    [
+        ("EntName", "Request.Body.EntName.#text", True),
+        ("Request.Body.EntName", "Request.Body.EntName.#text", True),
+        ("EntName", "Request.Body.EntName.#text[1]", True),
+        ("type", "Request.Contact[0].@type", True),
+        ("@type", "Request.Contact[0].@type", True),
+        ("Contact", "Request.Contact[0].@type", False),
+    ],
+)
+def test_matches_xml_text_and_attributes(pattern, path, expected):
+    assert matches(pattern, path) is expected

@@ -273,6 +273,8 @@ def _content(elem: Element, attr_values: dict[int, list[str]]) -> Any:
             repeated.add(val.tag)
     if texts:
         out["#text"] = texts[0] if len(texts) == 1 else texts
+    elif not structured and not elem.self_closing:
+        out["#text"] = ""  # <a x="1"></a>: empty text, as <a></a> is ""
     return out
 
 

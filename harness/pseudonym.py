@@ -1,0 +1,402 @@
+"""Shape-preserving pseudonyms: the character-level engine under :mod:`harness.sanitize`.
+
+A pseudonym has the raw value's *shape* — what a validation rule looks at — and nothing
+else of it:
+
+- **per character**, within the character's pool: ASCII upper -> upper, lower -> lower,
+  digit -> digit; a full-width letter or digit -> a full-width one of the same kind; a CJK
+  ideograph -> an ideograph of the same pool: GB2312 level 1, GB2312 level 2, GBK outside
+  GB2312, BMP outside GBK, astral (so GBK byte width, GB2312 membership and UTF-8 length
+  all hold); letters of other scripts -> letters of the same script, category, UTF-8
+  length, GBK width and GB2312 membership (Latin with accents, kana, Hangul, Cyrillic...).
+  Punctuation (half-width, full-width, CJK), spaces, symbols (emoji included), marks and
+  control characters are kept exactly, as are letters whose pool has one member.
+- **identifiers** keep what rules check: a mobile number keeps its first 3 digits; a card
+  number its first 6 (the BIN) and its Luhn validity; a resident ID number its region (6
+  digits), birth year, sex digit parity, whether its birth date is a real date, and the
+  validity of its check character; a credit code its first 2 characters, the class (digit or letter) of each
+  character and the validity of its check character; an e-mail keeps ``@``, dots and its
+  top-level domain. A valid identifier stays valid, an invalid one stays invalid (with a
+  different wrong check character).
+- **deterministic**: the pseudonym is a function of HMAC-SHA256(key, kind + raw value),
+  expanded with SHAKE-256 into one 16-bit word per character (one HMAC per value, not per
+  character). Equal raw values give equal pseudonyms across exchanges, processes and days.
+- **never the raw value** when at least 4 characters are replaceable: a pseudonym equal to
+  its raw value is drawn again with a counter.
+
+Pools are computed once per process, lazily (about 0.1 s for the BMP; an astral plane when
+its first character is met). The CJK pools come from fixed code point ranges and the GBK
+and GB2312 codecs, so they do not change with the Python version; pools of other scripts
+follow Python's Unicode database, so a Python upgrade may change those pseudonyms.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import hmac
+import sys
+import threading
+import unicodedata
+from array import array
+from collections.abc import Callable
+
+from harness.charclass import gb2312_level, gbk_width, in_gb2312, is_cjk
+from harness.checksums import (
+    CREDIT_ALPHABET,
+    credit_code_check,
+    id_birth_date,
+    id_number_check,
+    is_luhn,
+    luhn_check,
+)
+from harness.identifiers import FOLD_FULLWIDTH, detect_kind, find_identifiers
+
+__all__ = ["KINDS", "Pseudonymizer", "detect_kind", "find_identifiers", "pool_of"]
+
+KINDS = ("text", "mobile", "card", "id_number", "credit_code", "email")
+
+# --- character pools --------------------------------------------------------------------
+
+_POOL_OF: dict[str, str] = {}
+_SCANNED: set[int] = set()
+_LOCK = threading.Lock()
+
+# Ideograph ranges assigned since Unicode 3.1: stable pools whatever the Python version.
+_CJK_BMP_RANGES = ((0x3400, 0x4DB5), (0x4E00, 0x9FA5), (0xF900, 0xFA2D))
+_CJK_ASTRAL_RANGE = (0x20000, 0x2A6D6)
+_TWO_WORD_SCRIPTS = frozenset(
+    {
+        "FULLWIDTH",
+        "HALFWIDTH",
+        "MATHEMATICAL",
+        "MODIFIER",
+        "SMALL",
+        "CIRCLED",
+        "PARENTHESIZED",
+        "SQUARED",
+    }
+)
+
+
+def _cjk_key(ch: str) -> str:
+    if ord(ch) > 0xFFFF:
+        return "cjk:astral"
+    level = gb2312_level(ch)
+    if level:
+        return f"cjk:gb2312-{level}"
+    if gbk_width(ch):
+        return "cjk:gbk"
+    # Outside GBK: GB18030 writes most in 4 bytes, a few (once in GBK's private area) in 2.
+    return f"cjk:bmp-{_gb18030_len(ch)}"
+
+
+def _gb18030_len(ch: str) -> int:
+    try:
+        return len(ch.encode("gb18030"))
+    except UnicodeEncodeError:
+        return 0
+
+
+def _key(ch: str) -> object | None:
+    cat = unicodedata.category(ch)
+    if cat[0] != "L" and cat != "Nd":
+        return None
+    if is_cjk(ch):
+        return _cjk_key(ch)
+    words = unicodedata.name(ch, "?").split()
+    script = words[0]
+    if script in _TWO_WORD_SCRIPTS and len(words) > 1:
+        script += " " + words[1]
+    return (cat, script, len(ch.encode("utf-8")), gbk_width(ch), in_gb2312(ch), _gb18030_len(ch))
+
+
+_FIXED: dict[str, str] = {}
+
+
+def _fixed_pools() -> dict[str, str]:
+    """The CJK pools, from fixed ranges (built once)."""
+    if not _FIXED:
+        pools: dict[str, list[str]] = {}
+        for lo, hi in _CJK_BMP_RANGES:
+            for cp in range(lo, hi + 1):
+                ch = chr(cp)
+                pools.setdefault(_cjk_key(ch), []).append(ch)
+        lo, hi = _CJK_ASTRAL_RANGE
+        pools["cjk:astral"] = [chr(cp) for cp in range(lo, hi + 1)]
+        _FIXED.update({k: "".join(v) for k, v in pools.items()})
+    return _FIXED
+
+
+def _scan(plane: int) -> None:
+    """Assign a pool to every replaceable character of one plane."""
+    fixed = _fixed_pools()
+    pools: dict[object, list[str]] = {}
+    members: dict[str, object] = {}
+    start = plane << 16
+    for cp in range(start, start + 0x10000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        key = _key(ch)
+        if key is None:
+            continue
+        members[ch] = key
+        if not isinstance(key, str):
+            pools.setdefault(key, []).append(ch)
+    frozen = {k: "".join(v) for k, v in pools.items()}
+    for ch, key in members.items():
+        pool = fixed[key] if isinstance(key, str) else frozen[key]
+        if len(pool) > 1:
+            _POOL_OF[ch] = pool
+    _SCANNED.add(plane)
+
+
+def _ensure(plane: int) -> None:
+    if plane in _SCANNED:
+        return
+    with _LOCK:
+        if plane not in _SCANNED:
+            _scan(plane)
+
+
+def pool_of(ch: str) -> str | None:
+    """The pool ``ch`` is pseudonymized within, or None when it is kept as is."""
+    pool = _POOL_OF.get(ch)
+    if pool is not None:
+        return pool
+    plane = ord(ch) >> 16
+    if plane not in _SCANNED:
+        _ensure(plane)
+        return _POOL_OF.get(ch)
+    return None
+
+
+_CREDIT_LETTERS = "".join(c for c in CREDIT_ALPHABET if c.isalpha())
+_FULL_ASCII = FOLD_FULLWIDTH
+
+
+# --- the engine -------------------------------------------------------------------------
+
+_BIG_ENDIAN = sys.byteorder == "big"
+_MAX_ATTEMPTS = 32
+
+
+class _Stream:
+    """16-bit words derived from one HMAC: SHAKE-256(seed + tag)."""
+
+    __slots__ = ("seed",)
+
+    def __init__(self, seed: bytes) -> None:
+        self.seed = seed
+
+    def words(self, n: int, tag: int = 0) -> array[int]:
+        buf = hashlib.shake_256(self.seed + tag.to_bytes(4, "big")).digest(2 * max(n, 1))
+        out = array("H", buf)
+        if _BIG_ENDIAN:
+            out.byteswap()
+        return out
+
+
+def _map_chars(s: str, words: array[int], offset: int = 0, number: bool = False) -> str:
+    """Map every replaceable character of ``s`` within its pool."""
+    out = []
+    get = _POOL_OF.get
+    first_digit = number
+    for i, ch in enumerate(s):
+        pool = get(ch)
+        if pool is None and ch > "\uffff":
+            pool = pool_of(ch)
+        if pool is None:
+            out.append(ch)
+            continue
+        if number:
+            if not ("0" <= ch <= "9"):
+                out.append(ch)  # exponent letters, signs and points stay
+                continue
+            if first_digit:
+                first_digit = False
+                out.append(ch if ch == "0" else "123456789"[words[offset + i] % 9])
+                continue
+        out.append(pool[words[offset + i] % len(pool)])
+    return "".join(out)
+
+
+def replaceable(s: str) -> int:
+    """How many characters of ``s`` a pseudonym can change."""
+    return sum(1 for ch in s if pool_of(ch) is not None)
+
+
+class Pseudonymizer:
+    """Keyed, deterministic, shape-preserving pseudonyms for values of each kind."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = bytes(key)
+        self._mappers: dict[str, Callable[[str, _Stream, int], str]] = {
+            "text": self._text,
+            "number": self._number,
+            "mobile": self._mobile,
+            "card": self._card,
+            "id_number": self._id_number,
+            "credit_code": self._credit_code,
+            "email": self._email,
+        }
+        _ensure(0)
+
+    def _stream(self, kind: str, raw: str) -> _Stream:
+        msg = kind.encode("ascii") + b"\x00" + raw.encode("utf-8", "surrogatepass")
+        return _Stream(hmac.digest(self._key, msg, "sha256"))
+
+    def pseudonym(self, raw: str, kind: str = "text") -> str:
+        """The pseudonym of ``raw`` as a value of ``kind``.
+
+        ``kind`` is one of :data:`KINDS`, or ``number`` for the text of a JSON number
+        (digits only change, and a leading digit stays non-zero). An identifier kind that
+        does not fit ``raw`` falls back to ``text``.
+        """
+        if not raw:
+            return raw
+        if kind == "number":
+            kind = detect_kind(raw) or "number"
+        elif kind != "text" and detect_kind(raw.translate(_FULL_ASCII)) != kind:
+            kind = "text"
+        mapper = self._mappers.get(kind, self._text)
+        stream = self._stream(kind, raw)
+        out = raw
+        for attempt in range(_MAX_ATTEMPTS):
+            out = mapper(raw, stream, attempt)
+            if out != raw:
+                return out
+        return out
+
+    # -- kinds --
+
+    def _text(self, raw: str, stream: _Stream, attempt: int) -> str:
+        """Free text: identifiers inside keep their own pseudonyms, the rest per character."""
+        words = stream.words(len(raw), attempt)
+        spans = find_identifiers(raw)
+        if not spans:
+            return _map_chars(raw, words)
+        out = []
+        pos = 0
+        for start, end, kind in spans:
+            if start > pos:
+                out.append(_map_chars(raw[pos:start], words, pos))
+            out.append(self.pseudonym(raw[start:end], kind))
+            pos = end
+        if pos < len(raw):
+            out.append(_map_chars(raw[pos:], words, pos))
+        return "".join(out)
+
+    def _number(self, raw: str, stream: _Stream, attempt: int) -> str:
+        return _map_chars(raw, stream.words(len(raw), attempt), number=True)
+
+    def _mobile(self, raw: str, stream: _Stream, attempt: int) -> str:
+        keep = len(raw) - 8  # "138" or "86138"
+        return raw[:keep] + _rewiden(
+            _digits(raw[keep:].translate(_FULL_ASCII), stream, attempt), raw[keep:]
+        )
+
+    def _card(self, raw: str, stream: _Stream, attempt: int) -> str:
+        half = raw.translate(_FULL_ASCII)
+        body = half[:6] + _digits(half[6:-1], stream, attempt)
+        check = luhn_check(body)
+        if not is_luhn(half):
+            check = str((int(check) + 1 + stream.words(1, 1000 + attempt)[0] % 9) % 10)
+        return _rewiden(body + check, raw)
+
+    def _id_number(self, raw: str, stream: _Stream, attempt: int) -> str:
+        half = raw.translate(_FULL_ASCII)
+        region, date, seq, check = half[:6], half[6:14], half[14:17], half[17]
+        check_ok = check == id_number_check(half[:17])
+        words = stream.words(8, attempt)
+        born = id_birth_date(date)
+        if born is not None:
+            month = 1 + words[0] % 12
+            day = 1 + words[1] % calendar.monthrange(born.year, month)[1]
+            new_date = f"{born.year:04d}{month:02d}{day:02d}"
+        else:
+            # Not a date: keep the year, redraw month and day until it is still not one.
+            new_date = date[:4] + "00" + date[6:]
+            for tag in range(16):
+                cand = date[:4] + _digits(date[4:], stream, 2000 + attempt * 16 + tag)
+                if id_birth_date(cand) is None:
+                    new_date = cand
+                    break
+        want_x = check in "Xx"
+        parity = "02468" if int(seq[2]) % 2 == 0 else "13579"
+        fallback = None
+        for tag in range(256):
+            w = stream.words(3, 3000 + attempt * 256 + tag)
+            body = region + new_date + f"{w[0] % 10}{w[1] % 10}{parity[w[2] % 5]}"
+            right = id_number_check(body)
+            if check_ok:
+                fallback = fallback or body + right
+                if (right == "X") == want_x:
+                    return _rewiden(body + right, raw)
+            elif want_x:
+                if right != "X":  # keep the letter, and keep it wrong
+                    return _rewiden(body + check, raw)
+            else:
+                wrong = [d for d in "0123456789" if d != right]
+                return _rewiden(body + wrong[w[0] % len(wrong)], raw)
+        return _rewiden(fallback or half, raw)
+
+    def _credit_code(self, raw: str, stream: _Stream, attempt: int) -> str:
+        half = raw.translate(_FULL_ASCII)
+        check = half[17]
+        check_ok = credit_code_check(half[:17]) == check
+        want_digit = check.isdigit()
+        pool = "0123456789" if want_digit else _CREDIT_LETTERS
+        fallback = None
+        for tag in range(256):
+            w = stream.words(18, attempt * 256 + tag)
+            body = half[:2] + "".join(
+                _pick("0123456789" if c.isdigit() else _CREDIT_LETTERS, w[i])
+                for i, c in enumerate(half[2:17], 2)
+            )
+            right = credit_code_check(body)
+            if not check_ok:
+                wrong = [c for c in pool if c != right]
+                return _rewiden(body + wrong[w[17] % len(wrong)], raw)
+            fallback = fallback or body + right
+            if right.isdigit() == want_digit:
+                return _rewiden(body + right, raw)
+        return _rewiden(fallback or half, raw)
+
+    def _email(self, raw: str, stream: _Stream, attempt: int) -> str:
+        local, _, domain = raw.rpartition("@")
+        words = stream.words(len(raw), attempt)
+        labels = domain.split(".")
+        keep = 1
+        if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2].lower() in _GENERIC_SLD:
+            keep = 2  # example.com.cn: keep "com.cn"
+        out = [_map_chars(local, words), "@"]
+        pos = len(local) + 1
+        for label in labels[:-keep]:
+            out.append(_map_chars(label, words, pos) + ".")
+            pos += len(label) + 1
+        out.append(".".join(labels[-keep:]))
+        return "".join(out)
+
+
+_GENERIC_SLD = frozenset({"com", "net", "org", "edu", "gov", "ac", "co"})
+
+
+def _pick(pool: str, word: int) -> str:
+    return pool[word % len(pool)]
+
+
+def _digits(s: str, stream: _Stream, tag: int) -> str:
+    w = stream.words(len(s), tag)
+    return "".join("0123456789"[w[i] % 10] for i in range(len(s)))
+
+
+def _rewiden(new: str, raw: str) -> str:
+    """Put full-width characters back where ``raw`` had them."""
+    if raw.isascii():
+        return new
+    return "".join(
+        chr(ord(n) + 0xFEE0) if 0xFF01 <= ord(r) <= 0xFF5E else n
+        for n, r in zip(new, raw, strict=True)
+    )
