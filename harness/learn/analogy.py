@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from itertools import islice
 from typing import Any
 
@@ -107,7 +108,8 @@ def shape_of(values: Iterable[str]) -> Shape | None:
         if numeric and not v.replace(".", "", 1).lstrip("+-").isdigit():
             numeric = False
     k = len(sample)
-    return Shape(*(round(s / k, 3) for s in sums), round(total_len / k, 1), k, numeric)
+    shares = [round(s / k, 3) for s in sums]
+    return Shape(shares[0], shares[1], shares[2], shares[3], round(total_len / k, 1), k, numeric)
 
 
 @dataclass
@@ -120,7 +122,7 @@ class Risk:
     rule_key: str
     outcome: str
     code: str | None
-    classes: dict[str, int] = field(default_factory=dict)  # offending characters by class
+    classes: dict[str, int] = dc_field(default_factory=dict)  # offending characters by class
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -212,7 +214,8 @@ def propose(
                 shapes[(name, f)] = s
     known: dict[tuple[str, str], list[RuleSpec]] = {}
     for rule in existing:
-        if rule.state != "retired":
+        # Earlier analogy proposals do not block their own renewal (the risk list is redone).
+        if rule.state != "retired" and rule.source != "analogy":
             known.setdefault((rule.endpoint, rule.field), []).append(rule)
     # One proposal per target field and kind: what every origin carries there, together.
     best: dict[tuple[str, str, str], tuple[RuleSpec, float, list[dict[str, Any]]]] = {}

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from decimal import Decimal
 from typing import Any
 
@@ -63,8 +64,8 @@ class Candidate:
 
     field: str
     key: tuple[str, ...]
-    covered: set[int] = field(default_factory=set)
-    infos: list[Any] = field(default_factory=list)
+    covered: set[int] = dc_field(default_factory=set)
+    infos: list[Any] = dc_field(default_factory=list)
     complexity: float = 0.0
     breadth: tuple[float, ...] = (0.0,)
     names: int = 0  # length of the label the message names the field by (0: not named)
@@ -329,7 +330,7 @@ def _learned(
     }
     if label:
         evidence["label"] = label
-    others = []
+    others: list[dict[str, Any]] = []
     for alt in alternatives:
         if alt is cand or len(others) >= 3:
             continue

@@ -371,8 +371,13 @@ class FieldProfile:
             numbers.append(Decimal(v))
         if not numbers:
             return None
-        # Identifiers made of digits (card numbers, dates) are not amounts.
-        if "." not in self.chars and max(map(len, self.counts)) > 12:
+        # Identifiers made of digits (mobiles, card numbers, dates) are not amounts: without
+        # a decimal point, amounts come in several lengths and never with a leading zero.
+        if "." not in self.chars and (
+            max(map(len, self.counts)) > 12
+            or len({len(v) for v in self.counts}) < 3
+            or any(len(v) > 1 and v.lstrip("+-").startswith("0") for v in self.counts)
+        ):
             return None
         return DecimalProfile(max(map(decimal_scale, self.counts)), min(numbers), max(numbers))
 
@@ -415,23 +420,15 @@ def breaks(profile: FieldProfile, text: str | None) -> dict[tuple[str, ...], Any
         for enc, ok in profile.encodable.items():
             if ok and not all(encodes(ch, enc) for ch in new_chars):
                 out[("encodable", enc)] = True
-    if len(text) > profile.max_len:
-        out[("max_length",)] = len(text)
-    for enc, longest in profile.max_bytes.items():
-        if enc != "utf-8" and not profile.encodable.get(enc, True):
-            continue
-        if enc != "utf-8" and not all(encodes(ch, enc) for ch in new_chars):
-            continue
-        size = byte_len(text, enc)
-        if size > longest:
-            out[("max_bytes", enc)] = size
+    dec = profile.decimal
+    if dec is None:  # numbers are limited by value (below), not by length
+        _lengths(profile, text, new_chars, out)
     for regex, compiled, _ in profile.patterns:
         if compiled.fullmatch(text) is None:
             out[("pattern", regex)] = True
     for name in profile.checksums:
         if not CHECKSUMS[name](text):
             out[("checksum", name)] = True
-    dec = profile.decimal
     if dec is not None:
         if not _DECIMAL.fullmatch(text) or decimal_scale(text) > dec.scale:
             out[("decimal", "scale")] = True
@@ -447,3 +444,18 @@ def breaks(profile: FieldProfile, text: str | None) -> dict[tuple[str, ...], Any
     if profile.enum is not None and text not in profile.enum:
         out[("enum",)] = True
     return out
+
+
+def _lengths(
+    profile: FieldProfile, text: str, new_chars: set[str], out: dict[tuple[str, ...], Any]
+) -> None:
+    if len(text) > profile.max_len:
+        out[("max_length",)] = len(text)
+    for enc, longest in profile.max_bytes.items():
+        if enc != "utf-8" and not profile.encodable.get(enc, True):
+            continue
+        if enc != "utf-8" and not all(encodes(ch, enc) for ch in new_chars):
+            continue
+        size = byte_len(text, enc)
+        if size > longest:
+            out[("max_bytes", enc)] = size

@@ -62,6 +62,7 @@ class ProbeReport:
     sibling_id: Any = None
     minimal: list[str] | None = None
     notes: list[str] = field(default_factory=list)
+    last_rejection_differs: bool = field(default=False, repr=False)
 
     def as_evidence(self) -> dict[str, Any]:
         out: dict[str, Any] = {"confirmed": self.confirmed, "spent": self.spent}
@@ -237,7 +238,11 @@ def confirm(
         if report.spent >= limit:
             raise BudgetSpent
         report.spent += 1
-        return _judge(send(base, dict(fields)), code)
+        answer = send(base, dict(fields))
+        report.last_rejection_differs = (
+            answer.outcome == "rejected" and code is not None and answer.code != code
+        )
+        return _judge(answer, code)
 
     try:
         if probe(rej_id, rej_fields) != FAIL:
@@ -256,8 +261,11 @@ def confirm(
                 return report
             repaired[path] = fixed
         verdict = probe(rej_id, repaired)
-        report.confirmed = verdict == PASS
-        if verdict != PASS:
+        report.confirmed = verdict == PASS or report.last_rejection_differs
+        if report.last_rejection_differs:
+            # The rejection this rule explains is gone; another rule answers next.
+            report.notes.append("the repaired request is refused with another code")
+        elif verdict != PASS:
             report.notes.append("the repaired request is still refused")
         if sibling is not None and report.confirmed:
             report.sibling_id = sibling[0]
