@@ -23,6 +23,8 @@ same request.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
@@ -37,7 +39,10 @@ _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d*)\]")
 
 
 def compare(prod: Any, target: Any, noise: Iterable[str] = ()) -> dict[str, Any]:
-    """The differences from production's tree to the target's, outside the noise paths."""
+    """The differences from production's tree to the target's, outside the noise paths.
+
+    The report may be shared with earlier calls on equal input: treat it as read-only.
+    """
     noise = tuple(sorted({n for n in noise if n is not None}))
     if "" in noise:  # the whole body is noise: nothing left to compare
         return {}
@@ -50,6 +55,34 @@ def compare(prod: Any, target: Any, noise: Iterable[str] = ()) -> dict[str, Any]
     )
     if prod == target:
         return {}
+    # Replays repeat themselves (the same rejection answered the same way a thousand
+    # times): once noise is cut, most pairs have been compared before.
+    key = _key(prod, target, noise)
+    if key is not None and key in _REPORTS:
+        return _REPORTS[key]
+    report = _deepdiff(prod, target, noise)
+    if key is not None:
+        if len(_REPORTS) >= _REPORTS_MAX:
+            with contextlib.suppress(KeyError, RuntimeError, StopIteration):  # another thread
+                _REPORTS.pop(next(iter(_REPORTS)))
+        _REPORTS[key] = report
+    return report
+
+
+_REPORTS: dict[tuple[str, str, tuple[str, ...]], dict[str, Any]] = {}
+_REPORTS_MAX = 4096
+_KEY_MAX = 4096  # characters of canonical JSON per side; bigger trees are not cached
+
+
+def _key(prod: Any, target: Any, noise: tuple[str, ...]) -> tuple[str, str, tuple[str, ...]] | None:
+    a = json.dumps(prod, sort_keys=True, ensure_ascii=False)
+    b = json.dumps(target, sort_keys=True, ensure_ascii=False)
+    if len(a) > _KEY_MAX or len(b) > _KEY_MAX:
+        return None
+    return a, b, noise
+
+
+def _deepdiff(prod: Any, target: Any, noise: tuple[str, ...]) -> dict[str, Any]:
     report = DeepDiff(
         prod,
         target,

@@ -90,6 +90,7 @@ class ShadowSender:
         self.rate = rate
         self.timeout = timeout
         self.repeat_noise = max(0, int(repeat_noise))
+        self.secret = self.plan.secret_headers
         self.probes = {n for n in self.targets if verdicts.is_probe(n, self.plan.probe_targets)}
         self.factory = open_store(db_url)  # migrates if the ingest has not yet
         with self.factory.begin() as session:
@@ -282,7 +283,9 @@ class ShadowSender:
         try:
             for target, url in self.targets.items():
                 try:
-                    request = build_request(sample, url, self.plan, self.signer, self.fresh)
+                    request = build_request(
+                        sample, url, self.plan, self.signer, self.fresh, self.secret
+                    )
                 except SignerError as exc:
                     await self._add(
                         writer, sample, failed(sample, target, f"signing failed: {exc}")
@@ -301,6 +304,7 @@ class ShadowSender:
                     classifier=classifier,
                     noise=(*self.plan.noise, *self._noise.get(sample.endpoint, ())),
                     probe=target in self.probes,
+                    secret=self.secret,
                 )
                 await self._add(writer, sample, result)
         except Exception as exc:  # fail-open: one bad row must not stop the shadow

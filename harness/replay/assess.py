@@ -10,18 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from harness import codecs, diff, fields, verdicts
+from harness import diff, verdicts
 from harness.classify import Classifier
 from harness.plan import Plan
 from harness.replay.client import RawAnswer
-from harness.replay.request import Sample, header, safe_headers
+from harness.replay.request import Sample, decoded, header, safe_headers
 
 
 def decode(raw: RawAnswer) -> Any:
     """The decoded tree of an answer (``None`` without a body)."""
     if raw.error is not None or not raw.body:
         return None
-    return codecs.decode(raw.body, header(raw.headers, "content-type")).tree
+    return decoded(raw.body, header(raw.headers, "content-type"))[0].tree
 
 
 def learn_noise(classifier: Classifier, a: RawAnswer, b: RawAnswer) -> set[str] | None:
@@ -31,8 +31,8 @@ def learn_noise(classifier: Classifier, a: RawAnswer, b: RawAnswer) -> set[str] 
     """
     if a.error or b.error or a.status != b.status:
         return None
-    body_a = codecs.decode(a.body, header(a.headers, "content-type"))
-    body_b = codecs.decode(b.body, header(b.headers, "content-type"))
+    body_a = decoded(a.body, header(a.headers, "content-type"))[0]
+    body_b = decoded(b.body, header(b.headers, "content-type"))[0]
     va = classifier.classify(a.status, a.headers, body_a, None)
     vb = classifier.classify(b.status, b.headers, body_b, None)
     if (va.outcome, va.code) != (vb.outcome, vb.code):
@@ -50,6 +50,7 @@ def assess(
     noise: Iterable[str] = (),
     probe: bool = False,
     variant: str = "sanitized",
+    secret: frozenset[str] | None = None,
 ) -> dict[str, Any]:
     """The result row (without ``run_id``) for one exchange and one target."""
     row: dict[str, Any] = {
@@ -58,7 +59,7 @@ def assess(
         "variant": variant,
         "sent_at": raw.sent_at,
         "status": raw.status,
-        "headers": safe_headers(raw.headers, plan),
+        "headers": safe_headers(raw.headers, plan, secret),
         "body": raw.body if raw.error is None else None,
         "fields": None,
         "latency_ms": raw.latency_ms,
@@ -71,17 +72,16 @@ def assess(
         row["outcome"] = "upstream_error"
         answer = verdicts.Answer("upstream_error", error=raw.error)
     else:
-        body = codecs.decode(raw.body, header(raw.headers, "content-type"))
+        body, flat = decoded(raw.body, header(raw.headers, "content-type"))
         verdict = classifier.classify(raw.status, raw.headers, body, None)
         row.update(outcome=verdict.outcome, code=verdict.code, message=verdict.message)
-        if body.format in ("json", "form", "xml"):
-            row["fields"] = dict(fields.flatten(body.tree))
+        row["fields"] = flat
         prod_tree = sample.production_tree()
         if prod_tree is not None or body.tree is not None:
             row["diff"] = diff.compare(prod_tree, body.tree, noise)
         answer = verdicts.Answer(verdict.outcome, verdict.code, verdict.message, raw.status)
     row["verdict"] = verdicts.decide(
-        sample.production, answer, probe=probe, labels=tuple(plan.labels.values())
+        sample.production, answer, probe=probe, labels=plan.labels.values()
     )
     return row
 

@@ -38,7 +38,7 @@ from harness.replay.safety import check_targets
 from harness.replay.summary import Tally, build_summary
 from harness.signers import Signer, fresh_headers, load_signer
 from harness.store import replays as store
-from harness.store.queries import ExchangeFilter, list_exchanges
+from harness.store.queries import ExchangeFilter
 
 Progress = Callable[[int, int], None]
 OUTCOMES = ("rejected", "accepted", "upstream_error", "all")
@@ -149,7 +149,7 @@ def _select(session: Session, selection: Selection) -> list[Any]:
         outcome=None if selection.outcome == "all" else selection.outcome,
         code=selection.code,
     )
-    return list_exchanges(session, f, limit=selection.limit, newest_first=False)
+    return store.replay_rows(session, f, limit=selection.limit)
 
 
 class _store:
@@ -248,6 +248,7 @@ class _Job:
         self.settings = settings
         self.progress = progress
         self.classifier = Classifier(plan)
+        self.secret = plan.secret_headers
         self.probes = {name for name in targets if verdicts.is_probe(name, plan.probe_targets)}
         self.noise: dict[str, set[str]] = defaultdict(set)
         self.unstable: Counter[str] = Counter()
@@ -355,7 +356,9 @@ class _Job:
     def _request(self, sample: Sample, target: str) -> tuple[str, str, dict[str, str], bytes] | str:
         """The signed request, or the reason it could not be built."""
         try:
-            return build_request(sample, self.targets[target], self.plan, self.signer, self.fresh)
+            return build_request(
+                sample, self.targets[target], self.plan, self.signer, self.fresh, self.secret
+            )
         except SignerError as exc:
             return f"signing failed: {exc}"
 
@@ -385,6 +388,7 @@ class _Job:
                 classifier=self.classifier,
                 noise=(*self.plan.noise, *self.noise.get(sample.endpoint, ())),
                 probe=target in self.probes,
+                secret=self.secret,
             )
         self.tallies.append(
             Tally(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from harness.plan import Plan
@@ -110,12 +111,33 @@ class Sample:
     def production_tree(self) -> Any:
         """Production's decoded response tree (decoded once)."""
         if not self._decoded:
-            from harness import codecs
-
             ct = header(self.response_headers, "content-type")
-            self._tree = codecs.decode(self.response_body, ct).tree if self.response_body else None
+            self._tree = decoded(self.response_body, ct)[0].tree if self.response_body else None
             self._decoded = True
         return self._tree
+
+
+CACHED_BODY = 16 * 1024  # bodies up to this size are decoded once per process
+
+
+def decoded(data: bytes, content_type: str | None) -> tuple[Any, dict[str, Any] | None]:
+    """(``codecs.Body``, flat fields or None) of a body; small bodies are cached, since
+    replays see the same answers over and over. Treat both as read-only.
+    """
+    if len(data) <= CACHED_BODY:
+        return _decoded(data, content_type)
+    return _decode(data, content_type)
+
+
+def _decode(data: bytes, content_type: str | None) -> tuple[Any, dict[str, Any] | None]:
+    from harness import codecs, fields
+
+    body = codecs.decode(data, content_type)
+    flat = dict(fields.flatten(body.tree)) if body.format in ("json", "form", "xml") else None
+    return body, flat
+
+
+_decoded = lru_cache(maxsize=2048)(_decode)
 
 
 def header(pairs: list[tuple[str, str]], name: str) -> str | None:
@@ -126,9 +148,15 @@ def header(pairs: list[tuple[str, str]], name: str) -> str | None:
     return None
 
 
-def base_headers(sample: Sample, plan: Plan, fresh: Mapping[str, str]) -> dict[str, str]:
-    """The stored headers that may be replayed, plus fresh secrets (before signing)."""
-    secret = plan.secret_headers
+def base_headers(
+    sample: Sample, plan: Plan, fresh: Mapping[str, str], secret: frozenset[str] | None = None
+) -> dict[str, str]:
+    """The stored headers that may be replayed, plus fresh secrets (before signing).
+
+    ``secret`` is ``plan.secret_headers``, passed in by callers that build many requests.
+    """
+    if secret is None:
+        secret = plan.secret_headers
     out: dict[str, str] = {}
     lower: dict[str, str] = {}
     for name, value in sample.headers:
@@ -148,16 +176,22 @@ def base_headers(sample: Sample, plan: Plan, fresh: Mapping[str, str]) -> dict[s
 
 
 def build_request(
-    sample: Sample, base_url: str, plan: Plan, signer: Signer, fresh: Mapping[str, str]
+    sample: Sample,
+    base_url: str,
+    plan: Plan,
+    signer: Signer,
+    fresh: Mapping[str, str],
+    secret: frozenset[str] | None = None,
 ) -> tuple[str, str, dict[str, str], bytes]:
     """(method, url, headers, body) for one target, signed."""
-    headers = base_headers(sample, plan, fresh)
+    headers = base_headers(sample, plan, fresh, secret)
     headers, body = signer.sign(sample.method, sample.path, headers, sample.body)
     path = sample.path if sample.path.startswith("/") else f"/{sample.path}"
     return sample.method, base_url.rstrip("/") + path, headers, body
 
 
-def safe_headers(pairs: Any, plan: Plan) -> list[list[str]]:
+def safe_headers(pairs: Any, plan: Plan, secret: frozenset[str] | None = None) -> list[list[str]]:
     """A target's response headers for the store: secret ones replaced by ``[redacted]``."""
-    secret = plan.secret_headers
+    if secret is None:
+        secret = plan.secret_headers
     return [[str(k), REDACTED if str(k).lower() in secret else str(v)] for k, v in pairs]

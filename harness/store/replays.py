@@ -13,9 +13,51 @@ from sqlalchemy.orm import Session
 
 from harness.errors import NotFoundError
 from harness.store.models import Exchange, ReplayResult, ReplayRun
+from harness.store.queries import ExchangeFilter
 from harness.timeutil import utcnow
 
 RESULT_COLUMNS = tuple(c.name for c in ReplayResult.__table__.columns if c.name != "id")
+
+
+# What replay reads of an exchange (not the flat field maps: replay decodes the bodies).
+REPLAY_COLUMNS = (
+    "id",
+    "endpoint",
+    "method",
+    "path",
+    "request_headers",
+    "request_body",
+    "request_format",
+    "request_size",
+    "request_truncated",
+    "status",
+    "response_headers",
+    "response_body",
+    "outcome",
+    "code",
+    "message",
+    "error",
+)
+
+
+def replay_rows(session: Session, f: ExchangeFilter, limit: int | None = None) -> list[Any]:
+    """The columns replay needs of the exchanges matching ``f``, oldest first (mappings)."""
+    table = Exchange.__table__
+    query = select(*(table.c[name] for name in REPLAY_COLUMNS))
+    if f.start is not None:
+        query = query.where(table.c.ts >= f.start)
+    if f.end is not None:
+        query = query.where(table.c.ts < f.end)
+    if f.endpoint is not None:
+        query = query.where(table.c.endpoint == f.endpoint)
+    if f.outcome is not None:
+        query = query.where(table.c.outcome == f.outcome)
+    if f.code is not None:
+        query = query.where(table.c.code == f.code)
+    query = query.order_by(table.c.ts, table.c.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return [row._mapping for row in session.execute(query)]
 
 
 def exchanges_by_id(session: Session, ids: Iterable[int]) -> dict[int, Exchange]:
