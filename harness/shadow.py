@@ -214,6 +214,12 @@ class ShadowSender:
         writer = BatchWriter(self.factory, self.run_id, batch=200)
         sem = asyncio.Semaphore(self.concurrency)
         tasks: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            sem.release()
+            tasks.discard(task)
+            self._done()
+
         async with Sender(self.concurrency, self.rate, self.timeout) as sender:
             self._sender = sender
             flusher = asyncio.create_task(self._flush_every(writer, 1.0))
@@ -230,9 +236,7 @@ class ShadowSender:
                         await sem.acquire()
                         task = asyncio.create_task(self._mirror(sender, writer, classifier, row))
                         tasks.add(task)
-                        task.add_done_callback(
-                            lambda t: (sem.release(), tasks.discard(t), self._done())
-                        )
+                        task.add_done_callback(finished)
                     if closing:
                         break
                 if tasks:

@@ -356,7 +356,7 @@ def test_staging_down_gives_target_errors(sqlite_store):
 def test_staging_5xx_and_timeouts_are_target_errors(sqlite_store):
     async def flaky(arrival: Arrival) -> Reply:
         if b"slow" in arrival.body:
-            await asyncio.sleep(3)
+            await asyncio.sleep(1)
         if b"busy" in arrival.body:
             return 503, {"Content-Type": "text/plain"}, b"busy"
         return 500, {"Content-Type": "text/html"}, b"<h1>oops</h1>"
@@ -367,7 +367,7 @@ def test_staging_5xx_and_timeouts_are_target_errors(sqlite_store):
             sqlite_store,
             {"staging": staging.url},
             plan=plan_for(),
-            settings=Settings(timeout=0.5, repeat_noise=0),
+            settings=Settings(timeout=0.2, repeat_noise=0),
         )
     got = results(sqlite_store, report.run_id)
     assert [r.verdict for r in got] == ["target_error"] * 3
@@ -469,3 +469,27 @@ def test_no_plan_classifies_by_status(sqlite_store):
         report = replay(sqlite_store, {"staging": staging.url}, settings=Settings(repeat_noise=0))
     [r] = results(sqlite_store, report.run_id)
     assert (r.outcome, r.code, r.verdict) == ("rejected", "400", "reproducible")
+
+
+def test_an_exchange_the_signer_cannot_sign_is_a_target_error(sqlite_store):
+    """A body-field signer meets a text body: that result says so; the others go on."""
+    text = exchange(request_body=b"plain words", request_format="text")
+    text["request_headers"] = [["Content-Type", "text/plain"]]
+    put(sqlite_store, [text, exchange()])
+    plan = plan_for(signer={"kind": "hmac-sha256", "field": "sign", "key_env": "K"})
+    with recording(lax_staging) as staging:
+        report = replay(
+            sqlite_store,
+            {"staging": staging.url},
+            plan=plan,
+            environ={"K": "k"},
+            settings=Settings(repeat_noise=0),
+        )
+    first, second = results(sqlite_store, report.run_id)
+    assert first.verdict == "target_error" and first.error.startswith("signing failed: ")
+    assert second.verdict == "production_only"
+    [arrival] = staging.arrivals
+    assert (
+        json.loads(arrival.body)["sign"]
+        == hmac.new(b"k", exchange()["request_body"], hashlib.sha256).hexdigest()
+    )

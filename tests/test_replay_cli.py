@@ -46,6 +46,7 @@ def plan_file(tmp_path, **data) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 def test_replay_then_runs_and_runs_show(db, tmp_path):
     with recording(strict_on_parens) as staging:
         plan = plan_file(tmp_path, targets={"staging": staging.url})
@@ -101,11 +102,11 @@ def test_replay_table_output(db):
         (["--target", "s=http://127.0.0.1:1", "--day", "24/11/2026"], "not a day"),
     ],
 )
-def test_bad_input_is_one_line(db, args, message):
-    done = harness("replay", "--db", db, *args)
-    assert done.returncode == 1
-    assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
-    assert "Traceback" not in done.stderr
+def test_bad_input_is_one_line(db, args, message, capsys, monkeypatch):
+    """In-process through the console script's main(): exit 1 and one line on stderr."""
+    code, err = run_main(["replay", "--db", db, *args], capsys, monkeypatch)
+    assert code == 1
+    assert err.count("\n") == 1 and message in err, err
 
 
 def test_production_target_is_refused(db, tmp_path):
@@ -119,15 +120,37 @@ def test_production_target_is_refused(db, tmp_path):
     assert done.stderr.count("\n") == 1
 
 
-def test_unknown_run_and_verdict(db):
-    done = harness("runs", "show", "999", "--db", db)
-    assert done.returncode == 1 and "no replay run with id 999" in done.stderr
-    done = harness("runs", "show", "1", "--db", db, "--verdict", "maybe")
-    assert done.returncode == 1 and "unknown verdict 'maybe'" in done.stderr
+def test_unknown_run_and_verdict(db, capsys, monkeypatch):
+    code, err = run_main(["runs", "show", "999", "--db", db], capsys, monkeypatch)
+    assert code == 1 and "no replay run with id 999" in err
+    code, err = run_main(
+        ["runs", "show", "1", "--db", db, "--verdict", "maybe"], capsys, monkeypatch
+    )
+    assert code == 1 and "unknown verdict 'maybe'" in err
 
 
 @pytest.mark.parametrize("command", [["replay"], ["runs"], ["runs", "show"]])
 def test_help_ends_with_an_example(command):
-    done = harness(*command, "--help")
-    assert done.returncode == 0
-    assert "Example: harness " in done.stdout
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "Example: harness " in result.output
+
+
+def run_main(argv: list[str], capsys, monkeypatch) -> tuple[int, str]:
+    """Run the console script's main() in this process; (exit code, stderr)."""
+    import sys
+
+    from harness.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["harness", *argv])
+    capsys.readouterr()
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    return code, capsys.readouterr().err

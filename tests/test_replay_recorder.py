@@ -143,11 +143,11 @@ def test_connection_refused_is_an_answer_not_an_exception():
 
 def test_timeout_is_named():
     async def stuck(arrival: Arrival) -> Reply:
-        await asyncio.sleep(5)
+        await asyncio.sleep(1)
         return ok_json(arrival)
 
     with recording(stuck) as server:
-        [answer] = _send_many(server.url, 1, timeout=0.2)
+        [answer] = _send_many(server.url, 1, timeout=0.1)
     assert answer.error == "timeout"
 
 

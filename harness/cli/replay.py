@@ -137,7 +137,7 @@ def runs(ctx: typer.Context, db: DbOpt = None, as_json: JsonOpt = False) -> None
     factory = open_store(db, create=False)
     with factory() as session:
         rows = list_runs(session)
-        data = [
+        data: list[dict[str, Any]] = [
             {
                 "id": run.id,
                 "kind": run.kind,
@@ -206,7 +206,7 @@ def runs_show(
     with factory() as session:
         run = get_run(session, run_id)
         pairs = run_results(session, run_id, verdict=verdict, target=target, limit=limit)
-        results = [
+        results: list[dict[str, Any]] = [
             {
                 "id": r.id,
                 "exchange_id": e.id,
@@ -231,7 +231,7 @@ def runs_show(
             }
             for r, e in pairs
         ]
-        head = {
+        head: dict[str, Any] = {
             "id": run.id,
             "kind": run.kind,
             "state": run.state,

@@ -161,13 +161,12 @@ class _store:
     def __enter__(self) -> None:
         return None
 
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> bool:
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         if isinstance(exc, SQLAlchemyError):
             reason = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()
             raise StoreError(
                 f"cannot {self.what}: {reason[0] if reason else type(exc).__name__}"
             ) from None
-        return False
 
 
 class BatchWriter:

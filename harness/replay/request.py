@@ -90,7 +90,7 @@ class Sample:
         elif not body and (get("request_size") or 0) > 0 and get("request_format") == "binary":
             skip = "binary request body not stored"
         return cls(
-            id=int(get("id")),
+            id=int(get("id")),  # type: ignore[arg-type]
             endpoint=str(get("endpoint") or ""),
             method=str(get("method") or "GET"),
             path=str(get("path") or "/"),
