@@ -162,12 +162,17 @@ def check(rule: RuleSpec, value: Any) -> bool:
     raise ValueError(f"unknown rule kind {kind!r}")
 
 
+# Plain decimal notation in ASCII digits: gateways reject "1e3", "1_000", " 12" and
+# full-width digits, which Python's Decimal would accept.
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
 def _check_decimal(text: str, p: dict[str, Any]) -> bool:
+    if _PLAIN_DECIMAL.fullmatch(text) is None:
+        return False
     try:
         number = Decimal(text)
     except InvalidOperation:
-        return False
-    if not number.is_finite():
         return False
     scale = p.get("scale")
     if scale is not None:
