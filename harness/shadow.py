@@ -19,7 +19,7 @@ import logging
 import threading
 import time
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from harness import verdicts
@@ -51,7 +51,9 @@ class ShadowSender:
         stats = sender.close(timeout=10.0)  # flush: finish in-flight work, write results
 
     - ``targets``: name -> base URL; production targets are refused here with
-      :class:`~harness.errors.SafetyError`, exactly as for ``harness replay``.
+      :class:`~harness.errors.SafetyError`, exactly as for ``harness replay``. Pass
+      ``production=[upstream_url]`` when the proxy's upstream comes from the command line
+      rather than the plan, so that it is refused too.
     - ``plan``: the same plan the capture classifies with (``None``: the default plan, and
       no production check); its signer signs each request afresh (a missing key raises
       :class:`~harness.errors.SignerError` here, not later).
@@ -79,9 +81,10 @@ class ShadowSender:
         timeout: float = 10.0,
         repeat_noise: int = 3,
         environ: Mapping[str, str] | None = None,
+        production: Sequence[str] = (),
     ) -> None:
         self.targets = dict(targets)
-        check_targets(self.targets, plan)
+        check_targets(self.targets, plan, production)
         self.plan = plan or default_plan()
         self.signer = load_signer(self.plan.signer, environ)
         self.fresh = fresh_headers(self.plan.signer, environ)

@@ -112,6 +112,14 @@ def test_shadow_refuses_production_and_a_missing_key(store_url):
     plan = plan_for(upstream=f"http://127.0.0.1:{port}")
     with pytest.raises(SafetyError, match="refusing replay target 'staging'"):
         ShadowSender({"staging": f"http://localhost:{port}"}, plan, store_url)
+    with pytest.raises(SafetyError, match="refusing replay target 'staging'"):
+        # the proxy's --upstream, when the plan names none
+        ShadowSender(
+            {"staging": f"http://localhost:{port}/"},
+            None,
+            store_url,
+            production=[f"http://127.0.0.1:{port}"],
+        )
     plan = plan_for(signer={"kind": "hmac-sha256", "header": "X-Sig", "key_env": "NO_SUCH_ENV_KEY"})
     with pytest.raises(SignerError, match="NO_SUCH_ENV_KEY"):
         ShadowSender({"staging": f"http://127.0.0.1:{free_port()}"}, plan, store_url, environ={})

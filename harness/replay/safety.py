@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from harness.errors import ConfigError, SafetyError
-from harness.plan import Plan
+from harness.plan import Plan, default_plan
 
 
 def parse_target(text: str) -> tuple[str, str]:
@@ -39,21 +40,28 @@ def check_url(name: str, url: str) -> None:
         raise ConfigError(f"target {name!r} needs an http(s) URL, got {url!r}")
 
 
-def check_targets(targets: Mapping[str, str], plan: Plan | None) -> None:
-    """Raise :class:`SafetyError` for the first target that is (or resolves to) production."""
+def check_targets(
+    targets: Mapping[str, str], plan: Plan | None, production: Sequence[str] = ()
+) -> None:
+    """Raise :class:`SafetyError` for the first target that is (or resolves to) production.
+
+    ``production`` adds URLs known to be production besides the plan's (e.g. the capture
+    proxy's ``--upstream``); with them, targets are checked even without a plan.
+    """
     for name, url in targets.items():
         check_url(name, url)
+    if production:
+        base = plan or default_plan()
+        plan = replace(base, production_hosts=(*base.production_hosts, *production))
     if plan is None:
         return
-    production = _production_addresses(plan)
+    addresses = _production_addresses(plan)
     for name, url in targets.items():
         if plan.is_production(url):
-            raise SafetyError(
-                f"refusing replay target {name!r} ({url}): the plan names it as production"
-            )
+            raise SafetyError(f"refusing replay target {name!r} ({url}): it is production")
         host, port = _host_port(url)
         for ip in _resolve(host, port):
-            if (ip, port) in production or (ip, None) in production:
+            if (ip, port) in addresses or (ip, None) in addresses:
                 raise SafetyError(
                     f"refusing replay target {name!r} ({url}): it resolves to production's address {ip}:{port}"
                 )
