@@ -164,7 +164,7 @@ def check(rule: RuleSpec, value: Any) -> bool:
 
 # Plain decimal notation in ASCII digits: gateways reject "1e3", "1_000", " 12" and
 # full-width digits, which Python's Decimal would accept.
-_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_PLAIN_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 def _check_decimal(text: str, p: dict[str, Any]) -> bool:

@@ -3,7 +3,6 @@ Markdown)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +10,6 @@ import typer
 
 from harness.cli.common import DayOpt, DbOpt, PlanOpt, SinceOpt, UntilOpt
 from harness.errors import ConfigError
-
-EXPORT_FORMATS = ("jsonschema", "yaml", "markdown")
-REPORT_FORMATS = ("markdown", "html")
 
 OutOpt = Annotated[str | None, typer.Option("--output", "-o", help="Write to this file.")]
 
@@ -56,31 +52,15 @@ def export(
 
     Example: harness rules export --format markdown --plan replays/simbank.yaml -o rules.md
     """
-    from harness.export import to_jsonschema, to_markdown, to_yaml
+    from harness.jobs import export_rules
     from harness.plan import load_plan
-    from harness.store import open_store
-    from harness.store.reporting import rule_verdicts
-    from harness.store.rules import load_rules
+    from harness.store import opened
 
-    if fmt not in EXPORT_FORMATS:
-        raise ConfigError(f"unknown export format {fmt!r} (want {', '.join(EXPORT_FORMATS)})")
     the_plan = load_plan(plan)
-    factory = open_store(db, create=False)
-    try:
-        with factory.begin() as session:
-            rules = load_rules(session, include_retired=include_retired)
-            verdicts = rule_verdicts(session, rules) if fmt == "markdown" else {}
-    finally:
-        factory.kw["bind"].dispose()
-    if fmt == "jsonschema":
-        text = json.dumps(to_jsonschema(rules, the_plan), ensure_ascii=False, indent=2) + "\n"
-    elif fmt == "yaml":
-        text = to_yaml(rules, plan_name=the_plan.name, include_retired=include_retired)
-    else:
-        text = to_markdown(rules, the_plan, verdicts=verdicts, include_retired=include_retired)
+    with opened(db) as factory:
+        text, live = export_rules(factory, the_plan, fmt, include_retired=include_retired)
     path = write_out(text, out)
     if path is not None:
-        live = sum(r.state != "retired" for r in rules)
         typer.echo(f"wrote {live} rule(s) as {fmt} to {path}", err=True)
 
 
@@ -103,23 +83,18 @@ def report(
 
     Example: harness report --day 2026-11-24 --plan replays/simbank.yaml --format html
     """
+    from harness.jobs import incident_report
     from harness.plan import load_plan
-    from harness.report import default_path, render
-    from harness.store import open_store
-    from harness.store.reporting import load_report_data
+    from harness.report import default_path
+    from harness.store import opened
     from harness.timeutil import utcnow, window
 
-    if fmt not in REPORT_FORMATS:
-        raise ConfigError(f"unknown report format {fmt!r} (want {', '.join(REPORT_FORMATS)})")
     the_plan = load_plan(plan)
     start, end = window(day, since, until)
-    factory = open_store(db, create=False)
-    try:
-        with factory.begin() as session:
-            data = load_report_data(session, plan_name=the_plan.name, day=day, start=start, end=end)
-    finally:
-        factory.kw["bind"].dispose()
-    text = render(data, the_plan, fmt, generated_at=utcnow())
+    with opened(db) as factory:
+        text = incident_report(
+            factory, the_plan, day=day, start=start, end=end, fmt=fmt, generated_at=utcnow()
+        )
     path = write_out(text, out or str(default_path(day, fmt)))
     typer.echo(f"wrote the incident report to {path}", err=True)
 

@@ -1,6 +1,6 @@
 """The store: SQLAlchemy models, engine and session factory, queries, Alembic migrations."""
 
-from harness.store.engine import make_engine, migrate, open_store, resolve_url
+from harness.store.engine import make_engine, migrate, open_store, opened, resolve_url
 from harness.store.models import Base, Exchange, ReplayResult, ReplayRun, Rule
 
 __all__ = [
@@ -12,5 +12,6 @@ __all__ = [
     "make_engine",
     "migrate",
     "open_store",
+    "opened",
     "resolve_url",
 ]

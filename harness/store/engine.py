@@ -7,6 +7,8 @@ then ./harness.db.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -89,6 +91,16 @@ def open_store(db: str | None = None, *, create: bool = True) -> sessionmaker[Se
                 f"cannot reach store {_redact(str(engine.url))!r}: {_first_line(exc)}"
             ) from None
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def opened(db: str | None = None, *, create: bool = False) -> Iterator[sessionmaker[Session]]:
+    """:func:`open_store` for one command: the engine is disposed when the block ends."""
+    factory = open_store(db, create=create)
+    try:
+        yield factory
+    finally:
+        factory.kw["bind"].dispose()
 
 
 def _redact(url: str) -> str:
