@@ -146,11 +146,14 @@ def write_demo_plan(source: Path, dest: Path, prod: str, targets: dict[str, str]
 
 def run_demo(cfg: DemoConfig, notify: Notify) -> DemoResult:
     """Run every stage on the simulated bank; ``notify(stage, facts)`` after each."""
+    from harness.jobs import export_rules, incident_report, learn_window
     from harness.plan import load_plan
     from harness.sim.client import send
     from harness.sim.signature import DEMO_KEY, KEY_ENV
     from harness.sim.traffic import generate
-    from harness.store import open_store
+    from harness.store import opened
+    from harness.timeutil import utcnow
+    from harness.timeutil import window as parse_window
 
     source = cfg.plan or default_plan_path()
     load_plan(source)  # a broken plan stops the demo before anything starts
@@ -159,24 +162,29 @@ def run_demo(cfg: DemoConfig, notify: Notify) -> DemoResult:
     logs.mkdir(exist_ok=True)
     _remove_store(cfg.db)
     result = DemoResult()
-    sign_env = {KEY_ENV: os.environ.get(KEY_ENV, DEMO_KEY)}
-    ports = {name: free_port() for name in ("prod", "staging", "proxy", "mock")}
+    # The simulated bank's signing key: the servers verify with it, the traffic generator
+    # signs with it, and replay and probing re-sign sanitized bodies with it.
+    os.environ.setdefault(KEY_ENV, DEMO_KEY)
+    sign_env = {KEY_ENV: os.environ[KEY_ENV]}
+    ports = {name: free_port() for name in ("prod", "staging", "preprod", "proxy", "mock")}
     url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     plan_path = write_demo_plan(
         source,
         cfg.out / "simbank.demo.yaml",
         url["prod"],
-        {"staging": url["staging"], "mock": url["mock"]},
+        {name: url[name] for name in ("staging", "mock", "preprod")},
     )
     plan = load_plan(plan_path)
     result.files["plan"] = plan_path
 
     with processes(logs) as procs:
-        for role in ("prod", "staging"):
+        # preprod: a validating pre-production environment (production's rules, not
+        # production), which the learner may probe to confirm rules.
+        for name, role in (("prod", "prod"), ("staging", "staging"), ("preprod", "prod")):
             procs.start(
-                f"sim-{role}",
-                ["sim", "serve", "--role", role, "--port", str(ports[role]), "--verify-signature"],
-                ports[role],
+                f"sim-{name}",
+                ["sim", "serve", "--role", role, "--port", str(ports[name]), "--verify-signature"],
+                ports[name],
                 env=sign_env,
             )
         proxy = procs.start(
@@ -209,36 +217,83 @@ def run_demo(cfg: DemoConfig, notify: Notify) -> DemoResult:
             raise HarnessError(
                 f"the capture proxy exited with status {status}; see {logs / 'proxy.log'}"
             )
-        factory = open_store(str(cfg.db), create=False)
-        result.stages["traffic"] = sent
-        notify("captured", {"sent": sent, "stats": _stats(factory, cfg.day)})
+        with opened(str(cfg.db)) as factory:
+            result.stages["traffic"] = sent
+            window = parse_window(cfg.day)
+            notify("captured", {"sent": sent, "stats": _stats(factory, window)})
 
-        result.stages["replay"] = _replay(factory, plan, {"staging": url["staging"]}, cfg, sign_env)
-        notify("replayed", result.stages["replay"])
+            replayed = _replay(factory, plan, {"staging": url["staging"]}, window, sign_env)
+            notify("replayed", {"target": "staging", **replayed})
+
+            learned = learn_window(factory, plan, start=window[0], end=window[1])
+            notify("learned", {"learned": learned})
+
+            for fmt, name in (
+                ("jsonschema", "rules.schema.json"),
+                ("yaml", "rules.yaml"),
+                ("markdown", "checklist.md"),
+            ):
+                text, _ = export_rules(factory, plan, fmt)
+                result.files[fmt] = _write(cfg.out / name, text)
+            notify(
+                "exported",
+                {"files": {k: result.files[k] for k in ("jsonschema", "yaml", "markdown")}},
+            )
+
+            procs.start(
+                "mock",
+                [
+                    "mock",
+                    "--db",
+                    str(cfg.db),
+                    "--plan",
+                    str(plan_path),
+                    "--port",
+                    str(ports["mock"]),
+                ],
+                ports["mock"],
+            )
+            mocked = _replay(factory, plan, {"mock": url["mock"]}, window, sign_env)
+            notify("replayed", {"target": "mock", **mocked})
+
+            for fmt, name in (("markdown", "report.md"), ("html", "report.html")):
+                text = incident_report(
+                    factory,
+                    plan,
+                    day=cfg.day,
+                    start=window[0],
+                    end=window[1],
+                    fmt=fmt,
+                    generated_at=utcnow(),
+                )
+                result.files[f"report-{fmt}"] = _write(cfg.out / name, text)
+            result.files["store"] = cfg.db
+            notify("reported", {"files": result.files})
     return result
 
 
-def _stats(factory: Any, day: str) -> list[Any]:
-    from harness.store.queries import ExchangeFilter, stats
-    from harness.timeutil import window
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
 
-    start, end = window(day=day)
+
+def _stats(factory: Any, window: tuple[Any, Any]) -> list[Any]:
+    from harness.store.queries import ExchangeFilter, stats
+
     with factory.begin() as session:
-        return stats(session, ExchangeFilter(start=start, end=end))
+        return stats(session, ExchangeFilter(start=window[0], end=window[1]))
 
 
 def _replay(
-    factory: Any, plan: Any, targets: dict[str, str], cfg: DemoConfig, env: dict[str, str]
+    factory: Any, plan: Any, targets: dict[str, str], window: tuple[Any, Any], env: dict[str, str]
 ) -> dict[str, Any]:
     from harness.replay import Selection, Settings, replay
-    from harness.timeutil import window
 
-    start, end = window(day=cfg.day)
     report = replay(
         factory,
         targets,
         plan=plan,
-        selection=Selection(start=start, end=end, outcome="rejected", limit=100_000),
+        selection=Selection(start=window[0], end=window[1], outcome="rejected", limit=100_000),
         settings=Settings(concurrency=32),
         environ={**os.environ, **env},
     )

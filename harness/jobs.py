@@ -7,12 +7,15 @@ values or text; none prints. The CLI opens the store, calls one of these, render
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, NotFoundError
 from harness.plan import Plan
+from harness.rules import RuleSpec
 
 EXPORT_FORMATS = ("jsonschema", "yaml", "markdown")
 REPORT_FORMATS = ("markdown", "html")
@@ -59,3 +62,77 @@ def incident_report(
     with factory.begin() as session:
         data = load_report_data(session, plan_name=plan.name, day=day, start=start, end=end)
     return render(data, plan, fmt, generated_at=generated_at)
+
+
+@dataclass
+class Learned:
+    """What ``harness learn`` found and saved: rules (with ids), the risk list, counts."""
+
+    rules: list[RuleSpec]
+    risks: list[dict[str, Any]]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def learn_window(
+    factory: sessionmaker[Session],
+    plan: Plan | None,
+    *,
+    start: datetime | None,
+    end: datetime | None,
+    endpoint: str | None = None,
+    probe: bool | None = None,
+    probe_target: str | None = None,
+    budget: int = 200,
+    analogy: bool = True,
+) -> Learned:
+    """Learn from a window of the store, probe when the plan allows, save, return the result.
+
+    ``probe`` None means: probe when the plan names a probe target.
+    """
+    from harness.learn import learn
+    from harness.store.rules import learning_rows, load_rules, replay_verdicts, save_rules
+
+    with factory.begin() as session:
+        rows = learning_rows(session, start, end, endpoint)
+        verdicts = replay_verdicts(session, start, end)
+        existing = load_rules(session, endpoint=endpoint, include_retired=True)
+    if not rows:
+        raise NotFoundError("no captured exchanges in the window")
+    result = learn(rows, plan=plan, verdicts=verdicts, existing=existing, analogy=analogy)
+    spent = 0
+    if plan is not None and (probe or (probe is None and plan.probe_targets)):
+        result.rules, spent = _probe(factory, plan, probe_target, result.rules, rows, budget)
+    elif probe:
+        raise ConfigError("--probe needs a plan that names a probe target (plan key 'probe')")
+    with factory.begin() as session:
+        saved = save_rules(session, result.rules)
+    ids = {r.key: r.id for r in saved}
+    risks = [dict(r.as_dict(), rule_id=ids.get(r.rule_key)) for r in result.risks]
+    return Learned(saved, risks, {**result.stats, "probes": spent})
+
+
+def _probe(
+    factory: sessionmaker[Session],
+    plan: Plan,
+    name: str | None,
+    rules: list[RuleSpec],
+    rows: list[dict[str, Any]],
+    budget: int,
+) -> tuple[list[RuleSpec], int]:
+    from harness.learn.probe import probe_rules
+    from harness.learn.probe_http import HttpSend
+    from harness.store.queries import get_exchange
+
+    if not plan.probe_targets:
+        raise ConfigError("the plan names no probe target (plan key 'probe')")
+    name = name or plan.probe_targets[0]
+    if name not in plan.probe_targets:
+        raise ConfigError(f"{name!r} is not among the plan's probe targets")
+
+    def load(exchange_id: Any) -> Any:
+        with factory.begin() as session:
+            return get_exchange(session, int(exchange_id))
+
+    with HttpSend(load, plan, name, plan.targets[name]) as send:
+        probed = probe_rules(rules, rows, send, budget=budget)
+        return probed, send.sent

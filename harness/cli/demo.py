@@ -79,20 +79,66 @@ class _View:
         self.progress.advance(self.task, n)
 
     def on_captured(self, sent: Any, stats: list[Any]) -> None:
-        table = Table(title="Captured (production's answers)")
-        for name in ("endpoint", "outcome", "code", "count"):
-            table.add_column(name, justify="right" if name == "count" else "left")
+        totals: dict[str, int] = {}
         for row in stats:
-            table.add_row(row.endpoint, row.outcome, row.code or "", str(row.count))
-        console.print(table)
+            totals[row.outcome] = totals.get(row.outcome, 0) + row.count
+        console.print(
+            f"[bold]Captured[/] {sum(totals.values())} exchanges of {sent.sent} sent: "
+            + ", ".join(f"{n} {outcome}" for outcome, n in sorted(totals.items()))
+        )
 
-    def on_replayed(self, run_id: int, summary: dict[str, Any]) -> None:
-        console.print(f"[bold]Replay run {run_id}[/]: {summary.get('targets')}")
+    def on_replayed(self, target: str, run_id: int, summary: dict[str, Any]) -> None:
+        from harness.cli.replay import _render_summary
+
+        console.rule(f"Production's rejections replayed against {target}")
+        _render_summary(run_id, summary)
+        verdicts = summary.get("targets", {}).get(target, {}).get("verdicts", {})
+        if target == "staging":
+            console.print(
+                f"[bold red]{verdicts.get('production_only', 0)} production-only[/] rejections "
+                f"(staging accepted them), {verdicts.get('reproducible', 0)} reproducible in staging."
+            )
+        else:
+            agree = verdicts.get("mock_agrees", 0)
+            console.print(
+                f"[bold]The mock agrees with production on {agree} of {sum(verdicts.values())}[/] "
+                "rejected requests."
+            )
+
+    def on_learned(self, learned: Any) -> None:
+        from harness.cli.rules import _classes, _rules_table
+
+        console.rule("Rules learned from production's rejections")
+        console.print(_rules_table(learned.rules))
+        s = learned.stats
+        console.print(
+            f"{s.get('signatures', 0)} rejection signature(s), {s.get('explained', 0)} rejection(s) "
+            f"explained, {s.get('learned', 0)} rule(s) learned, {s.get('analogy', 0)} carried to "
+            f"analogous fields, {s.get('probes', 0)} probe(s) spent."
+        )
+        if learned.risks:
+            table = Table(title="At risk: captured requests an analogy rule would reject")
+            for name in ("exchange", "endpoint", "field", "rule", "offending characters"):
+                table.add_column(name)
+            for risk in learned.risks[:10]:
+                table.add_row(
+                    str(risk["exchange_id"]),
+                    risk["endpoint"],
+                    risk["field"],
+                    str(risk.get("rule_id") or "-"),
+                    _classes(risk["classes"]),
+                )
+            console.print(table)
+            if len(learned.risks) > 10:
+                console.print(f"... and {len(learned.risks) - 10} more (harness learn --json).")
 
     def finish(self, result: Any) -> None:
-        console.print("[bold]Files[/]:")
+        console.rule("Files")
         for name, path in result.files.items():
-            console.print(f"  {name}: {path}")
+            console.print(f"  {name:<14} {path}")
+        console.print(
+            "Look around: harness flows --outcome rejected | harness runs | harness rules list"
+        )
 
 
 def register(app: typer.Typer) -> None:
