@@ -144,8 +144,8 @@ def wrk(
 ) -> WrkResult:
     """Run wrk with a JSON POST and parse the figures its Lua ``done`` hook prints."""
     need("wrk")
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
-        f.write(WRK_LUA.format(body=json.dumps(body)))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as f:
+        f.write(WRK_LUA.format(body=json.dumps(body, ensure_ascii=False)))
         script = f.name
     try:
         out = subprocess.run(
@@ -166,7 +166,9 @@ def wrk(
         ).stdout
     finally:
         os.unlink(script)
-    line = next(ln for ln in out.splitlines() if ln.startswith("WRKJSON "))
+    line = next((ln for ln in out.splitlines() if ln.startswith("WRKJSON ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no summary: {out[-500:]!r}")
     d = json.loads(line[len("WRKJSON ") :])
     seconds = d["duration_us"] / 1e6
     return WrkResult(

@@ -21,6 +21,7 @@ Logs go to stderr: counts, ids and durations, never a body.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import marshal
 import os
@@ -46,6 +47,9 @@ BATCH_WAIT = 0.05  # seconds a batch waits to fill
 RETRY_SECONDS = 3.0  # between tries of a store that is down
 TERM_GRACE = 2.0  # after SIGTERM, seconds to wait for the proxy's last frames
 STATS_EVERY = 60.0  # seconds between progress lines
+# The ingest yields the CPU to the proxy: capture is background work and production traffic
+# comes first (on a busy host the ingest falls behind for a while and catches up later).
+NICE = 10
 _HEADER = struct.Struct(">I")
 _EOF = None
 
@@ -328,6 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--plan", default=None, help="gateway plan YAML")
     parser.add_argument("--spool", default=None, help="spool file (default: next to the db)")
     parser.add_argument("--shadow", action="append", default=[], help="live shadow target NAME=URL")
+    parser.add_argument("--nice", type=int, default=NICE, help="CPU niceness increment (0: none)")
     args = parser.parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr,
@@ -336,6 +341,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if args.nice:
+        with contextlib.suppress(OSError):
+            os.nice(args.nice)
     from harness.plan import load_plan
     from harness.record import RowBuilder
     from harness.store import resolve_url

@@ -49,12 +49,12 @@ def _clip(value: str | None, width: int) -> str | None:
     return value if value is None or len(value) <= width else value[:width]
 
 
-def _header(pairs: list[tuple[str, str]], name: str) -> str | None:
-    lname = name.lower()
+def _lookup(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    """Lower-case header name -> its first value."""
+    out: dict[str, str] = {}
     for k, v in pairs:
-        if k.lower() == lname:
-            return v
-    return None
+        out.setdefault(k.lower(), v)
+    return out
 
 
 def decode_content_encoding(data: bytes, encoding: str | None) -> tuple[bytes, str | None]:
@@ -111,7 +111,9 @@ class RowBuilder:
         try:
             req_pairs = [(_str(k), _str(v)) for k, v in rec.get("req_headers") or ()]
             resp_pairs = [(_str(k), _str(v)) for k, v in rec.get("resp_headers") or ()]
-            row["ts"] = self._time(rec, req_pairs, row)
+            req_h = _lookup(req_pairs)
+            resp_h = _lookup(resp_pairs)
+            row["ts"] = self._time(req_h, row)
             stage = "path"
             raw_path = _str(rec.get("path")) or "/"
             row["endpoint"] = _clip(
@@ -120,13 +122,13 @@ class RowBuilder:
             )
             row["path"] = self.sanitizer.query(raw_path)
             stage = "headers"
-            req_ce = _header(req_pairs, "content-encoding")
-            resp_ce = _header(resp_pairs, "content-encoding")
+            req_ce = req_h.get("content-encoding")
+            resp_ce = resp_h.get("content-encoding")
             row["request_headers"] = self._headers(req_pairs, drop_encoding=req_ce is not None)
             row["response_headers"] = self._headers(resp_pairs, drop_encoding=resp_ce is not None)
             stage = "decode"
-            req_body = self._decode(rec.get("req_body"), req_pairs, req_ce, "request", row)
-            resp_body = self._decode(rec.get("resp_body"), resp_pairs, resp_ce, "response", row)
+            req_body, req_bytes = self._decode(rec.get("req_body"), req_h, "request", row)
+            resp_body, resp_bytes = self._decode(rec.get("resp_body"), resp_h, "response", row)
             stage = "classify"
             verdict = self.classifier.classify(
                 rec.get("status"), resp_pairs, resp_body, rec.get("error")
@@ -145,8 +147,8 @@ class RowBuilder:
                     verdict.message, {**req_replaced, **resp_replaced}
                 )
             stage = "encode"
-            self._store_body(req_out, "request", row, rec.get("req_body"))
-            self._store_body(resp_out, "response", row, rec.get("resp_body"))
+            self._store_body(req_out, req_body, req_bytes, "request", row)
+            self._store_body(resp_out, resp_body, resp_bytes, "response", row)
         except Exception as exc:
             self.errors += 1
             row.setdefault("notes", None)
@@ -202,14 +204,12 @@ class RowBuilder:
             "notes": None,
         }
 
-    def _time(
-        self, rec: dict[str, Any], pairs: list[tuple[str, str]], row: dict[str, Any]
-    ) -> datetime:
+    def _time(self, headers: dict[str, str], row: dict[str, Any]) -> datetime:
         """The capture time, or the plan's time header when the plan names one."""
         ts: datetime = row["ts"]
         if not self.plan.time_header:
             return ts
-        value = _header(pairs, self.plan.time_header)
+        value = headers.get(self.plan.time_header.lower())
         if value is None:
             return ts
         try:
@@ -225,25 +225,23 @@ class RowBuilder:
         return [[k, v] for k, v in out if not (drop_encoding and k.lower() == "content-encoding")]
 
     def _decode(
-        self,
-        data: bytes | None,
-        pairs: list[tuple[str, str]],
-        content_encoding: str | None,
-        side: str,
-        row: dict[str, Any],
-    ) -> codecs.Body:
+        self, data: bytes | None, headers: dict[str, str], side: str, row: dict[str, Any]
+    ) -> tuple[codecs.Body, bytes]:
+        """The decoded body and the identity-encoded bytes it was decoded from."""
+        content_type = headers.get("content-type")
         if not data:
-            return codecs.decode(b"", _header(pairs, "content-type"))
+            return codecs.decode(b"", content_type), b""
+        content_encoding = headers.get("content-encoding")
         if content_encoding:
             try:
                 data, undone = decode_content_encoding(data, content_encoding)
             except ValueError:
                 # Cannot see inside: keep only its size and a keyed digest.
                 _note(row, f"{side}_content_encoding", "undecodable")
-                return codecs.Body("binary", None, None, {"size": len(data)})
+                return codecs.Body("binary", None, None, {"size": len(data)}), data
             if undone:
                 _note(row, f"{side}_content_encoding", undone)
-        return codecs.decode(data, _header(pairs, "content-type"))
+        return codecs.decode(data, content_type), data
 
     def _sanitize(
         self, body: codecs.Body, truncated: Any, known: dict[str, str] | None
@@ -264,19 +262,24 @@ class RowBuilder:
         return dataclasses.replace(body, tree=tree), replaced
 
     def _store_body(
-        self, body: codecs.Body, side: str, row: dict[str, Any], raw: bytes | None
+        self, out: codecs.Body, before: codecs.Body, data: bytes, side: str, row: dict[str, Any]
     ) -> None:
-        row[f"{side}_format"] = body.format
-        row[f"{side}_charset"] = _clip(body.charset, _CHARSET_WIDTH)
-        if body.format == "empty":
+        """Store the sanitized body ``out``; ``before``/``data`` are what it was made from."""
+        row[f"{side}_format"] = out.format
+        row[f"{side}_charset"] = _clip(out.charset, _CHARSET_WIDTH)
+        if out.format == "empty":
             return
-        if body.format == "binary":
-            digest = hmac.new(self.key, raw or b"", hashlib.sha256).hexdigest()[:32]
+        if out.format == "binary":
+            digest = hmac.new(self.key, data, hashlib.sha256).hexdigest()[:32]
             _note(row, f"{side}_digest", digest)
             return
-        row[f"{side}_body"] = codecs.encode(body)
-        if body.format in _STRUCTURED and not body.meta.get("error"):
-            row[f"{side}_fields"] = fields.flatten(body.tree)
+        if out.tree == before.tree and out.meta.get("exact"):
+            # Nothing was sensitive: the bytes are already what encode() would write.
+            row[f"{side}_body"] = data
+        else:
+            row[f"{side}_body"] = codecs.encode(out)
+        if out.format in _STRUCTURED and not out.meta.get("error"):
+            row[f"{side}_fields"] = fields.flatten(out.tree)
 
 
 def _note(row: dict[str, Any], key: str, value: Any) -> None:

@@ -8,8 +8,6 @@ import struct
 import sys
 
 import pytest
-
-pytest.importorskip("harness.sanitize")  # the pure core lands in parallel
 from mitmproxy import exceptions
 from mitmproxy.test import taddons, tflow, tutils
 

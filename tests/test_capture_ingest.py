@@ -15,8 +15,6 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("harness.sanitize")  # the pure core lands in parallel
-
 from addons.capture import frame
 from harness.spool import Spool
 from harness.store import open_store

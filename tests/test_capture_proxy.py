@@ -17,8 +17,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-pytest.importorskip("harness.sanitize")  # the pure core lands in parallel
-
 from harness.store import open_store
 from harness.store.queries import list_exchanges
 from tests.support.procs import BIN, HARNESS, free_port, running, stop
