@@ -43,7 +43,7 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
 _MOBILE = re.compile(r"1[3-9][0-9]{9}")
-_DIGITS = frozenset("0123456789")
+_LUHN_DOUBLE = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 
 
 def credit_code_check(body17: str) -> str:
@@ -66,9 +66,9 @@ def is_credit_code(s: str) -> bool:
 
 def id_number_check(body17: str) -> str:
     """The GB 11643 check character for the first 17 digits of a resident ID number."""
-    if len(body17) != 17 or any(c not in _DIGITS for c in body17):
+    if len(body17) != 17 or not (body17.isascii() and body17.isdigit()):
         raise ValueError("a resident ID body has 17 ASCII digits")
-    total = sum(int(c) * w for c, w in zip(body17, _ID_WEIGHTS, strict=True))
+    total = sum([(ord(c) - 48) * w for c, w in zip(body17, _ID_WEIGHTS, strict=True)])
     return _ID_CHECK[total % 11]
 
 
@@ -79,7 +79,7 @@ def valid_date(yyyymmdd: str) -> bool:
 
 def id_birth_date(yyyymmdd: str) -> date | None:
     """Parse an 8-digit ``YYYYMMDD`` (year 1800..2099); ``None`` when it is not a date."""
-    if len(yyyymmdd) != 8 or any(c not in _DIGITS for c in yyyymmdd):
+    if len(yyyymmdd) != 8 or not (yyyymmdd.isascii() and yyyymmdd.isdigit()):
         return None
     year, month, day = int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:])
     if not 1800 <= year <= 2099:
@@ -95,30 +95,26 @@ def is_id_number(s: str) -> bool:
     if not isinstance(s, str) or len(s) != 18:
         return False
     body = s[:17]
-    if any(c not in _DIGITS for c in body):
+    if not (body.isascii() and body.isdigit()):
         return False
     return id_birth_date(s[6:14]) is not None and id_number_check(body) == s[17]
 
 
 def luhn_check(body: str) -> str:
     """The Luhn check digit to append to ``body`` (ASCII digits, at least one)."""
-    if not body or any(c not in _DIGITS for c in body):
+    if not body or not (body.isascii() and body.isdigit()):
         raise ValueError("a Luhn body is one or more ASCII digits")
-    total = 0
     # The digit next to the check digit is doubled, then every second one leftwards.
-    for i, c in enumerate(reversed(body)):
-        d = ord(c) - 48
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
+    rev = body[::-1]
+    total = sum([_LUHN_DOUBLE[ord(c) - 48] for c in rev[::2]]) + sum(
+        [ord(c) - 48 for c in rev[1::2]]
+    )
     return str((10 - total % 10) % 10)
 
 
 def is_luhn(s: str) -> bool:
     """True for two or more ASCII digits whose last digit is the Luhn check digit."""
-    if not isinstance(s, str) or len(s) < 2 or any(c not in _DIGITS for c in s):
+    if not isinstance(s, str) or len(s) < 2 or not (s.isascii() and s.isdigit()):
         return False
     return luhn_check(s[:-1]) == s[-1]
 

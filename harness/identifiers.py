@@ -63,7 +63,7 @@ def detect_kind(token: str) -> str | None:
                 return "card"
             if _plausible_id(token) or not digits:
                 return "id_number"
-            return "credit_code" if _CREDIT_SHAPE.fullmatch(token) else "card"
+            return "card"  # 18 digits, neither an ID nor a credit code: keep its first 6
         if _CREDIT_SHAPE.fullmatch(token):
             return "credit_code"
         return None

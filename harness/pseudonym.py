@@ -173,6 +173,8 @@ def pool_of(ch: str) -> str | None:
 
 
 _CREDIT_LETTERS = "".join(c for c in CREDIT_ALPHABET if c.isalpha())
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5)  # GB 11643, positions 1-14
+_ID_CHECK = "10X98765432"
 _FULL_ASCII = FOLD_FULLWIDTH
 
 
@@ -247,18 +249,19 @@ class Pseudonymizer:
         msg = kind.encode("ascii") + b"\x00" + raw.encode("utf-8", "surrogatepass")
         return _Stream(hmac.digest(self._key, msg, "sha256"))
 
-    def pseudonym(self, raw: str, kind: str = "text") -> str:
+    def pseudonym(self, raw: str, kind: str = "text", verified: bool = False) -> str:
         """The pseudonym of ``raw`` as a value of ``kind``.
 
         ``kind`` is one of :data:`KINDS`, or ``number`` for the text of a JSON number
         (digits only change, and a leading digit stays non-zero). An identifier kind that
-        does not fit ``raw`` falls back to ``text``.
+        does not fit ``raw`` falls back to ``text`` (``verified``: the caller has just
+        detected ``kind`` on ``raw``, skip checking it again).
         """
         if not raw:
             return raw
         if kind == "number":
             kind = detect_kind(raw) or "number"
-        elif kind != "text" and detect_kind(raw.translate(_FULL_ASCII)) != kind:
+        elif kind != "text" and not verified and detect_kind(raw.translate(_FULL_ASCII)) != kind:
             kind = "text"
         mapper = self._mappers.get(kind, self._text)
         stream = self._stream(kind, raw)
@@ -282,7 +285,7 @@ class Pseudonymizer:
         for start, end, kind in spans:
             if start > pos:
                 out.append(_map_chars(raw[pos:start], words, pos))
-            out.append(self.pseudonym(raw[start:end], kind))
+            out.append(self.pseudonym(raw[start:end], kind, verified=True))
             pos = end
         if pos < len(raw):
             out.append(_map_chars(raw[pos:], words, pos))
@@ -324,22 +327,26 @@ class Pseudonymizer:
                     new_date = cand
                     break
         want_x = check in "Xx"
-        parity = "02468" if int(seq[2]) % 2 == 0 else "13579"
+        parity = (0, 2, 4, 6, 8) if (ord(seq[2]) - 48) % 2 == 0 else (1, 3, 5, 7, 9)
+        head = region + new_date
+        partial = sum([(ord(c) - 48) * w for c, w in zip(head, _ID_WEIGHTS, strict=True)])
         fallback = None
-        for tag in range(256):
-            w = stream.words(3, 3000 + attempt * 256 + tag)
-            body = region + new_date + f"{w[0] % 10}{w[1] % 10}{parity[w[2] % 5]}"
-            right = id_number_check(body)
-            if check_ok:
-                fallback = fallback or body + right
-                if (right == "X") == want_x:
-                    return _rewiden(body + right, raw)
-            elif want_x:
-                if right != "X":  # keep the letter, and keep it wrong
-                    return _rewiden(body + check, raw)
-            else:
-                wrong = [d for d in "0123456789" if d != right]
-                return _rewiden(body + wrong[w[0] % len(wrong)], raw)
+        for block in range(16):  # 16 draws per block; a fitting sequence is nearly certain
+            w = stream.words(48, 3000 + attempt * 16 + block)
+            for j in range(0, 48, 3):
+                a, b, c = w[j] % 10, w[j + 1] % 10, parity[w[j + 2] % 5]
+                right = _ID_CHECK[(partial + a * 8 + b * 4 + c * 2) % 11]
+                body = f"{head}{a}{b}{c}"
+                if check_ok:
+                    fallback = fallback or body + right
+                    if (right == "X") == want_x:
+                        return _rewiden(body + right, raw)
+                elif want_x:
+                    if right != "X":  # keep the letter, and keep it wrong
+                        return _rewiden(body + check, raw)
+                else:
+                    wrong = [d for d in "0123456789" if d != right]
+                    return _rewiden(body + wrong[w[j] % 9], raw)
         return _rewiden(fallback or half, raw)
 
     def _credit_code(self, raw: str, stream: _Stream, attempt: int) -> str:

@@ -96,13 +96,13 @@ class Sanitizer:
 
     # -- values ---------------------------------------------------------------------------
 
-    def _pseudonym(self, raw: str, kind: str) -> str:
+    def _pseudonym(self, raw: str, kind: str, verified: bool = True) -> str:
         key = (kind, raw)
         out = self._cache.get(key)
         if out is None:
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
-            out = self._engine.pseudonym(raw, kind)
+            out = self._engine.pseudonym(raw, kind, verified)
             self._cache[key] = out
         return out
 
@@ -118,8 +118,8 @@ class Sanitizer:
         if isinstance(text, JsonNumber):
             return JsonNumber(self._pseudonym(str(text), "number"))
         if kind is None:
-            kind = detect_kind(text) or "text"
-        return self._pseudonym(text, kind)
+            return self._pseudonym(text, detect_kind(text) or "text")
+        return self._pseudonym(text, kind, verified=False)
 
     def _detect(self, text: str, replaced: dict[str, str] | None = None) -> str:
         """Replace only the identifiers found inside ``text``."""

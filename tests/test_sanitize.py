@@ -508,3 +508,38 @@ def test_canary_no_raw_value_survives(san):
     for raw in [*CANARIES.values(), "canary.bird@example.com", "金丝雀"]:
         assert raw not in blob, raw
     assert "1.00" in blob  # amounts are not sensitive
+
+
+@pytest.mark.parametrize(
+    ("token", "kind"),
+    [
+        ("13812345678", "mobile"),
+        ("8613812345678", "mobile"),
+        ("12812345678", None),
+        ("11010519491231002X", "id_number"),
+        ("110105194913310023", "id_number"),  # not a date, still an ID number's shape
+        ("91350100M000100Y43", "credit_code"),
+        ("91350100M000100Y44", "credit_code"),
+        ("911101085923662400", "credit_code"),
+        ("4111111111111111", "card"),
+        ("202611240800000001", "card"),  # 18 digits, no ID, no credit code
+        ("123456789012", None),
+        ("12345678901234567890", None),
+        ("ABCDEFGHJKLMNPQRTU", None),
+        ("a.b@example.com", "email"),
+        ("100.00", None),
+    ],
+)
+def test_detect_kind(token, kind):
+    assert detect_kind(token) == kind
+
+
+def test_find_identifiers_positions():
+    text = "联系13812345678，证件11010519491231002X；ref=20261124000000000001 邮箱a@b.cn"
+    found = [(text[a:b], kind) for a, b, kind in find_identifiers(text)]
+    assert found == [
+        ("13812345678", "mobile"),
+        ("11010519491231002X", "id_number"),
+        ("a@b.cn", "email"),
+    ]
+    assert find_identifiers("短文本") == []
