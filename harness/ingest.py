@@ -45,6 +45,7 @@ log = logging.getLogger("harness.ingest")
 BATCH = 500  # frames per transaction, at most
 BATCH_WAIT = 0.05  # seconds a batch waits to fill
 RETRY_SECONDS = 3.0  # between tries of a store that is down
+SQLITE_BUSY_MS = 2000  # a SQLite lock held longer than this: spool, retry later
 TERM_GRACE = 2.0  # after SIGTERM, seconds to wait for the proxy's last frames
 STATS_EVERY = 60.0  # seconds between progress lines
 # The ingest yields the CPU to the proxy: capture is background work and production traffic
@@ -93,7 +94,7 @@ class Store:
         self.db = db
         self.want_ids = want_ids  # set each inserted row's "id" (live shadow needs it)
         self.spool = spool
-        self.engine: Engine = make_engine(db)
+        self.engine: Engine = make_engine(db, sqlite_busy_ms=SQLITE_BUSY_MS)
         self.stored = 0
         self.spooled = 0
         self.refused = 0  # rows the store refused one by one (written to <spool>.rejected)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import os
@@ -10,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from addons.capture import frame
 from harness.spool import Spool
 from harness.store import open_store
 from harness.store.queries import list_exchanges
+from tests.support.procs import free_port
 
 KEY_HEX = "3c" * 32
 PLAN = """\
@@ -353,3 +356,113 @@ def test_a_locked_store_spools_and_back_fills(tmp_path):
     assert _count(db_path) == 26
     assert not Spool(spool).exists()
     assert "spooling" in err and re.search(r"back-filled 2[05] spooled", err), err
+
+
+class Forwarder:
+    """A TCP forwarder to a real server that the test can cut and restore (store down/up)."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = free_port()
+        self.loop = asyncio.new_event_loop()
+        self.server: asyncio.AbstractServer | None = None
+        self.writers: set[asyncio.StreamWriter] = set()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while data := await reader.read(65536):
+                writer.write(data)
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.close()
+            return
+        self.writers |= {writer, up_writer}
+        await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
+
+    def _call(self, coro):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
+
+    def up(self) -> None:
+        async def start():
+            self.server = await asyncio.start_server(
+                self._handle, "127.0.0.1", self.port, reuse_address=True
+            )
+
+        self._call(start())
+
+    def down(self) -> None:
+        async def cut():
+            assert self.server is not None
+            self.server.close()
+            for w in list(self.writers):
+                w.transport.abort()
+            self.writers.clear()
+
+        self._call(cut())
+
+    def close(self) -> None:
+        async def finish():
+            if self.server is not None:
+                self.server.close()
+            for w in list(self.writers):
+                w.transport.abort()
+            await asyncio.sleep(0.05)  # let the aborted transports close their sockets
+
+        self._call(finish())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+def _pg_count(url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM exchanges")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+def test_postgresql_going_down_spools_and_back_fills(pg_url, tmp_path):
+    from sqlalchemy.engine import make_url
+
+    url = make_url(pg_url)
+    fwd = Forwarder((url.host or "127.0.0.1", url.port or 5432))
+    fwd.up()
+    via = url.set(host="127.0.0.1", port=fwd.port).render_as_string(hide_password=False)
+    spool = tmp_path / "pg.spool"
+    try:
+        open_store(via).kw["bind"].dispose()  # migrated through the forwarder
+        proc = _start(via, spool)
+        try:
+            proc.stdin.write(b"".join(frame(rec()) for _ in range(5)))
+            proc.stdin.flush()
+            _wait(lambda: _pg_count(pg_url) == 5)
+            fwd.down()  # the store is gone: connections cut, new ones refused
+            proc.stdin.write(b"".join(frame(rec()) for _ in range(10)))
+            proc.stdin.flush()
+            _wait(lambda: len(Spool(spool)) == 10, timeout=60)
+            assert _pg_count(pg_url) == 5
+            fwd.up()
+            proc.stdin.write(b"".join(frame(rec()) for _ in range(5)))
+            proc.stdin.close()
+            assert proc.wait(60) == 0
+        finally:
+            proc.kill()
+    finally:
+        fwd.close()
+    assert _pg_count(pg_url) == 20
+    assert not Spool(spool).exists()

@@ -31,17 +31,24 @@ def resolve_url(db: str | None = None) -> str:
     return f"sqlite:///{Path(value).expanduser().resolve()}"
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    cur = dbapi_connection.cursor()
-    cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")
-    cur.execute("PRAGMA busy_timeout=10000")
-    cur.execute("PRAGMA foreign_keys=ON")
-    cur.close()
+def _sqlite_pragmas(busy_ms: int):  # type: ignore[no-untyped-def]
+    def on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        cur = dbapi_connection.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    return on_connect
 
 
-def make_engine(db: str | None = None) -> Engine:
-    """An engine for the store; SQLite files are opened in WAL mode."""
+def make_engine(db: str | None = None, *, sqlite_busy_ms: int = 10000) -> Engine:
+    """An engine for the store; SQLite files are opened in WAL mode.
+
+    ``sqlite_busy_ms``: how long a SQLite write waits for another writer's lock before it
+    fails (the ingest process uses a short wait: it spools and retries instead).
+    """
     url = resolve_url(db)
     try:
         engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
@@ -51,7 +58,7 @@ def make_engine(db: str | None = None) -> Engine:
         db_path = engine.url.database
         if db_path and db_path != ":memory:" and not Path(db_path).parent.is_dir():
             raise StoreError(f"store directory does not exist: {str(Path(db_path).parent)!r}")
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_pragmas(sqlite_busy_ms))
     return engine
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -161,7 +161,7 @@ def insert_exchanges(
     """
     if not rows:
         return 0
-    table = Exchange.__table__
+    table = cast(Table, Exchange.__table__)
     if returning_ids:
         stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
         params = [{k: v for k, v in r.items() if k != "id"} for r in rows]
