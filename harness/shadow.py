@@ -27,10 +27,10 @@ from harness.classify import Classifier
 from harness.plan import Plan, default_plan
 from harness.replay.assess import assess, failed, learn_noise
 from harness.replay.client import Sender
-from harness.replay.engine import BatchWriter
 from harness.replay.request import Sample, build_request
 from harness.replay.safety import check_targets
 from harness.replay.summary import Tally, build_summary
+from harness.replay.writer import BatchWriter
 from harness.signers import SignerError, fresh_headers, load_signer
 from harness.store import open_store
 from harness.store import replays as store

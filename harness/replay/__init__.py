@@ -9,9 +9,10 @@ Public API::
     report.run_id, report.summary
 """
 
-from harness.replay.engine import BatchWriter, RunReport, Selection, Settings, replay
+from harness.replay.engine import RunReport, Selection, Settings, replay
 from harness.replay.request import Sample, build_request
 from harness.replay.safety import check_targets, parse_target
+from harness.replay.writer import BatchWriter
 
 __all__ = [
     "BatchWriter",

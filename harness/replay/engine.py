@@ -19,23 +19,22 @@ import asyncio
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from harness import verdicts
 from harness.classify import Classifier
-from harness.errors import ConfigError, SignerError, StoreError
+from harness.errors import ConfigError, SignerError
 from harness.plan import Plan, default_plan
 from harness.replay.assess import assess, failed, learn_noise
 from harness.replay.client import RawAnswer, Sender
 from harness.replay.request import Sample, build_request
 from harness.replay.safety import check_targets
 from harness.replay.summary import Tally, build_summary
+from harness.replay.writer import BatchWriter, store_errors
 from harness.signers import Signer, fresh_headers, load_signer
 from harness.store import replays as store
 from harness.store.queries import ExchangeFilter
@@ -118,7 +117,7 @@ def replay(
     used = plan or default_plan()
     signer = load_signer(used.signer, environ)
     fresh = fresh_headers(used.signer, environ)
-    with _store("select exchanges"), factory.begin() as session:
+    with store_errors("select exchanges"), factory.begin() as session:
         rows = _select(session, selection)
         samples = [Sample.from_row(r) for r in rows]
         run = store.create_run(
@@ -133,10 +132,10 @@ def replay(
     try:
         summary = asyncio.run(job.run(samples))
     except BaseException:
-        with _store("mark the run failed"), factory.begin() as session:
+        with store_errors("mark the run failed"), factory.begin() as session:
             store.finish_run(session, run_id, state="failed", summary=job.partial_summary())
         raise
-    with _store("finish the run"), factory.begin() as session:
+    with store_errors("finish the run"), factory.begin() as session:
         store.finish_run(session, run_id, state="done", summary=summary)
     return RunReport(run_id, summary)
 
@@ -150,80 +149,6 @@ def _select(session: Session, selection: Selection) -> list[Any]:
         code=selection.code,
     )
     return store.replay_rows(session, f, limit=selection.limit)
-
-
-class _store:
-    """Turns SQLAlchemy errors into a one-line StoreError naming the step."""
-
-    def __init__(self, what: str) -> None:
-        self.what = what
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        if isinstance(exc, SQLAlchemyError):
-            reason = str(getattr(exc, "orig", None) or type(exc).__name__).strip().splitlines()
-            raise StoreError(
-                f"cannot {self.what}: {reason[0] if reason else type(exc).__name__}"
-            ) from None
-
-
-class BatchWriter:
-    """Writes result rows in batches from one thread; at most ``depth`` batches pending."""
-
-    def __init__(
-        self, factory: sessionmaker[Session], run_id: int, batch: int = 500, depth: int = 4
-    ) -> None:
-        self.factory = factory
-        self.run_id = run_id
-        self.batch = max(1, batch)
-        self.depth = depth
-        self.written = 0
-        self._buffer: list[dict[str, Any]] = []
-        self._pending: list[Future[int]] = []
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-writer")
-
-    async def add(self, row: dict[str, Any]) -> None:
-        row["run_id"] = self.run_id
-        self._buffer.append(row)
-        if len(self._buffer) >= self.batch:
-            self._submit()
-            while len(self._pending) >= self.depth:
-                await asyncio.wrap_future(self._pending[0])
-                self._reap()
-
-    def flush(self) -> None:
-        """Hand what is buffered to the writer thread now (without waiting)."""
-        self._reap()
-        self._submit()
-
-    def _submit(self) -> None:
-        if self._buffer:
-            rows, self._buffer = self._buffer, []
-            self._pending.append(self._pool.submit(self._write, rows))
-
-    def _write(self, rows: list[dict[str, Any]]) -> int:
-        with _store("write replay results"), self.factory.begin() as session:
-            return store.insert_results(session, rows)
-
-    def _reap(self) -> None:
-        still = []
-        for fut in self._pending:
-            if fut.done():
-                self.written += fut.result()  # re-raises a StoreError from the thread
-            else:
-                still.append(fut)
-        self._pending = still
-
-    async def close(self) -> None:
-        self._submit()
-        try:
-            for fut in list(self._pending):
-                await asyncio.wrap_future(fut)
-            self._reap()
-        finally:
-            self._pool.shutdown(wait=True)
 
 
 class _Job:
