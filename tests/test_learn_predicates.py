@@ -6,11 +6,16 @@ import re
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from harness.checksums import is_luhn
 from harness.learn.predicates import (
+    SAMPLE,
     FieldProfile,
     breaks,
     derive_patterns,
+    fast_luhn,
     is_symbol,
     nice_bound,
     shape,
@@ -146,3 +151,28 @@ def test_breaks_encodings():
     assert ("encodable", "gbk") not in breaks(names, "王喆")
     found = breaks(names, "王\U00020000")
     assert ("encodable", "gbk") in found and ("encodable", "gb2312") in found
+
+
+@given(st.text(alphabet="0123456789", min_size=0, max_size=25) | st.text(max_size=6))
+def test_fast_luhn_agrees_with_checksums(value):
+    assert fast_luhn(value) == is_luhn(value)
+
+
+def test_a_guess_from_the_sample_is_verified_on_every_value():
+    values = [f"1{d}{i:09d}" for i in range(SAMPLE) for d in "38"][: SAMPLE + 10]
+    values.append("12345678901")  # past the sample: starts with 12
+    p = profile(values)
+    refined = [r for r, _, _ in p.patterns if r.startswith("^1[")]
+    assert refined and not p.pattern_holds(refined[0])
+    assert ("pattern", refined[0]) not in breaks(p, "10000000000")
+    assert ("pattern", r"^\d{11}$") in breaks(p, "1234567890")
+
+
+def test_a_checksum_guess_is_verified_on_every_value():
+    from harness.checksums import luhn_check
+
+    cards = [b + luhn_check(b) for b in (f"6222{i:012d}" for i in range(SAMPLE + 5))]
+    cards.append(cards[-1][:-1] + str((int(cards[-1][-1]) + 1) % 10))
+    p = profile(cards)
+    assert p.checksum_guesses == ("luhn",) and p.checksums == ()
+    assert breaks(p, cards[-1]) == {}

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cached_property, lru_cache
+from itertools import islice, repeat
+from operator import itemgetter
 from typing import Any
 
 from harness import charclass
@@ -52,7 +54,9 @@ MIN_ENUM_OCCURRENCES = 30
 MAX_ENUM_VALUES = 12
 MAX_PATTERN_SHAPES = 4
 MAX_PATTERN_LENGTH = 64
+SAMPLE = 2000  # distinct values a guess (pattern, checksum) is made from
 _DECIMAL = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_DIGIT_CHARS = frozenset("0123456789")
 _DECIMAL_CHARS = frozenset("0123456789.+-")
 
 
@@ -82,6 +86,17 @@ def encodes(ch: str, encoding: str) -> bool:
 
 def byte_len(text: str, encoding: str) -> int:
     return charclass.byte_length(text, encoding)
+
+
+_DOUBLED = str.maketrans("0123456789", "0246813579")  # a digit doubled, digits summed
+
+
+def fast_luhn(s: str) -> bool:
+    """:func:`harness.checksums.is_luhn`, with the loops in C (for millions of values)."""
+    if len(s) < 2 or not s.isascii() or not s.isdigit():
+        return False
+    total = sum(map(int, s[-1::-2])) + sum(map(int, s[-2::-2].translate(_DOUBLED)))
+    return total % 10 == 0
 
 
 def decimal_scale(text: str) -> int:
@@ -199,10 +214,7 @@ def derive_patterns(values: Iterable[str]) -> list[tuple[str, float]]:
     lengths = {len(v) for v in vals}
     if len(lengths) == 1 and all(v.isascii() for v in vals):
         (length,) = lengths
-        columns = [set() for _ in range(length)]  # type: list[set[str]]
-        for v in vals:
-            for i, ch in enumerate(v):
-                columns[i].add(ch)
+        columns = [set(col) for col in zip(*vals, strict=True)]
         atoms = [_position_atom(col) for col in columns]
         if all(atoms):
             regex = "^" + _runs(atoms) + "$"
@@ -287,6 +299,7 @@ class FieldProfile:
         self._present = present
         self._count_present = count_present
         self.occurrences = sum(counts.values())
+        self._verified: dict[str, bool] = {}  # pattern / checksum name -> holds on all values
 
     @property
     def present(self) -> int:
@@ -328,7 +341,8 @@ class FieldProfile:
         out = {}
         for enc in BYTE_ENCODINGS:
             if enc == "utf-8" or self.encodable.get(enc, True):
-                out[enc] = max((len(v.encode(enc)) for v in self.counts), default=0)
+                # map() keeps the loop in C: a field may hold a million distinct values.
+                out[enc] = max(map(len, map(str.encode, self.counts, repeat(enc))), default=0)
             else:
                 out[enc] = max((byte_len(v, enc) for v in self.counts), default=0)
         return out
@@ -337,28 +351,60 @@ class FieldProfile:
     def spaced(self) -> bool:
         if not any(ch.isspace() for ch in self.chars):
             return False
-        return any(v != v.strip() for v in self.counts)
+        values = list(filter(None, self.counts))
+        return any(map(str.isspace, map(itemgetter(0), values))) or any(
+            map(str.isspace, map(itemgetter(-1), values))
+        )
+
+    @cached_property
+    def sample(self) -> list[str]:
+        """The first distinct values (dict order: first seen first), for cheap guesses that
+        are then verified on every value before they count."""
+        return list(islice(self.counts, SAMPLE))
 
     @cached_property
     def patterns(self) -> list[tuple[str, re.Pattern[str], float]]:
+        """Regexes guessed from a sample of the values (verify with :meth:`pattern_holds`)."""
         if len(self.counts) < MIN_PATTERN_VALUES or "cjk" in self.classes:
             return []
-        return [(r, re.compile(r), c) for r, c in derive_patterns(self.counts)]
+        return [(r, re.compile(r), c) for r, c in derive_patterns(self.sample)]
+
+    def pattern_holds(self, regex: str) -> bool:
+        """True when every accepted value matches ``regex`` (checked once, in C)."""
+        if regex not in self._verified:
+            compiled = re.compile(regex)
+            self._verified[regex] = all(map(compiled.fullmatch, self.counts))
+        return self._verified[regex]
 
     @cached_property
-    def checksums(self) -> tuple[str, ...]:
+    def checksum_guesses(self) -> tuple[str, ...]:
+        """Algorithms the sampled values all pass (verify with :meth:`checksum_holds`)."""
         if len(self.counts) < MIN_VALUES:
             return ()
-        lengths = {len(v) for v in self.counts}
+        lengths = {len(v) for v in self.sample}
         out = []
         for name, test in CHECKSUMS.items():
             if name in ("gb32100", "gb11643") and lengths != {18}:
                 continue
-            if name == "luhn" and not self.chars <= set("0123456789"):
+            if name == "luhn" and not self.chars <= _DIGIT_CHARS:
                 continue
-            if all(test(v) for v in self.counts):
+            if all(map(test, self.sample)):
                 out.append(name)
         return tuple(out)
+
+    def checksum_holds(self, name: str) -> bool:
+        """True when every accepted value passes the checksum ``name``."""
+        if name not in self.checksum_guesses:
+            return False
+        if name not in self._verified:
+            test = fast_luhn if name == "luhn" else CHECKSUMS[name]
+            self._verified[name] = all(map(test, self.counts))
+        return self._verified[name]
+
+    @property
+    def checksums(self) -> tuple[str, ...]:
+        """Algorithms every accepted value passes."""
+        return tuple(n for n in self.checksum_guesses if self.checksum_holds(n))
 
     @cached_property
     def decimal(self) -> DecimalProfile | None:
@@ -424,10 +470,10 @@ def breaks(profile: FieldProfile, text: str | None) -> dict[tuple[str, ...], Any
     if dec is None:  # numbers are limited by value (below), not by length
         _lengths(profile, text, new_chars, out)
     for regex, compiled, _ in profile.patterns:
-        if compiled.fullmatch(text) is None:
+        if compiled.fullmatch(text) is None and profile.pattern_holds(regex):
             out[("pattern", regex)] = True
-    for name in profile.checksums:
-        if not CHECKSUMS[name](text):
+    for name in profile.checksum_guesses:
+        if not CHECKSUMS[name](text) and profile.checksum_holds(name):
             out[("checksum", name)] = True
     if dec is not None:
         if not _DECIMAL.fullmatch(text) or decimal_scale(text) > dec.scale:
