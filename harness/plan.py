@@ -23,8 +23,28 @@ import yaml
 from harness.errors import PlanError
 
 # Where codes and messages usually live when a plan does not say.
-DEFAULT_CODE_KEYS = ("code", "retCode", "resultCode", "respCode", "rspCode", "errcode", "errorCode", "returnCode", "status_code")
-DEFAULT_MESSAGE_KEYS = ("msg", "message", "retMsg", "resultMsg", "respMsg", "rspMsg", "errmsg", "errorMsg", "returnMsg")
+DEFAULT_CODE_KEYS = (
+    "code",
+    "retCode",
+    "resultCode",
+    "respCode",
+    "rspCode",
+    "errcode",
+    "errorCode",
+    "returnCode",
+    "status_code",
+)
+DEFAULT_MESSAGE_KEYS = (
+    "msg",
+    "message",
+    "retMsg",
+    "resultMsg",
+    "respMsg",
+    "rspMsg",
+    "errmsg",
+    "errorMsg",
+    "returnMsg",
+)
 DEFAULT_SECRET_HEADERS = (
     "authorization",
     "proxy-authorization",
@@ -90,10 +110,12 @@ class Plan:
             return False
         for value in (self.upstream, *self.production_hosts):
             known = _netloc(value) if value else None
-            if known is None:
+            if value is None or known is None:
                 continue
             host, port = known
-            explicit_port = value is self.upstream or ":" in value.split("://", 1)[-1].split("/", 1)[0]
+            explicit_port = (
+                value is self.upstream or ":" in value.split("://", 1)[-1].split("/", 1)[0]
+            )
             if host == target[0] and (not explicit_port or port == target[1]):
                 return True
         return False
@@ -143,8 +165,20 @@ def _mapping(value: Any, key: str) -> dict[str, Any]:
 
 
 _TOP_KEYS = {
-    "name", "upstream", "production_hosts", "success", "response", "sensitive", "labels",
-    "noise", "time_header", "endpoints", "targets", "probe", "signer", "description",
+    "name",
+    "upstream",
+    "production_hosts",
+    "success",
+    "response",
+    "sensitive",
+    "labels",
+    "noise",
+    "time_header",
+    "endpoints",
+    "targets",
+    "probe",
+    "signer",
+    "description",
 }
 
 
@@ -182,7 +216,9 @@ def parse_plan(data: Any, source: str | None = None) -> Plan:
         code_paths=_tuple(response.get("code"), "response.code"),
         message_paths=_tuple(response.get("message"), "response.message"),
         upstream_error_status=_tuple(
-            response.get("upstream_error_status", [502, 503, 504]), "response.upstream_error_status", int
+            response.get("upstream_error_status", [502, 503, 504]),
+            "response.upstream_error_status",
+            int,
         ),
         sensitive_fields=_tuple(sensitive.get("fields"), "sensitive.fields"),
         sensitive_headers=_tuple(sensitive.get("headers"), "sensitive.headers"),

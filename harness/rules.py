@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field, replace
+import dataclasses
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
@@ -63,7 +64,7 @@ class RuleSpec:
     endpoint: str
     field: str
     kind: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
     code: str | None = None
     message: str | None = None
     source: str = "learned"
@@ -71,7 +72,7 @@ class RuleSpec:
     confidence: float = 0.0
     support: int = 0
     contradict: int = 0
-    evidence: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] = dataclasses.field(default_factory=dict)
     derived_from: int | None = None
     id: int | None = None
 
@@ -223,8 +224,13 @@ def _decimal_phrase(p: dict[str, Any]) -> str:
     parts = []
     if p.get("scale") is not None:
         parts.append(f"at most {p['scale']} decimal places")
-    if p.get("min") is not None or p.get("max") is not None:
-        parts.append(f"between {p.get('min', '-inf')} and {p.get('max', 'inf')}")
+    low, high = p.get("min"), p.get("max")
+    if low is not None and high is not None:
+        parts.append(f"a value between {low} and {high}")
+    elif low is not None:
+        parts.append(f"a value of at least {low}")
+    elif high is not None:
+        parts.append(f"a value of at most {high}")
     return "a decimal number" + (" with " + " and ".join(parts) if parts else "")
 
 
