@@ -33,7 +33,7 @@ rules_app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-RISKS_SHOWN = 30
+RISK_IDS = 5  # exchange ids shown per rule at risk
 
 EndpointOpt = Annotated[
     str | None, typer.Option("--endpoint", help='Endpoint key, e.g. "POST /v1/account/open".')
@@ -151,28 +151,54 @@ def learn(
     if as_json:
         print_json({"stats": stats, "rules": [rule_json(r) for r in saved], "risks": risks})
         return
-    console.print(_rules_table(saved, title="Rules learned and updated"))
+    console.print(
+        _rules_table(sorted(saved, key=lambda r: r.id or 0), title="Rules learned and updated")
+    )
     console.print(
         f"{stats['exchanges']} exchanges ({stats['accepted']} accepted, {stats['rejected']} rejected), "
         f"{stats['signatures']} rejection signature(s), {stats['explained']} rejection(s) explained, "
         f"{stats['learned']} learned, {stats['analogy']} carried by analogy, {spent} probe(s)."
     )
     if risks:
-        table = Table(title="At risk: captured requests an analogy rule would reject")
-        for name in ("exchange", "endpoint", "field", "rule", "outcome", "offending characters"):
-            table.add_column(name)
-        for risk in risks[:RISKS_SHOWN]:
-            table.add_row(
-                str(risk["exchange_id"]),
-                risk["endpoint"],
-                risk["field"],
-                str(risk["rule_id"] or "-"),
-                f"{risk['outcome']} {risk['code'] or ''}".strip(),
-                _classes(risk["classes"]),
-            )
-        console.print(table)
-        if len(risks) > RISKS_SHOWN:
-            console.print(f"... and {len(risks) - RISKS_SHOWN} more (--json lists them all).")
+        console.print(_risk_table(risks, {r.id: r for r in saved}))
+
+
+def _risk_table(risks: list[dict[str, Any]], rules: dict[Any, RuleSpec]) -> Table:
+    """One line per analogy rule: how many captured requests it would reject, a few of their
+    exchange ids, and the offending characters by class (never a value)."""
+    groups: dict[Any, list[dict[str, Any]]] = {}
+    for risk in risks:
+        groups.setdefault(risk["rule_id"], []).append(risk)
+    table = Table(title="At risk: captured requests an analogy rule would reject (--json: all)")
+    for name in (
+        "rule",
+        "endpoint",
+        "field",
+        "carried from",
+        "requests",
+        "exchanges",
+        "offending characters",
+    ):
+        table.add_column(name)
+    for rule_id, group in groups.items():
+        classes: dict[str, int] = {}
+        for risk in group:
+            for k, n in risk["classes"].items():
+                classes[k] = classes.get(k, 0) + n
+        rule = rules.get(rule_id)
+        origin = (rule.evidence.get("origins") or [{}])[0] if rule else {}
+        ids = ", ".join(str(r["exchange_id"]) for r in group[:RISK_IDS])
+        more = f" +{len(group) - RISK_IDS}" if len(group) > RISK_IDS else ""
+        table.add_row(
+            str(rule_id or "-"),
+            group[0]["endpoint"],
+            group[0]["field"],
+            str(origin.get("field", "-")),
+            str(len(group)),
+            ids + more,
+            _classes(classes),
+        )
+    return table
 
 
 def _probe(
