@@ -169,3 +169,36 @@ def test_merge_without_days_takes_the_new_counts():
     new = RuleSpec(EP, "f", "required", support=5, evidence={"names_field": True})
     merged = merge(old, new)
     assert merged.support == 5 and merged.state == "suspected" and merged.confidence > 0.5
+
+
+def test_learning_two_days_updates_the_same_rules(store):
+    """Day 2 adds evidence to day 1's rules (same ids), and contradictions retire them."""
+    from harness.learn import learn
+    from harness.plan import Plan
+    from tests.learn_rows import LABELS, OPEN, Maker, day_rows, open_fields, row
+
+    plan = Plan(labels=LABELS)
+    day1 = day_rows(day="2026-11-24", seed=1)
+    with store.begin() as s:
+        first = save_rules(s, learn(day1, plan=plan).rules)
+    day2 = day_rows(day="2026-11-25", seed=2, start=10_000)
+    m = Maker(3)
+    for i in range(5):  # production now accepts half-width parentheses in account names
+        f = open_fields(m)
+        f["accountName"] = "华瑞(上海)科技有限公司"
+        day2.append(row(20_000 + i, OPEN, f, day="2026-11-25"))
+    with store.begin() as s:
+        known = load_rules(s, include_retired=True)
+        second = save_rules(s, learn(day2, plan=plan, existing=known).rules)
+        after = {r.id: r for r in load_rules(s, include_retired=True)}
+    ids1 = {r.id for r in first}
+    name1 = next(r for r in first if r.field == "enterpriseName" and r.source == "learned")
+    name = after[name1.id]
+    assert set(name.evidence["days"]) == {"2026-11-24", "2026-11-25"}
+    assert name.support == sum(d["support"] for d in name.evidence["days"].values()) > name1.support
+    assert name.key == name1.key and name.state == "confirmed"
+    carried = next(r for r in first if r.field == "accountName" and r.source == "analogy")
+    assert after[carried.id].state == "retired" and after[carried.id].contradict >= 5
+    assert {r.id for r in second} & ids1
+    keys = [r.key for r in after.values()]
+    assert len(keys) == len(set(keys))
