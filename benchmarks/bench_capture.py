@@ -70,6 +70,19 @@ def _command(variant: str, upstream: str, port: int, tmp: Path, n: int) -> list[
     ]
 
 
+def _cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def _stored(db: Path) -> tuple[int, int]:
     """(exchanges, exchanges with an upstream status) in a capture store."""
     with sqlite3.connect(db) as conn:
@@ -89,6 +102,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     env = {**os.environ, "HARNESS_KEY": "5a" * 32}
     runs: dict[str, list[dict[str, float]]] = {v: [] for v in VARIANTS}
     checks: list[dict[str, int]] = []
+    load = {"connections": args.connections, "threads": args.threads}
     with nginx(ANSWER) as upstream, tempfile.TemporaryDirectory(prefix="bench-capture-") as tmpdir:
         tmp = Path(tmpdir)
         n = 0
@@ -96,42 +110,33 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             for variant in VARIANTS:
                 n += 1
                 port = free_port()
-                log = (tmp / f"{variant}-{n}.log").open("w")
-                proc = subprocess.Popen(
-                    _command(variant, upstream, port, tmp, n),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    env=env,
+                cmd = _command(variant, upstream, port, tmp, n)
+                with (tmp / f"{variant}-{n}.log").open("w") as log:
+                    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+                    try:
+                        wait_for_port(port, proc=proc)
+                        url = f"http://127.0.0.1:{port}/openapi/v1/account/open"
+                        warm = wrk(url, REQUEST, duration=args.warmup, **load)
+                        kids = _children(proc.pid)
+                        cpu0 = (_cpu(proc.pid), sum(_cpu(k) for k in kids))
+                        res = wrk(url, REQUEST, duration=args.duration, **load)
+                        cpu1 = (_cpu(proc.pid), sum(_cpu(k) for k in kids))
+                    finally:
+                        code = stop(proc, timeout=120)
+                per_req = 1000.0 / max(res.requests, 1)
+                run = {
+                    "rps": res.rps,
+                    "p50_ms": res.p50_ms,
+                    "p99_ms": res.p99_ms,
+                    "errors": res.errors + res.non2xx,
+                    "proxy_cpu_ms": (cpu1[0] - cpu0[0]) * per_req,
+                    "ingest_cpu_ms": (cpu1[1] - cpu0[1]) * per_req,
+                }
+                runs[variant].append(run)
+                line = (
+                    f"round {rnd + 1} {variant:8s} {res.rps:6.0f} req/s  p50 {res.p50_ms:6.2f} ms"
+                    f"  p99 {res.p99_ms:6.2f} ms  CPU/req: proxy {run['proxy_cpu_ms']:.3f} ms"
                 )
-                try:
-                    wait_for_port(port, proc=proc)
-                    url = f"http://127.0.0.1:{port}/openapi/v1/account/open"
-                    warm = wrk(
-                        url,
-                        REQUEST,
-                        connections=args.connections,
-                        threads=args.threads,
-                        duration=args.warmup,
-                    )
-                    res = wrk(
-                        url,
-                        REQUEST,
-                        connections=args.connections,
-                        threads=args.threads,
-                        duration=args.duration,
-                    )
-                finally:
-                    code = stop(proc, timeout=120)
-                    log.close()
-                runs[variant].append(
-                    {
-                        "rps": res.rps,
-                        "p50_ms": res.p50_ms,
-                        "p99_ms": res.p99_ms,
-                        "errors": res.errors + res.non2xx,
-                    }
-                )
-                line = f"round {rnd + 1} {variant:8s} {res.rps:8.0f} req/s  p50 {res.p50_ms:6.2f} ms  p99 {res.p99_ms:6.2f} ms"
                 if variant == "capture":
                     completed = warm.requests + res.requests
                     total, answered = _stored(tmp / f"capture-{n}.db")
@@ -143,13 +148,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                             "exit": code,
                         }
                     )
-                    line += f"  completed {completed}, stored {answered} answered / {total} total, exit {code}"
+                    line += (
+                        f", ingest {run['ingest_cpu_ms']:.3f} ms"
+                        f"  completed {completed}, stored {answered} answered / {total}, exit {code}"
+                    )
                 print(line, flush=True)
 
-    med = {
-        v: {k: median([r[k] for r in runs[v]]) for k in ("rps", "p50_ms", "p99_ms")}
-        for v in VARIANTS
-    }
+    keys = ("rps", "p50_ms", "p99_ms", "proxy_cpu_ms", "ingest_cpu_ms")
+    med = {v: {k: median([r[k] for r in runs[v]]) for k in keys} for v in VARIANTS}
     plain = med["plain"]
     rows = []
     for v in VARIANTS:
@@ -162,21 +168,28 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 f"{m['p50_ms']:.2f}",
                 f"{m['p99_ms']:.2f}",
                 f"{m['p99_ms'] / plain['p99_ms']:.2f}x",
+                f"{m['proxy_cpu_ms']:.3f}",
+                f"{m['ingest_cpu_ms']:.3f}" if v == "capture" else "",
             ]
         )
     print()
-    print(table(["proxy", "req/s", "vs plain", "p50 ms", "p99 ms", "p99 vs plain"], rows))
+    headers = ["proxy", "req/s", "vs plain", "p50 ms", "p99 ms", "p99 vs plain"]
+    print(table([*headers, "proxy CPU ms/req", "ingest CPU ms/req"], rows))
     lost = sum(max(0, c["completed"] - c["stored_answered"]) for c in checks)
+    completed_all = sum(c["completed"] for c in checks)
     print(
-        f"\ncapture runs: {sum(c['completed'] for c in checks)} requests completed by wrk, {lost} missing from the store"
+        f"\ncapture runs: {completed_all} requests completed by wrk, {lost} missing from the store"
     )
     ratio = med["capture"]["rps"] / plain["rps"]
     p99_ratio = med["capture"]["p99_ms"] / plain["p99_ms"]
+    cpu_ratio = med["capture"]["proxy_cpu_ms"] / plain["proxy_cpu_ms"]
+    print(f"proxy CPU per request, capture vs plain: {cpu_ratio:.2f}x")
     return {
         "medians": med,
         "ratio_capture_vs_plain": round(ratio, 3),
         "ratio_save_vs_plain": round(med["save"]["rps"] / plain["rps"], 3),
         "p99_ratio_capture_vs_plain": round(p99_ratio, 3),
+        "proxy_cpu_ratio_capture_vs_plain": round(cpu_ratio, 3),
         "runs": runs,
         "capture_checks": checks,
         "lost": lost,
