@@ -242,3 +242,19 @@ def test_verdicts_are_recorded():
     assert name.evidence["verdicts"] == {"production_only": 10}
     assert name.evidence["production_only"] is True
     assert "verdicts" not in rules[(PAY, "amount", "decimal")].evidence
+
+
+def test_the_learner_is_a_pure_core():
+    """Learning and the probe search import no database, proxy or HTTP client."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, harness.learn, harness.learn.probe\n"
+        "from harness.learn import learn\n"
+        "learn([{'id': 1, 'ts': None, 'endpoint': 'POST /x', 'outcome': 'rejected',"
+        " 'code': 'E', 'message': 'm', 'request_fields': {}}])\n"
+        "print(sorted(m for m in ('sqlalchemy', 'aiohttp', 'mitmproxy', 'httpx') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

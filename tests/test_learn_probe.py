@@ -177,3 +177,20 @@ def test_probe_rules_confirms_and_records_probes():
     assert probed.evidence["probe"]["confirmed"] is True
     assert probed.evidence["probe"]["spent"] >= 3
     assert other is untouched
+
+
+def test_a_target_that_does_not_answer_stops_probing():
+    calls = []
+
+    def down(base, fields):
+        calls.append(base)
+        return Outcome("upstream_error")
+
+    rows = [
+        {"id": 11, "endpoint": EP, "outcome": "rejected", "request_fields": REJECTED[1]},
+        {"id": 12, "endpoint": EP, "outcome": "accepted", "request_fields": SIBLING[1]},
+    ]
+    specs = [NAME_RULE.but(field=f"f{i}", evidence={"support_ids": [11]}) for i in range(6)]
+    out = probe_rules(specs, rows, down)
+    assert out == specs  # no probe evidence, states unchanged
+    assert len(calls) == 3  # one control probe per rule, then it gives up

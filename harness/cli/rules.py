@@ -24,7 +24,7 @@ from harness.cli.common import (
     err_console,
     print_json,
 )
-from harness.errors import ConfigError, NotFoundError
+from harness.errors import ConfigError, HarnessError, NotFoundError
 from harness.rules import RuleSpec, describe
 
 rules_app = typer.Typer(
@@ -134,11 +134,21 @@ def learn(
         result = run_learn(
             rows, plan=the_plan, verdicts=verdicts, existing=existing, analogy=analogy
         )
-        spent = 0
+        spent = errors = 0
         if the_plan is not None and (probe or (probe is None and the_plan.probe_targets)):
-            result.rules, spent = _probe(
-                factory, the_plan, probe_target, result.rules, rows, budget
-            )
+            try:
+                result.rules, spent, errors = _probe(
+                    factory, the_plan, probe_target, result.rules, rows, budget
+                )
+            except HarnessError as exc:
+                if probe:  # asked for: an error; by default: learn without probing
+                    raise
+                err_console.print(f"warning: rules not probed: {exc}")
+            if errors:
+                err_console.print(
+                    f"warning: the probe target did not answer {errors} of {spent} probe(s);"
+                    " the rules it did not answer for keep their state"
+                )
         elif probe:
             raise ConfigError("--probe needs a plan that names a probe target (plan key 'probe')")
         with factory.begin() as session:
@@ -208,7 +218,7 @@ def _probe(
     rules: list[RuleSpec],
     rows: list[dict[str, Any]],
     budget: int,
-) -> tuple[list[RuleSpec], int]:
+) -> tuple[list[RuleSpec], int, int]:
     from harness.learn.probe import probe_rules
     from harness.learn.probe_http import HttpSend
     from harness.store.queries import get_exchange
@@ -225,7 +235,7 @@ def _probe(
 
     with HttpSend(load, plan, name, plan.targets[name]) as send:
         probed = probe_rules(rules, rows, send, budget=budget)
-        return probed, send.sent
+        return probed, send.sent, send.errors
 
 
 def list_rules(

@@ -34,6 +34,7 @@ from harness.rules import RuleSpec, as_text, check, offending
 FAIL, PASS, UNRESOLVED = "fail", "pass", "unresolved"
 BUDGET = 200  # probes per learning run, at most
 PER_RULE = 24  # probes per rule, at most
+UNANSWERED_LIMIT = 3  # rules whose control probe got no answer before probing stops
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class ProbeReport:
     minimal: list[str] | None = None
     notes: list[str] = field(default_factory=list)
     last_rejection_differs: bool = field(default=False, repr=False)
+    last_outcome: str | None = field(default=None, repr=False)
+    unanswered: bool = False  # the target did not answer the control probe
 
     def as_evidence(self) -> dict[str, Any]:
         out: dict[str, Any] = {"confirmed": self.confirmed, "spent": self.spent}
@@ -239,6 +242,7 @@ def confirm(
             raise BudgetSpent
         report.spent += 1
         answer = send(base, dict(fields))
+        report.last_outcome = answer.outcome
         report.last_rejection_differs = (
             answer.outcome == "rejected" and code is not None and answer.code != code
         )
@@ -246,7 +250,11 @@ def confirm(
 
     try:
         if probe(rej_id, rej_fields) != FAIL:
-            report.notes.append("the target does not reject the captured request")
+            if report.last_outcome == "upstream_error":
+                report.unanswered = True
+                report.notes.append("the target did not answer")
+            else:
+                report.notes.append("the target does not reject the captured request")
             return report
         sib_fields = dict(sibling[1]) if sibling else {}
         repaired = dict(rej_fields)
@@ -318,14 +326,19 @@ def probe_rules(
     per_rule: int = PER_RULE,
 ) -> list[RuleSpec]:
     """Probe the learned rules (source ``learned``, not retired) within ``budget`` probes;
-    returns every rule, the probed ones with ``evidence["probe"]`` and a new state."""
+    returns every rule, the probed ones with ``evidence["probe"]`` and a new state.
+
+    A target that does not answer (transport errors) teaches nothing: those rules keep no
+    probe evidence, and after :data:`UNANSWERED_LIMIT` of them in a row probing stops."""
     by_id = {row.get("id"): row for row in rows}
     out: list[RuleSpec] = []
     left = budget
+    silent = 0  # rules in a row whose control probe got no answer
     for rule in rules:
         ids = rule.evidence.get("support_ids") or []
         target = next((by_id[i] for i in ids if i in by_id), None)
-        if rule.source != "learned" or rule.state == "retired" or target is None or left <= 0:
+        skip = rule.source != "learned" or rule.state == "retired" or target is None
+        if skip or target is None or left <= 0 or silent >= UNANSWERED_LIMIT:
             out.append(rule)
             continue
         fields = target.get("request_fields") or {}
@@ -338,6 +351,11 @@ def probe_rules(
             limit=min(per_rule, left),
         )
         left -= report.spent
+        if report.unanswered:  # a target that is down says nothing about the rule
+            silent += 1
+            out.append(rule)
+            continue
+        silent = 0
         evidence = {**rule.evidence, "probe": report.as_evidence()}
         out.append(
             rule.but(

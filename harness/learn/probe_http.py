@@ -52,6 +52,7 @@ class HttpSend:
         self.fresh = fresh_headers(plan.signer, environ)
         self.classifier = Classifier(plan)
         self.sent = 0
+        self.errors = 0  # transport failures (the target down, a timeout)
         self._cache: dict[Any, tuple[Sample, codecs.Body]] = {}
         self._loop = asyncio.new_event_loop()
         self._sender = Sender(concurrency=1, rate=0.0, timeout=timeout)
@@ -102,6 +103,7 @@ class HttpSend:
         self.sent += 1
         raw = self._loop.run_until_complete(self._sender.send(method, url, headers, body))
         if raw.error is not None:
+            self.errors += 1
             return Outcome("upstream_error")
         answer = codecs.decode(raw.body, header(raw.headers, "content-type"))
         verdict = self.classifier.classify(raw.status, raw.headers, answer, None)
