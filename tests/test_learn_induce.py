@@ -258,3 +258,11 @@ def test_the_learner_is_a_pure_core():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_requests_without_fields_teach_no_required_rule():
+    m = Maker(11)
+    rows = [row(i, OPEN, open_fields(m)) for i in range(1, 60)]
+    for i in range(5):  # malformed bodies: nothing parsed
+        rows.append(row(100 + i, OPEN, {}, "EA0400", "请求报文格式错误"))
+    assert [r for r in learn(rows, plan=PLAN).rules if r.source == "learned"] == []

@@ -220,11 +220,13 @@ def candidates(
     for i in rows:
         fields.update(table.fields(i))
     message = sig[2]
+    # A request without fields (a body that did not parse) says nothing about field rules.
+    parsed = [i for i in rows if table.fields(i)]
     out: list[Candidate] = []
     for f in sorted(fields):
         profile = data.profile(f)
         found: dict[tuple[str, ...], Candidate] = {}
-        for i in rows:
+        for i in parsed:
             for value in table.values(i, f):
                 for key, info in breaks(profile, value).items():
                     cand = found.get(key)
