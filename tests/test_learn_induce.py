@@ -112,6 +112,26 @@ def test_required_enum_pattern_and_range():
     assert rules["ED0072"].evidence["bracket"]["smallest_rejected"] == "8800000.00"
 
 
+def test_one_signature_over_both_bounds_learns_one_range_rule():
+    m = Maker(3)
+    rows = [
+        row(i, PAY, {"cardNo": m.card(), "amount": m.amount(), "currency": "CNY"})
+        for i in range(1, 61)
+    ]
+    base = {"cardNo": m.card(), "currency": "CNY"}
+    for i, amount in enumerate(("0.00", "-5.00", "8800000.00", "12000000.00"), start=100):
+        rows.append(row(i, PAY, dict(base, amount=amount), "ED0072", "金额超出限额"))
+    found = [r for r in learn(rows, plan=PLAN).rules if r.code == "ED0072"]
+    assert len(found) == 1
+    rule = found[0]
+    assert (rule.field, rule.kind, sorted(rule.params)) == ("amount", "decimal", ["max", "min"])
+    for amount in ("0.00", "-5.00", "8800000.00", "12000000.00"):
+        assert not check(rule, amount)
+    assert all(
+        check(rule, r["request_fields"]["amount"]) for r in rows if r["outcome"] == "accepted"
+    )
+
+
 def test_a_single_unnamed_rejection_teaches_nothing():
     m = Maker(5)
     rows = [row(i, OPEN, open_fields(m)) for i in range(1, 50)]

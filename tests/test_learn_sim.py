@@ -162,13 +162,18 @@ def params_agree(rule: RuleSpec, kind: str, p: dict) -> bool:
         if rule.kind != "decimal":
             return False
         bracket = rule.evidence["bracket"]
+        agree = []
         if "max" in rule.params:
             lo, hi = Decimal(bracket["largest_accepted"]), Decimal(bracket["smallest_rejected"])
-            return lo <= Decimal(str(p["max"])) < hi and lo <= Decimal(rule.params["max"]) < hi
+            agree.append(
+                lo <= Decimal(str(p["max"])) < hi and lo <= Decimal(rule.params["max"]) < hi
+            )
         if "min" in rule.params:
             lo, hi = Decimal(bracket["largest_rejected"]), Decimal(bracket["smallest_accepted"])
-            return lo < Decimal(str(p["min"])) <= hi and lo < Decimal(rule.params["min"]) <= hi
-        return False
+            agree.append(
+                lo < Decimal(str(p["min"])) <= hi and lo < Decimal(rule.params["min"]) <= hi
+            )
+        return bool(agree) and all(agree)
     if kind == "enum":
         return rule.kind == "enum" and set(rule.params["values"]) <= set(map(str, p["values"]))
     if kind == "pattern":

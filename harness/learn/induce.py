@@ -181,6 +181,21 @@ def _materialize(
         assert dec is not None
         if key[1] == "scale":
             return "decimal", {"scale": dec.scale}, {}
+        if key[1] == "range":
+            # Both bounds from one signature ("amount out of range"): one rule, two bounds.
+            above = [v for v in cand.infos if v > dec.max]
+            below = [v for v in cand.infos if v < dec.min]
+            bracket = {
+                "smallest_accepted": decimal_text(dec.min),
+                "largest_rejected": decimal_text(max(below)),
+                "largest_accepted": decimal_text(dec.max),
+                "smallest_rejected": decimal_text(min(above)),
+            }
+            params = {
+                "max": decimal_text(nice_bound(dec.max, min(above), upper=True, scale=dec.scale)),
+                "min": decimal_text(nice_bound(max(below), dec.min, upper=False, scale=dec.scale)),
+            }
+            return "decimal", params, {"bracket": bracket}
         if key[1] == "max":
             low_rejected: Decimal = min(cand.infos)
             bound = nice_bound(dec.max, low_rejected, upper=True, scale=dec.scale)
@@ -197,6 +212,17 @@ def _materialize(
         }
         return "decimal", {"min": decimal_text(bound)}, {"bracket": bracket}
     return None
+
+
+def _add_decimal_range(field_path: str, found: dict[tuple[str, ...], Candidate]) -> None:
+    """When values break both decimal bounds, offer the range as one candidate too."""
+    low, high = found.get(("decimal", "min")), found.get(("decimal", "max"))
+    if low is None or high is None:
+        return
+    both = Candidate(field_path, ("decimal", "range"))
+    both.covered = low.covered | high.covered
+    both.infos = [*low.infos, *high.infos]
+    found[both.key] = both
 
 
 def _length_breadth(cand: Candidate, profile: FieldProfile) -> tuple[float, ...]:
@@ -237,6 +263,7 @@ def candidates(
                         cand.infos.append(info)
         if not found:
             continue
+        _add_decimal_range(f, found)
         names, _ = name_score(f, message, plan)
         for cand in found.values():
             cand.names = names

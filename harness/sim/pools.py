@@ -282,7 +282,8 @@ class Maker:
 
     def card(self) -> str:
         r = self.rng
-        body = "62" + "".join(str(r.randrange(10)) for _ in range(r.choice((14, 17))))
+        # UnionPay cards: "62", 13 or 16 more digits, the Luhn check: 16 or 19 digits in all.
+        body = "62" + "".join(str(r.randrange(10)) for _ in range(r.choice((13, 16))))
         return body + luhn_check(body)
 
     # money
