@@ -207,9 +207,7 @@ def test_every_production_only_rule_exercised_is_learned_right(world, captured):
             if v
         ]
         if not all(truth.check(v) for v in accepted):
-            # The sanitized store no longer shows the rule: accepted values break it. Bank
-            # card numbers of 20 digits (the simulator makes them) are outside the card
-            # detector's 13-19 digits, so their pseudonyms lose the Luhn check digit.
+            # The sanitized store no longer shows the rule: accepted values break it.
             uncarried.append(rule_id)
             continue
         named = plan.label_for(truth.field.rsplit(".", 1)[-1]) in (truth.answer.msg or "")
@@ -231,7 +229,7 @@ def test_every_production_only_rule_exercised_is_learned_right(world, captured):
         )
         checked.append(rule_id)
     assert len(checked) >= 12, checked
-    assert all(truth_rules[r].params.get("scheme") == "luhn" for r in uncarried), uncarried
+    assert uncarried == [], "sanitization must keep every rule visible"
 
 
 def test_no_learned_rule_contradicts_production(world, captured):
@@ -322,13 +320,7 @@ def test_probing_confirms_rules_against_a_validating_target(world):
     probe = name["evidence"]["probe"]
     assert probe["confirmed"] is True and probe["minimal_change"] == ["enterpriseName"]
     assert name["state"] == "confirmed" and name["confidence"] >= 0.99
-    # Transfers are left out: their sanitized 20-digit card numbers (the simulator makes
-    # them; the card detector knows 13-19 digits) fail the bank's Luhn check first.
-    probed = [
-        r
-        for r in rules.values()
-        if "probe" in r["evidence"] and not r["endpoint"].endswith("/transfer")
-    ]
+    probed = [r for r in rules.values() if "probe" in r["evidence"]]
     assert len(probed) >= 8
     assert all(r["evidence"]["probe"]["confirmed"] for r in probed), [
         (r["field"], r["kind"], r["evidence"]["probe"])
