@@ -106,31 +106,54 @@ class _View:
             )
 
     def on_learned(self, learned: Any) -> None:
-        from harness.cli.rules import _classes, _rules_table
+        from harness.rules import describe
 
-        console.rule("Rules learned from production's rejections")
-        console.print(_rules_table(learned.rules))
+        console.rule("Rules production enforces, learned from its rejections")
+        rules = [r for r in learned.rules if r.source != "analogy"]
+        table = Table()
+        for name in ("id", "endpoint", "field", "rule", "code", "message", "state", "support"):
+            table.add_column(name, justify="right" if name in ("id", "support") else "left")
+        for r in rules:
+            table.add_row(
+                str(r.id),
+                r.endpoint,
+                r.field,
+                describe(r),
+                r.code or "",
+                r.message or "",
+                r.state,
+                str(r.support),
+            )
+        console.print(table)
         s = learned.stats
         console.print(
-            f"{s.get('signatures', 0)} rejection signature(s), {s.get('explained', 0)} rejection(s) "
-            f"explained, {s.get('learned', 0)} rule(s) learned, {s.get('analogy', 0)} carried to "
-            f"analogous fields, {s.get('probes', 0)} probe(s) spent."
+            f"{s.get('rejected', 0)} rejections in {s.get('signatures', 0)} signature(s); "
+            f"{s.get('explained', 0)} explained; {s.get('probes', 0)} probe(s) sent to the "
+            "validating pre-production to confirm them."
         )
-        if learned.risks:
-            table = Table(title="At risk: captured requests an analogy rule would reject")
-            for name in ("exchange", "endpoint", "field", "rule", "offending characters"):
-                table.add_column(name)
-            for risk in learned.risks[:10]:
+        by_id = {r.id: r for r in learned.rules}
+        at_risk: dict[Any, int] = {}
+        for risk in learned.risks:
+            at_risk[risk.get("rule_id")] = at_risk.get(risk.get("rule_id"), 0) + 1
+        carried = [r for r in learned.rules if r.source == "analogy"]
+        if carried:
+            console.rule("Carried to analogous fields (suspected until production says otherwise)")
+            table = Table()
+            for name in ("id", "endpoint", "field", "rule", "carried from", "requests at risk"):
+                table.add_column(
+                    name, justify="right" if name in ("id", "requests at risk") else "left"
+                )
+            for r in sorted(carried, key=lambda r: -at_risk.get(r.id, 0)):
+                origin = by_id.get(r.derived_from)
                 table.add_row(
-                    str(risk["exchange_id"]),
-                    risk["endpoint"],
-                    risk["field"],
-                    str(risk.get("rule_id") or "-"),
-                    _classes(risk["classes"]),
+                    str(r.id),
+                    r.endpoint,
+                    r.field,
+                    describe(r),
+                    origin.field if origin else "-",
+                    str(at_risk.get(r.id, 0)),
                 )
             console.print(table)
-            if len(learned.risks) > 10:
-                console.print(f"... and {len(learned.risks) - 10} more (harness learn --json).")
 
     def finish(self, result: Any) -> None:
         console.rule("Files")
