@@ -50,7 +50,7 @@ TERM_GRACE = 2.0  # after SIGTERM, seconds to wait for the proxy's last frames
 STATS_EVERY = 60.0  # seconds between progress lines
 # The ingest yields the CPU to the proxy: capture is background work and production traffic
 # comes first (on a busy host the ingest falls behind for a while and catches up later).
-NICE = 10
+NICE = 19
 _HEADER = struct.Struct(">I")
 _EOF = None
 
