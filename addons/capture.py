@@ -111,11 +111,10 @@ def record(flow: http.HTTPFlow, max_body: int) -> dict[str, Any]:
     return rec
 
 
-def ingest_command(
-    db: str, spool: str | None, plan: str | None, shadow: Sequence[str]
-) -> list[str]:
-    """The command line of the ingest process (never holds a secret: the key goes by env)."""
-    cmd = [sys.executable, "-m", "harness.ingest", "--db", db]
+def ingest_command(spool: str | None, plan: str | None, shadow: Sequence[str]) -> list[str]:
+    """The command line of the ingest process. It holds no secret: the store URL (which may
+    carry a password) and the key go by environment (HARNESS_DB, HARNESS_KEY)."""
+    cmd = [sys.executable, "-m", "harness.ingest"]
     if spool:
         cmd += ["--spool", spool]
     if plan:
@@ -331,8 +330,9 @@ class Capture:
         opts = ctx.options
         db = self._db_url or opts.capture_db
         spool = opts.capture_spool or str(default_spool_path(db))
-        cmd = ingest_command(db, spool, opts.capture_plan, opts.capture_shadow)
+        cmd = ingest_command(spool, opts.capture_plan, opts.capture_shadow)
         env = dict(os.environ)
+        env["HARNESS_DB"] = db
         if self._key is not None:
             env["HARNESS_KEY"] = self._key.hex()
         try:

@@ -1,12 +1,14 @@
 """The ingest process: reads raw exchanges from the proxy, writes sanitized rows to the store.
 
-    python -m harness.ingest --db URL [--plan FILE] [--spool PATH] [--shadow NAME=URL ...]
+    python -m harness.ingest [--db URL] [--plan FILE] [--spool PATH] [--shadow NAME=URL ...]
 
 Started by the capture addon (``addons/capture.py``) with its stdin as a pipe. Each frame is a
 4-byte big-endian length and a ``marshal``-ed dict (see ``addons.capture.record``). A reader
 thread parses frames into a queue; the main loop takes batches (up to :data:`BATCH` frames or
 :data:`BATCH_WAIT` seconds), turns each into a sanitized row (:mod:`harness.record`) and
-inserts the batch in one transaction. The secret key comes from HARNESS_KEY (hex), never argv.
+inserts the batch in one transaction. The secret key comes from HARNESS_KEY (hex) and the
+store from HARNESS_DB when --db is not given: the capture addon passes both by environment,
+never argv, where any local user could read a database password.
 
 When the store is down or erroring, sanitized rows go to the spool file
 (:mod:`harness.spool`); the store is retried every :data:`RETRY_SECONDS` and the spool is
@@ -329,7 +331,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m harness.ingest", description=__doc__.splitlines()[0]
     )
-    parser.add_argument("--db", default=None, help="store path or SQLAlchemy URL")
+    parser.add_argument(
+        "--db", default=None, help="store path or SQLAlchemy URL (default: HARNESS_DB)"
+    )
     parser.add_argument("--plan", default=None, help="gateway plan YAML")
     parser.add_argument("--spool", default=None, help="spool file (default: next to the db)")
     parser.add_argument("--shadow", action="append", default=[], help="live shadow target NAME=URL")

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 # Column widths of harness.store.models.Exchange: longer values are clipped, not refused.
 _WIDTHS = {"client": 64, "method": 16, "scheme": 8, "host": 255, "endpoint": 512, "code": 64}
 _CHARSET_WIDTH = 32
+_TEXT_COLUMNS = ("path", "message", "error", "code", "endpoint", "host", "client")
 _STRUCTURED = ("json", "form", "xml")
 
 
@@ -158,6 +159,10 @@ class RowBuilder:
             log.error(
                 "exchange #%d (%s): %s failed: %s", seq, row["endpoint"], stage, type(exc).__name__
             )
+        for name in _TEXT_COLUMNS:  # PostgreSQL text cannot hold NUL characters
+            value = row[name]
+            if value and "\x00" in value:
+                row[name] = value.replace("\x00", "\ufffd")
         return row
 
     # -- stages ---------------------------------------------------------------------------

@@ -218,3 +218,9 @@ def test_error_after_a_captured_response_is_not_captured_twice(monkeypatch, db):
 
     addon = run(body)
     assert addon.captured == 2 and addon.dropped == 0
+
+
+def test_the_ingest_command_line_holds_no_store_url_or_key():
+    cmd = capture_mod.ingest_command("/tmp/h.spool", "plan.yaml", ["staging=http://127.0.0.1:1"])
+    assert cmd[1:3] == ["-m", "harness.ingest"]
+    assert "--db" not in cmd and not any("postgresql" in c or KEY_HEX in c for c in cmd)

@@ -466,3 +466,14 @@ def test_postgresql_going_down_spools_and_back_fills(pg_url, tmp_path):
         fwd.close()
     assert _pg_count(pg_url) == 20
     assert not Spool(spool).exists()
+
+
+def test_nul_characters_never_reach_text_columns():
+    from harness.plan import default_plan
+    from harness.record import RowBuilder
+
+    row = RowBuilder(default_plan(), bytes.fromhex(KEY_HEX)).build(
+        rec(path=b"/a\x00b", status=None, error="reset\x00")
+    )
+    assert "\x00" not in row["path"] and "\x00" not in row["error"]
+    assert row["outcome"] == "upstream_error"
