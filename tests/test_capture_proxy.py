@@ -312,3 +312,13 @@ def test_proxy_exits_when_the_proxy_is_killed_its_ingest_follows(up, tmp_path):
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("127.0.0.1", port))  # free again
+
+
+def test_sigint_flushes_like_sigterm(up, tmp_path):
+    db = tmp_path / "h.db"
+    with proxy(up, db) as p:
+        statuses = asyncio.run(_many(p.base, 40, 8))
+        assert stop(p, signal.SIGINT, timeout=60) == 0
+        p.stdout.close()
+    assert statuses == [200] * 40
+    assert len(stored(db)) == 40
