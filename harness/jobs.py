@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from harness.errors import ConfigError, NotFoundError
+from harness.errors import ConfigError, HarnessError, NotFoundError
 from harness.plan import Plan
 from harness.rules import RuleSpec
 
@@ -71,6 +71,7 @@ class Learned:
     rules: list[RuleSpec]
     risks: list[dict[str, Any]]
     stats: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def learn_window(
@@ -99,16 +100,29 @@ def learn_window(
     if not rows:
         raise NotFoundError("no captured exchanges in the window")
     result = learn(rows, plan=plan, verdicts=verdicts, existing=existing, analogy=analogy)
-    spent = 0
+    spent = errors = 0
+    warnings: list[str] = []
     if plan is not None and (probe or (probe is None and plan.probe_targets)):
-        result.rules, spent = _probe(factory, plan, probe_target, result.rules, rows, budget)
+        try:
+            result.rules, spent, errors = _probe(
+                factory, plan, probe_target, result.rules, rows, budget
+            )
+        except HarnessError as exc:
+            if probe:  # asked for: an error; by default: learn without probing
+                raise
+            warnings.append(f"rules not probed: {exc}")
+        if errors:
+            warnings.append(
+                f"the probe target did not answer {errors} of {spent} probe(s); "
+                "the rules it did not answer for keep their state"
+            )
     elif probe:
         raise ConfigError("--probe needs a plan that names a probe target (plan key 'probe')")
     with factory.begin() as session:
         saved = save_rules(session, result.rules)
     ids = {r.key: r.id for r in saved}
     risks = [dict(r.as_dict(), rule_id=ids.get(r.rule_key)) for r in result.risks]
-    return Learned(saved, risks, {**result.stats, "probes": spent})
+    return Learned(saved, risks, {**result.stats, "probes": spent}, warnings)
 
 
 def _probe(
@@ -118,7 +132,8 @@ def _probe(
     rules: list[RuleSpec],
     rows: list[dict[str, Any]],
     budget: int,
-) -> tuple[list[RuleSpec], int]:
+) -> tuple[list[RuleSpec], int, int]:
+    """Probe the rules on the plan's probe target: (rules, probes sent, probes unanswered)."""
     from harness.learn.probe import probe_rules
     from harness.learn.probe_http import HttpSend
     from harness.store.queries import get_exchange
@@ -135,4 +150,4 @@ def _probe(
 
     with HttpSend(load, plan, name, plan.targets[name]) as send:
         probed = probe_rules(rules, rows, send, budget=budget)
-        return probed, send.sent
+        return probed, send.sent, send.errors

@@ -88,10 +88,10 @@ class _View:
         )
 
     def on_replayed(self, target: str, run_id: int, summary: dict[str, Any]) -> None:
-        from harness.cli.replay import _render_summary
+        from harness.cli.replay import render_summary
 
         console.rule(f"Production's rejections replayed against {target}")
-        _render_summary(run_id, summary)
+        render_summary(run_id, summary)
         verdicts = summary.get("targets", {}).get(target, {}).get("verdicts", {})
         if target == "staging":
             console.print(
@@ -131,6 +131,8 @@ class _View:
             f"{s.get('explained', 0)} explained; {s.get('probes', 0)} probe(s) sent to the "
             "validating pre-production to confirm them."
         )
+        for warning in learned.warnings:
+            console.print(f"[yellow]warning: {warning}[/]")
         by_id = {r.id: r for r in learned.rules}
         at_risk: dict[Any, int] = {}
         for risk in learned.risks:

@@ -120,7 +120,7 @@ def replay(
     finally:
         if task:
             bar.stop()
-    _render_summary(report.run_id, report.summary)
+    render_summary(report.run_id, report.summary)
 
 
 @runs_app.callback()
@@ -249,7 +249,7 @@ def runs_show(
         f"run {head['id']} ({head['kind']}, {head['state']}), started {head['started_at']}, "
         f"plan {head['plan'] or '-'}"
     )
-    _render_summary(run_id, head["summary"])
+    render_summary(run_id, head["summary"])
     table = Table(title=f"results ({len(results)} shown)")
     for heading in (
         "exchange",
@@ -276,7 +276,7 @@ def runs_show(
     console.print(table)
 
 
-def _render_summary(run_id: int, summary: dict[str, Any]) -> None:
+def render_summary(run_id: int, summary: dict[str, Any]) -> None:
     from harness.replay.summary import table_columns
 
     columns = table_columns(summary)

@@ -24,7 +24,6 @@ from harness.cli.common import (
     err_console,
     print_json,
 )
-from harness.errors import ConfigError, HarnessError, NotFoundError
 from harness.rules import RuleSpec, describe
 
 rules_app = typer.Typer(
@@ -48,7 +47,7 @@ def rule_json(rule: RuleSpec) -> dict[str, Any]:
     return out
 
 
-def _rules_table(rules: list[RuleSpec], title: str | None = None) -> Table:
+def rules_table(rules: list[RuleSpec], title: str | None = None) -> Table:
     table = Table(title=title, show_lines=False)
     for name, justify in (
         ("id", "right"),
@@ -115,54 +114,34 @@ def learn(
 
     Example: harness learn --plan replays/simbank.yaml --day 2026-11-24
     """
-    from harness.learn import learn as run_learn
+    from harness.jobs import learn_window
     from harness.plan import load_plan
-    from harness.store import open_store
-    from harness.store.rules import learning_rows, load_rules, replay_verdicts, save_rules
+    from harness.store import opened
     from harness.timeutil import window
 
     the_plan = load_plan(plan) if plan else None
     start, end = window(day, since, until)
-    factory = open_store(db, create=False)
-    try:
-        with factory.begin() as session:
-            rows = learning_rows(session, start, end, endpoint)
-            verdicts = replay_verdicts(session, start, end)
-            existing = load_rules(session, endpoint=endpoint, include_retired=True)
-        if not rows:
-            raise NotFoundError("no captured exchanges in the window")
-        result = run_learn(
-            rows, plan=the_plan, verdicts=verdicts, existing=existing, analogy=analogy
+    with opened(db) as factory:
+        learned = learn_window(
+            factory,
+            the_plan,
+            start=start,
+            end=end,
+            endpoint=endpoint,
+            probe=probe,
+            probe_target=probe_target,
+            budget=budget,
+            analogy=analogy,
         )
-        spent = errors = 0
-        if the_plan is not None and (probe or (probe is None and the_plan.probe_targets)):
-            try:
-                result.rules, spent, errors = _probe(
-                    factory, the_plan, probe_target, result.rules, rows, budget
-                )
-            except HarnessError as exc:
-                if probe:  # asked for: an error; by default: learn without probing
-                    raise
-                err_console.print(f"warning: rules not probed: {exc}")
-            if errors:
-                err_console.print(
-                    f"warning: the probe target did not answer {errors} of {spent} probe(s);"
-                    " the rules it did not answer for keep their state"
-                )
-        elif probe:
-            raise ConfigError("--probe needs a plan that names a probe target (plan key 'probe')")
-        with factory.begin() as session:
-            saved = save_rules(session, result.rules)
-    finally:
-        factory.kw["bind"].dispose()
-    ids = {r.key: r.id for r in saved}
-    risks = [dict(r.as_dict(), rule_id=ids.get(r.rule_key)) for r in result.risks]
-    stats = {**result.stats, "probes": spent}
+    saved, risks, stats = learned.rules, learned.risks, learned.stats
+    spent = stats["probes"]
+    for warning in learned.warnings:
+        err_console.print(f"warning: {warning}")
     if as_json:
         print_json({"stats": stats, "rules": [rule_json(r) for r in saved], "risks": risks})
         return
     console.print(
-        _rules_table(sorted(saved, key=lambda r: r.id or 0), title="Rules learned and updated")
+        rules_table(sorted(saved, key=lambda r: r.id or 0), title="Rules learned and updated")
     )
     console.print(
         f"{stats['exchanges']} exchanges ({stats['accepted']} accepted, {stats['rejected']} rejected), "
@@ -211,33 +190,6 @@ def _risk_table(risks: list[dict[str, Any]], rules: dict[Any, RuleSpec]) -> Tabl
     return table
 
 
-def _probe(
-    factory: Any,
-    plan: Any,
-    name: str | None,
-    rules: list[RuleSpec],
-    rows: list[dict[str, Any]],
-    budget: int,
-) -> tuple[list[RuleSpec], int, int]:
-    from harness.learn.probe import probe_rules
-    from harness.learn.probe_http import HttpSend
-    from harness.store.queries import get_exchange
-
-    if not plan.probe_targets:
-        raise ConfigError("the plan names no probe target (plan key 'probe')")
-    name = name or plan.probe_targets[0]
-    if name not in plan.probe_targets:
-        raise ConfigError(f"{name!r} is not among the plan's probe targets")
-
-    def load(exchange_id: Any) -> Any:
-        with factory.begin() as session:
-            return get_exchange(session, int(exchange_id))
-
-    with HttpSend(load, plan, name, plan.targets[name]) as send:
-        probed = probe_rules(rules, rows, send, budget=budget)
-        return probed, send.sent, send.errors
-
-
 def list_rules(
     db: DbOpt = None,
     endpoint: EndpointOpt = None,
@@ -275,7 +227,7 @@ def list_rules(
     if not rules:
         err_console.print("no rules (run harness learn first)")
         return
-    console.print(_rules_table(rules))
+    console.print(rules_table(rules))
 
 
 def show(
