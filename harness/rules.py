@@ -25,9 +25,9 @@ business. Values are compared as text (JSON numbers keep their text in the codec
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
-import dataclasses
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache

@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 DbOpt = Annotated[
-    Optional[str],
-    typer.Option("--db", envvar="HARNESS_DB", help="Store: a SQLite file path or a SQLAlchemy URL [default: ./harness.db]."),
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="HARNESS_DB",
+        help="Store: a SQLite file path or a SQLAlchemy URL [default: ./harness.db].",
+    ),
 ]
 PlanOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--plan", envvar="HARNESS_PLAN", help="Gateway plan YAML (see replays/)."),
 ]
-DayOpt = Annotated[Optional[str], typer.Option("--day", help="One calendar day, YYYY-MM-DD (HARNESS_TZ, default UTC).")]
-SinceOpt = Annotated[Optional[str], typer.Option("--since", help="From this ISO date/time on.")]
-UntilOpt = Annotated[Optional[str], typer.Option("--until", help="Before this ISO date/time.")]
+DayOpt = Annotated[
+    str | None,
+    typer.Option("--day", help="One calendar day, YYYY-MM-DD (HARNESS_TZ, default UTC)."),
+]
+SinceOpt = Annotated[str | None, typer.Option("--since", help="From this ISO date/time on.")]
+UntilOpt = Annotated[str | None, typer.Option("--until", help="Before this ISO date/time.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 
 console = Console()

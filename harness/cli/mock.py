@@ -78,15 +78,13 @@ def mock(
         if db is not None:
             templates = _templates(db)
     else:
-        from harness.store import open_store
+        from harness.store import opened
         from harness.store.answers import answer_templates
         from harness.store.rules import load_rules
 
-        factory = open_store(db, create=False)
-        with factory.begin() as session:
+        with opened(db) as factory, factory.begin() as session:
             specs = load_rules(session)
             templates = answer_templates(session)
-        factory.kw["bind"].dispose()
     gateway = MockGateway(specs, the_plan, templates, states)
 
     def ready(url: str) -> None:
@@ -102,15 +100,11 @@ def mock(
 
 
 def _templates(db: str) -> list:
-    from harness.store import open_store
+    from harness.store import opened
     from harness.store.answers import answer_templates
 
-    factory = open_store(db, create=False)
-    try:
-        with factory.begin() as session:
-            return answer_templates(session)
-    finally:
-        factory.kw["bind"].dispose()
+    with opened(db) as factory, factory.begin() as session:
+        return answer_templates(session)
 
 
 def register(app: typer.Typer) -> None:

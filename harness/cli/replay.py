@@ -74,7 +74,7 @@ def replay(
     from harness.plan import load_plan
     from harness.replay import Selection, Settings, parse_target
     from harness.replay import replay as run_replay
-    from harness.store import open_store
+    from harness.store import opened
     from harness.timeutil import window
 
     loaded = load_plan(plan) if plan else None
@@ -90,36 +90,43 @@ def replay(
     settings = Settings(
         concurrency=concurrency, rate=rate, timeout=timeout, repeat_noise=repeat_noise
     )
-    factory = open_store(db, create=False)
-    if as_json:
-        report = run_replay(factory, targets, plan=loaded, selection=selection, settings=settings)
-        print_json({"run_id": report.run_id, "summary": report.summary})
-        return
-    # Started on the first tick, so an error before the run (a refused target, a bad
-    # option) prints as one clean line.
-    bar = Progress(
-        TextColumn("replaying"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-    )
-    task: list[Any] = []
-
-    def progress(done: int, total: int) -> None:
-        if not task:
-            bar.start()
-            task.append(bar.add_task("replay", total=total))
-        bar.update(task[0], completed=done, total=total)
-
-    try:
-        report = run_replay(
-            factory, targets, plan=loaded, selection=selection, settings=settings, progress=progress
+    with opened(db) as factory:
+        if as_json:
+            report = run_replay(
+                factory, targets, plan=loaded, selection=selection, settings=settings
+            )
+            print_json({"run_id": report.run_id, "summary": report.summary})
+            return
+        # Started on the first tick, so an error before the run (a refused target, a bad
+        # option) prints as one clean line.
+        bar = Progress(
+            TextColumn("replaying"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
         )
-    finally:
-        if task:
-            bar.stop()
+        task: list[Any] = []
+
+        def progress(done: int, total: int) -> None:
+            if not task:
+                bar.start()
+                task.append(bar.add_task("replay", total=total))
+            bar.update(task[0], completed=done, total=total)
+
+        try:
+            report = run_replay(
+                factory,
+                targets,
+                plan=loaded,
+                selection=selection,
+                settings=settings,
+                progress=progress,
+            )
+        finally:
+            if task:
+                bar.stop()
     render_summary(report.run_id, report.summary)
 
 
@@ -131,11 +138,10 @@ def runs(ctx: typer.Context, db: DbOpt = None, as_json: JsonOpt = False) -> None
     """
     if ctx.invoked_subcommand is not None:
         return
-    from harness.store import open_store
+    from harness.store import opened
     from harness.store.replays import list_runs
 
-    factory = open_store(db, create=False)
-    with factory() as session:
+    with opened(db) as factory, factory() as session:
         rows = list_runs(session)
         data: list[dict[str, Any]] = [
             {
@@ -196,14 +202,13 @@ def runs_show(
 
     Example: harness runs show 3 --verdict production_only
     """
-    from harness.store import open_store
+    from harness.store import opened
     from harness.store.replays import get_run, run_results
     from harness.verdicts import VERDICTS
 
     if verdict is not None and verdict not in VERDICTS:
         raise ConfigError(f"unknown verdict {verdict!r} (want one of {', '.join(VERDICTS)})")
-    factory = open_store(db, create=False)
-    with factory() as session:
+    with opened(db) as factory, factory() as session:
         run = get_run(session, run_id)
         pairs = run_results(session, run_id, verdict=verdict, target=target, limit=limit)
         results: list[dict[str, Any]] = [

@@ -206,21 +206,17 @@ def list_rules(
 
     Example: harness rules list --state suspected --endpoint "POST /openapi/v1/vaccount/open"
     """
-    from harness.store import open_store
+    from harness.store import opened
     from harness.store.rules import load_rules
 
-    factory = open_store(db, create=False)
-    try:
-        with factory.begin() as session:
-            rules = load_rules(
-                session,
-                endpoint=endpoint,
-                state=state,
-                include_retired=include_retired,
-                source=source,
-            )
-    finally:
-        factory.kw["bind"].dispose()
+    with opened(db) as factory, factory.begin() as session:
+        rules = load_rules(
+            session,
+            endpoint=endpoint,
+            state=state,
+            include_retired=include_retired,
+            source=source,
+        )
     if as_json:
         print_json([rule_json(r) for r in rules])
         return
@@ -242,15 +238,11 @@ def show(
 
     Example: harness rules show 3
     """
-    from harness.store import open_store
+    from harness.store import opened
     from harness.store.rules import get_rule
 
-    factory = open_store(db, create=False)
-    try:
-        with factory.begin() as session:
-            rule = get_rule(session, rule_id)
-    finally:
-        factory.kw["bind"].dispose()
+    with opened(db) as factory, factory.begin() as session:
+        rule = get_rule(session, rule_id)
     if as_json:
         print_json(rule_json(rule))
         return
@@ -273,19 +265,15 @@ def show(
 
 
 def _decide(rule_id: int, state: str, db: str | None, note: str | None, as_json: bool) -> None:
-    from harness.store import open_store
+    from harness.store import opened
     from harness.store.rules import set_state
 
     try:
         who = getpass.getuser()
     except (OSError, KeyError):
         who = "unknown"
-    factory = open_store(db, create=False)
-    try:
-        with factory.begin() as session:
-            rule = set_state(session, rule_id, state, by=who, note=note)
-    finally:
-        factory.kw["bind"].dispose()
+    with opened(db) as factory, factory.begin() as session:
+        rule = set_state(session, rule_id, state, by=who, note=note)
     if as_json:
         print_json(rule_json(rule))
         return

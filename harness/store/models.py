@@ -7,7 +7,7 @@ Timestamps are timezone-aware UTC.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -39,7 +39,7 @@ class Exchange(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     ts: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    client: Mapped[Optional[str]] = mapped_column(String(64))
+    client: Mapped[str | None] = mapped_column(String(64))
     method: Mapped[str] = mapped_column(String(16))
     scheme: Mapped[str] = mapped_column(String(8), default="http")
     host: Mapped[str] = mapped_column(String(255))
@@ -47,28 +47,30 @@ class Exchange(Base):
     endpoint: Mapped[str] = mapped_column(String(512))  # "POST /v1/accounts/{id}"
 
     request_headers: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [[name, value], ...]
-    request_body: Mapped[Optional[bytes]] = mapped_column(LargeBinary)  # sanitized, original format+charset
+    request_body: Mapped[bytes | None] = mapped_column(
+        LargeBinary
+    )  # sanitized, original format+charset
     request_format: Mapped[str] = mapped_column(String(16), default="empty")
-    request_charset: Mapped[Optional[str]] = mapped_column(String(32))
-    request_fields: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)  # flat path -> leaf
+    request_charset: Mapped[str | None] = mapped_column(String(32))
+    request_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # flat path -> leaf
     request_size: Mapped[int] = mapped_column(Integer, default=0)  # bytes on the wire
     request_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    status: Mapped[Optional[int]] = mapped_column(Integer)
+    status: Mapped[int | None] = mapped_column(Integer)
     response_headers: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    response_body: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
+    response_body: Mapped[bytes | None] = mapped_column(LargeBinary)
     response_format: Mapped[str] = mapped_column(String(16), default="empty")
-    response_charset: Mapped[Optional[str]] = mapped_column(String(32))
-    response_fields: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    response_charset: Mapped[str | None] = mapped_column(String(32))
+    response_fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     response_size: Mapped[int] = mapped_column(Integer, default=0)
     response_truncated: Mapped[bool] = mapped_column(Boolean, default=False)
 
     outcome: Mapped[str] = mapped_column(String(16))  # accepted | rejected | upstream_error
-    code: Mapped[Optional[str]] = mapped_column(String(64))
-    message: Mapped[Optional[str]] = mapped_column(Text)
-    duration_ms: Mapped[Optional[float]] = mapped_column(Float)
-    error: Mapped[Optional[str]] = mapped_column(Text)  # transport failure, e.g. "connection refused"
-    notes: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)  # decode problems, body hashes
+    code: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)  # transport failure, e.g. "connection refused"
+    notes: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # decode problems, body hashes
 
     __table_args__ = (
         Index("ix_exchanges_endpoint_outcome_ts", "endpoint", "outcome", "ts"),
@@ -86,12 +88,12 @@ class ReplayRun(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(16), default="replay")  # replay | shadow | probe
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    finished_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     state: Mapped[str] = mapped_column(String(16), default="running")  # running | done | failed
-    plan_name: Mapped[Optional[str]] = mapped_column(String(128))
+    plan_name: Mapped[str | None] = mapped_column(String(128))
     selection: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     targets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # name -> url
-    summary: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ReplayResult(Base):
@@ -105,17 +107,17 @@ class ReplayResult(Base):
     target: Mapped[str] = mapped_column(String(64))
     variant: Mapped[str] = mapped_column(String(128), default="sanitized")
     sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    status: Mapped[Optional[int]] = mapped_column(Integer)
+    status: Mapped[int | None] = mapped_column(Integer)
     headers: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    body: Mapped[Optional[bytes]] = mapped_column(LargeBinary)
-    fields: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
-    latency_ms: Mapped[Optional[float]] = mapped_column(Float)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    fields: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    latency_ms: Mapped[float | None] = mapped_column(Float)
     outcome: Mapped[str] = mapped_column(String(16))  # accepted | rejected | upstream_error
-    code: Mapped[Optional[str]] = mapped_column(String(64))
-    message: Mapped[Optional[str]] = mapped_column(Text)
-    error: Mapped[Optional[str]] = mapped_column(Text)
-    diff: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
-    verdict: Mapped[Optional[str]] = mapped_column(String(32))
+    code: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    diff: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    verdict: Mapped[str | None] = mapped_column(String(32))
 
     __table_args__ = (
         Index("ix_replay_results_run", "run_id"),
@@ -135,17 +137,19 @@ class Rule(Base):
     field: Mapped[str] = mapped_column(String(512))
     kind: Mapped[str] = mapped_column(String(32))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    code: Mapped[Optional[str]] = mapped_column(String(64))
-    message: Mapped[Optional[str]] = mapped_column(Text)
+    code: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str | None] = mapped_column(Text)
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     support: Mapped[int] = mapped_column(Integer, default=0)
     contradict: Mapped[int] = mapped_column(Integer, default=0)
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
     source: Mapped[str] = mapped_column(String(16), default="learned")  # learned | analogy | manual
-    state: Mapped[str] = mapped_column(String(16), default="suspected")  # suspected|confirmed|retired
-    derived_from: Mapped[Optional[int]] = mapped_column(ForeignKey("rules.id", ondelete="SET NULL"))
-    first_seen: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    last_seen: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[Optional[datetime]] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(
+        String(16), default="suspected"
+    )  # suspected|confirmed|retired
+    derived_from: Mapped[int | None] = mapped_column(ForeignKey("rules.id", ondelete="SET NULL"))
+    first_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (Index("ix_rules_endpoint_field", "endpoint", "field"),)

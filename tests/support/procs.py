@@ -49,7 +49,10 @@ def stop(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 20.
 
 @contextlib.contextmanager
 def running(
-    args: Sequence[str], port: int | None = None, env: dict[str, str] | None = None, cwd: str | Path | None = None
+    args: Sequence[str],
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    cwd: str | Path | None = None,
 ) -> Iterator[subprocess.Popen]:
     """Start a process (stdout+stderr captured as text), wait for its port, stop it after."""
     proc = subprocess.Popen(
