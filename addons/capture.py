@@ -111,7 +111,9 @@ def record(flow: http.HTTPFlow, max_body: int) -> dict[str, Any]:
     return rec
 
 
-def ingest_command(spool: str | None, plan: str | None, shadow: Sequence[str]) -> list[str]:
+def ingest_command(
+    spool: str | None, plan: str | None, shadow: Sequence[str], production: Sequence[str] = ()
+) -> list[str]:
     """The command line of the ingest process. It holds no secret: the store URL (which may
     carry a password) and the key go by environment (HARNESS_DB, HARNESS_KEY)."""
     cmd = [sys.executable, "-m", "harness.ingest"]
@@ -121,7 +123,24 @@ def ingest_command(spool: str | None, plan: str | None, shadow: Sequence[str]) -
         cmd += ["--plan", plan]
     for spec in shadow:
         cmd += ["--shadow", spec]
+    for url in production:
+        cmd += ["--production", url]
     return cmd
+
+
+def reverse_upstreams(modes: Sequence[str]) -> list[str]:
+    """The upstreams of the proxy's reverse modes: production, whatever the plan says."""
+    from mitmproxy.proxy.mode_specs import ProxyMode, ReverseMode
+
+    out = []
+    for spec in modes:
+        try:
+            mode = ProxyMode.parse(spec)
+        except ValueError:
+            continue  # mitmproxy reports a bad mode itself
+        if isinstance(mode, ReverseMode):
+            out.append(mode.data)
+    return out
 
 
 class Capture:
@@ -211,22 +230,20 @@ class Capture:
                 name, _, url = spec.partition("=")
                 if not name or "://" not in url:
                     raise exceptions.OptionsError(f"capture_shadow wants NAME=URL, got {spec!r}")
-        if updated & {"capture_plan", "capture_shadow"} and (
+        if updated & {"capture_plan", "capture_shadow", "mode"} and (
             opts.capture_plan or opts.capture_shadow
         ):
             from harness.errors import HarnessError
             from harness.plan import load_plan
+            from harness.replay.safety import check_targets
 
             try:
                 plan = load_plan(opts.capture_plan)
+                # The proxy's own upstream is production, whatever the plan says.
+                targets = dict(spec.partition("=")[::2] for spec in opts.capture_shadow)
+                check_targets(targets, plan, reverse_upstreams(opts.mode))
             except HarnessError as exc:
                 raise exceptions.OptionsError(str(exc)) from None
-            for spec in opts.capture_shadow:
-                name, _, url = spec.partition("=")
-                if plan.is_production(url):
-                    raise exceptions.OptionsError(
-                        f"shadow target {name!r} is a production host; refusing to mirror there"
-                    )
         if "capture_db" in updated:
             self._db_url = self._check_store(opts.capture_db)
         if self._key is None and updated & {"capture_db", "capture_plan"}:
@@ -330,7 +347,9 @@ class Capture:
         opts = ctx.options
         db = self._db_url or opts.capture_db
         spool = opts.capture_spool or str(default_spool_path(db))
-        cmd = ingest_command(spool, opts.capture_plan, opts.capture_shadow)
+        cmd = ingest_command(
+            spool, opts.capture_plan, opts.capture_shadow, reverse_upstreams(opts.mode)
+        )
         env = dict(os.environ)
         env["HARNESS_DB"] = db
         if self._key is not None:

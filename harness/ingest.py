@@ -296,7 +296,7 @@ class Ingest:
         )
 
 
-def _shadow(specs: Sequence[str], plan: Any, db: str) -> Any:
+def _shadow(specs: Sequence[str], plan: Any, db: str, production: Sequence[str] = ()) -> Any:
     """The live-shadow hook: ``harness.shadow.ShadowSender`` when targets are given."""
     if not specs:
         return None
@@ -312,7 +312,7 @@ def _shadow(specs: Sequence[str], plan: Any, db: str) -> Any:
         raise ConfigError(
             "live shadow (--shadow) needs harness.shadow, which is not available"
         ) from None
-    return ShadowSender(targets, plan, db)
+    return ShadowSender(targets, plan, db, production=production)
 
 
 def _key() -> bytes:
@@ -337,6 +337,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--plan", default=None, help="gateway plan YAML")
     parser.add_argument("--spool", default=None, help="spool file (default: next to the db)")
     parser.add_argument("--shadow", action="append", default=[], help="live shadow target NAME=URL")
+    parser.add_argument(
+        "--production",
+        action="append",
+        default=[],
+        help="the proxy's upstream: never a shadow target (the proxy passes it)",
+    )
     parser.add_argument("--nice", type=int, default=NICE, help="CPU niceness increment (0: none)")
     args = parser.parse_args(argv)
     logging.basicConfig(
@@ -358,7 +364,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         db = resolve_url(args.db)
         spool = Spool(args.spool or default_spool_path(db))
         builder = RowBuilder(plan, _key())
-        shadow = _shadow(args.shadow, plan, db)
+        shadow = _shadow(args.shadow, plan, db, args.production)
         store = Store(db, spool, want_ids=shadow is not None)
     except HarnessError as exc:
         log.error("%s", exc)

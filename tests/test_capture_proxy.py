@@ -287,6 +287,25 @@ def test_bad_options_fail_with_one_line_before_serving(up, tmp_path):
     assert "upstream" in line
 
 
+def test_the_upstream_is_never_a_shadow_target_even_without_a_plan(up, tmp_path):
+    port = up.rsplit(":", 1)[1]
+    for alias in (up, f"http://localhost:{port}"):
+        line = _one_line_error(
+            _run_harness(
+                "proxy",
+                "--upstream",
+                up,
+                "--listen-port",
+                str(free_port()),
+                "--db",
+                str(tmp_path / "s.db"),
+                "--shadow",
+                f"staging={alias}",
+            )
+        )
+        assert "staging" in line and "production" in line
+
+
 def test_proxy_exits_when_the_proxy_is_killed_its_ingest_follows(up, tmp_path):
     """A killed proxy leaves no ingest process behind (EOF ends it) and no port busy."""
     db = tmp_path / "h.db"
