@@ -61,7 +61,8 @@ __all__ = ["REDACTED", "Sanitizer", "load_key"]
 REDACTED = "[redacted]"
 DEFAULT_KEY_FILE = ".harness.key"
 _LETTER = re.compile(r"[^\W\d_]")
-_CACHE_LIMIT = 200_000
+_CACHE_LIMIT = 200_000  # entries
+_CACHE_MAX_LEN = 256  # longer values (whole free-text bodies) are not worth keeping
 _PLAIN, _SENSITIVE, _KEEP = 0, 1, 2
 
 
@@ -97,6 +98,8 @@ class Sanitizer:
     # -- values ---------------------------------------------------------------------------
 
     def _pseudonym(self, raw: str, kind: str, verified: bool = True) -> str:
+        if len(raw) > _CACHE_MAX_LEN:
+            return self._engine.pseudonym(raw, kind, verified)
         key = (kind, raw)
         out = self._cache.get(key)
         if out is None:

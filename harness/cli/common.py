@@ -14,7 +14,7 @@ DbOpt = Annotated[
     typer.Option(
         "--db",
         envvar="HARNESS_DB",
-        help="Store: a SQLite file path or a SQLAlchemy URL [default: ./harness.db].",
+        help="Store: a SQLite file path or a SQLAlchemy URL (default: ./harness.db).",
     ),
 ]
 PlanOpt = Annotated[

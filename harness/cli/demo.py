@@ -23,7 +23,7 @@ def demo(
         "harness-out"
     ),
     plan: Annotated[
-        Path | None, typer.Option("--plan", help="Gateway plan [default: replays/simbank.yaml].")
+        Path | None, typer.Option("--plan", help="Gateway plan (default: replays/simbank.yaml).")
     ] = None,
 ) -> None:
     """Run the whole pipeline on the simulated bank and show what it found.

@@ -91,7 +91,7 @@ def learn(
         bool | None,
         typer.Option(
             "--probe/--no-probe",
-            help="Confirm rules by probing the plan's probe target [default: on when the plan names one].",
+            help="Confirm rules by probing the plan's probe target (default: on when the plan names one).",
         ),
     ] = None,
     probe_target: Annotated[
