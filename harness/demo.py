@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +23,7 @@ from typing import Any
 import yaml
 
 from harness.errors import ConfigError, HarnessError
+from harness.procs import free_port, stop, wait_for_port
 
 Notify = Callable[[str, dict[str, Any]], None]
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
@@ -55,27 +53,6 @@ def default_plan_path() -> Path:
     raise ConfigError("cannot find replays/simbank.yaml: run the demo from the repository root")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_listening(
-    port: int, proc: subprocess.Popen[bytes], what: str, timeout: float = 30.0
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise HarnessError(f"{what} exited with status {proc.returncode} before listening")
-        with socket.socket() as s:
-            s.settimeout(0.2)
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise HarnessError(f"{what} did not listen on 127.0.0.1:{port} within {timeout:.0f} s")
-
-
 class Processes:
     """Child processes of the demo; all stopped on exit (SIGTERM, then SIGKILL)."""
 
@@ -95,22 +72,12 @@ class Processes:
         )
         log.close()
         self.procs.append((what, proc))
-        _wait_listening(port, proc, what)
+        wait_for_port(port, proc=proc, what=what)
         return proc
-
-    def stop(self, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> int:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        return proc.returncode
 
     def stop_all(self) -> None:
         for _, proc in reversed(self.procs):
-            self.stop(proc, timeout=15)
+            stop(proc, timeout=15)
 
 
 @contextlib.contextmanager
@@ -212,7 +179,7 @@ def run_demo(cfg: DemoConfig, notify: Notify) -> DemoResult:
             cfg.concurrency,
             progress=lambda n: notify("traffic-progress", {"n": n}),
         )
-        status = procs.stop(proxy)
+        status = stop(proxy)
         if status != 0:
             raise HarnessError(
                 f"the capture proxy exited with status {status}; see {logs / 'proxy.log'}"

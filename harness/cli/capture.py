@@ -12,6 +12,7 @@ from rich.table import Table
 from harness.cli.common import (
     DayOpt,
     DbOpt,
+    EndpointOpt,
     JsonOpt,
     PlanOpt,
     SinceOpt,
@@ -21,10 +22,6 @@ from harness.cli.common import (
     print_json,
 )
 
-EndpointOpt = Annotated[
-    str | None,
-    typer.Option("--endpoint", help='Endpoint key, e.g. "POST /openapi/v1/account/open".'),
-]
 OutcomeOpt = Annotated[
     str | None, typer.Option("--outcome", help="accepted, rejected or upstream_error.")
 ]

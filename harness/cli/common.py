@@ -27,6 +27,10 @@ DayOpt = Annotated[
 ]
 SinceOpt = Annotated[str | None, typer.Option("--since", help="From this ISO date/time on.")]
 UntilOpt = Annotated[str | None, typer.Option("--until", help="Before this ISO date/time.")]
+EndpointOpt = Annotated[
+    str | None,
+    typer.Option("--endpoint", help='Endpoint key, e.g. "POST /openapi/v1/vaccount/open".'),
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 
 console = Console()

@@ -12,6 +12,7 @@ from rich.table import Table
 from harness.cli.common import (
     DayOpt,
     DbOpt,
+    EndpointOpt,
     JsonOpt,
     PlanOpt,
     SinceOpt,
@@ -37,9 +38,7 @@ def replay(
     outcome: Annotated[
         str, typer.Option("--outcome", help="rejected, accepted, upstream_error or all.")
     ] = "rejected",
-    endpoint: Annotated[
-        str | None, typer.Option("--endpoint", help='Endpoint key, e.g. "POST /v1/account/open".')
-    ] = None,
+    endpoint: EndpointOpt = None,
     code: Annotated[str | None, typer.Option("--code", help="Production's rejection code.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many exchanges.")] = 1000,
     target: Annotated[

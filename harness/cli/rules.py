@@ -16,6 +16,7 @@ from rich.table import Table
 from harness.cli.common import (
     DayOpt,
     DbOpt,
+    EndpointOpt,
     JsonOpt,
     PlanOpt,
     SinceOpt,
@@ -33,10 +34,6 @@ rules_app = typer.Typer(
 )
 
 RISK_IDS = 5  # exchange ids shown per rule at risk
-
-EndpointOpt = Annotated[
-    str | None, typer.Option("--endpoint", help='Endpoint key, e.g. "POST /v1/account/open".')
-]
 
 
 def rule_json(rule: RuleSpec) -> dict[str, Any]:

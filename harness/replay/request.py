@@ -42,24 +42,6 @@ HOP_BY_HOP = frozenset(
     }
 )
 SET_BY_CLIENT = frozenset({"host", "content-length", "content-encoding"})
-_COLUMNS = (
-    "id",
-    "endpoint",
-    "method",
-    "path",
-    "request_headers",
-    "request_body",
-    "request_format",
-    "request_size",
-    "request_truncated",
-    "status",
-    "response_headers",
-    "response_body",
-    "outcome",
-    "code",
-    "message",
-    "error",
-)
 
 
 @dataclass
