@@ -121,10 +121,12 @@ def _rejections(data: ReportData) -> list[Block]:
     if not data.signatures:
         return [*blocks, Para("Production rejected nothing in this period.")]
     if data.run is not None:
-        targets = ", ".join(data.run.get("targets") or []) or "its targets"
+        targets = ", ".join(
+            f"{name} (run #{run_id})" for name, run_id in sorted(data.run["by_target"].items())
+        )
         blocks.append(
             Para(
-                f"Staging verdicts from replay run #{data.run['id']} ({targets}): production-only "
+                f"Verdicts from each target's latest replay: {targets}. Production-only "
                 "means production rejected and staging accepted, the kind no test environment "
                 "catches; reproducible means staging rejected it the same way."
             )

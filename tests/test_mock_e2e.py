@@ -219,7 +219,8 @@ def test_learned_rules_served_by_the_mock_agree_with_production(tmp_path):
     cli("report", "--db", db, "--plan", PLAN_FILE, "--day", DAY1, cwd=tmp_path)
     report = (tmp_path / "harness-out" / f"report-{DAY1}.md").read_text(encoding="utf-8")
     assert "## Rules learned" in report and "企业名称 (`enterpriseName`)" in report
-    assert f"Staging verdicts from replay run #{run.id}" in report and "production only" in report
+    assert f"staging (run #{run.id})" in report and f"mock (run #{run.id})" in report
+    assert "production only" in report
     checklist = cli(
         "rules", "export", "--db", db, "--plan", PLAN_FILE, "--format", "markdown", cwd=tmp_path
     )

@@ -272,3 +272,48 @@ def test_cli_bad_input_is_one_line(tmp_path, sqlite_url, args, message):
     done = run_cli("report", "--db", db, *args, cwd=tmp_path)
     assert done.returncode == 1
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_each_target_keeps_its_latest_run(sqlite_url):
+    """A later replay against the mock does not hide the staging replay's verdicts."""
+    from datetime import UTC, datetime
+
+    from harness.store import Exchange, ReplayResult, ReplayRun, opened
+    from harness.store.reporting import latest_runs, signature_verdicts
+
+    now = datetime(2026, 11, 24, 8, tzinfo=UTC)
+    with opened(sqlite_url, create=True) as factory, factory.begin() as s:
+        ex = Exchange(
+            ts=now,
+            method="POST",
+            host="h",
+            path="/p",
+            endpoint="POST /p",
+            outcome="rejected",
+            code="E1",
+            message="企业名称含有非法字符",
+        )
+        s.add(ex)
+        s.flush()
+        for target, verdict in (("staging", "production_only"), ("mock", "mock_agrees")):
+            run = ReplayRun(started_at=now, targets={target: "http://127.0.0.1:1"})
+            s.add(run)
+            s.flush()
+            s.add(
+                ReplayResult(
+                    run_id=run.id,
+                    exchange_id=ex.id,
+                    target=target,
+                    sent_at=now,
+                    outcome="rejected",
+                    verdict=verdict,
+                )
+            )
+    with opened(sqlite_url) as factory, factory.begin() as s:
+        runs = latest_runs(s, None, None)
+        assert [t for _, t in runs] == ["staging", "mock"]
+        verdicts = signature_verdicts(s, runs)
+    assert dict(verdicts[("POST /p", "E1", "企业名称含有非法字符")]) == {
+        "production_only": 1,
+        "mock_agrees": 1,
+    }

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -77,30 +77,52 @@ def rejection_signatures(
     )
 
 
-def latest_run(session: Session, start: datetime | None, end: datetime | None) -> ReplayRun | None:
-    """The newest replay (or live shadow) run with results for exchanges in the window."""
+RunTarget = tuple[int, str]  # (replay run id, target name)
+
+
+def latest_runs(session: Session, start: datetime | None, end: datetime | None) -> list[RunTarget]:
+    """Per target, the newest replay (or live shadow) run with results in the window.
+
+    A staging replay and a later mock replay both count: each target's newest word.
+    """
     query = _window(
-        select(func.max(ReplayResult.run_id))
+        select(ReplayResult.target, func.max(ReplayResult.run_id))
         .join(Exchange, Exchange.id == ReplayResult.exchange_id)
         .join(ReplayRun, ReplayRun.id == ReplayResult.run_id)
-        .where(ReplayRun.kind.in_(("replay", "shadow"))),
+        .where(ReplayRun.kind.in_(("replay", "shadow")))
+        .group_by(ReplayResult.target),
         start,
         end,
     )
-    run_id = session.scalar(query)
-    return session.get(ReplayRun, run_id) if run_id is not None else None
+    return sorted((int(run_id), target) for target, run_id in session.execute(query))
+
+
+def _of_runs(query: Any, runs: Sequence[RunTarget]) -> Any:
+    return query.where(
+        or_(*(and_(ReplayResult.run_id == r, ReplayResult.target == t) for r, t in runs))
+    )
 
 
 def signature_verdicts(
-    session: Session, run_id: int, start: datetime | None = None, end: datetime | None = None
+    session: Session,
+    runs: Sequence[RunTarget],
+    start: datetime | None = None,
+    end: datetime | None = None,
 ) -> dict[tuple[str, str | None, str | None], Counter[str]]:
-    """(endpoint, code, normalized message) -> verdict -> count in one run (all targets)."""
+    """(endpoint, code, normalized message) -> verdict -> count over the given runs' targets."""
+    if not runs:
+        return {}
     query = _window(
-        select(
-            Exchange.endpoint, Exchange.code, Exchange.message, ReplayResult.verdict, func.count()
+        _of_runs(
+            select(
+                Exchange.endpoint,
+                Exchange.code,
+                Exchange.message,
+                ReplayResult.verdict,
+                func.count(),
+            ).join(ReplayResult, ReplayResult.exchange_id == Exchange.id),
+            runs,
         )
-        .join(ReplayResult, ReplayResult.exchange_id == Exchange.id)
-        .where(ReplayResult.run_id == run_id)
         .where(Exchange.outcome == "rejected")
         .group_by(Exchange.endpoint, Exchange.code, Exchange.message, ReplayResult.verdict),
         start,
@@ -113,12 +135,12 @@ def signature_verdicts(
     return out
 
 
-def _ids_verdicts(session: Session, run_id: int, ids: Sequence[int]) -> Counter[str]:
-    query = (
+def _ids_verdicts(session: Session, runs: Sequence[RunTarget], ids: Sequence[int]) -> Counter[str]:
+    query = _of_runs(
         select(ReplayResult.verdict, func.count())
-        .where(ReplayResult.run_id == run_id)
         .where(ReplayResult.exchange_id.in_(list(ids)))
-        .group_by(ReplayResult.verdict)
+        .group_by(ReplayResult.verdict),
+        runs,
     )
     return Counter({v: int(n) for v, n in session.execute(query) if v})
 
@@ -126,23 +148,22 @@ def _ids_verdicts(session: Session, run_id: int, ids: Sequence[int]) -> Counter[
 def rule_verdicts(
     session: Session,
     rules: Iterable[RuleSpec],
-    run_id: int | None = None,
+    runs: Sequence[RunTarget] | None = None,
     by_signature: dict[tuple[str, str | None, str | None], Counter[str]] | None = None,
 ) -> dict[str, dict[str, int]]:
-    """Rule key -> replay verdict counts in the latest (or the given) replay run.
+    """Rule key -> replay verdict counts in each target's latest (or the given) runs.
 
     A learned or manual rule takes the verdicts of the rejections it explains (its endpoint
     and code, or its message when it has no code); an analogy rule only those of its own
     supporting exchanges.
     """
     try:
-        if run_id is None:
-            run = latest_run(session, None, None)
-            if run is None:
-                return {}
-            run_id = run.id
+        if runs is None:
+            runs = latest_runs(session, None, None)
+        if not runs:
+            return {}
         if by_signature is None:
-            by_signature = signature_verdicts(session, run_id)
+            by_signature = signature_verdicts(session, runs)
         out: dict[str, dict[str, int]] = {}
         for rule in rules:
             counts: Counter[str] = Counter()
@@ -151,7 +172,7 @@ def rule_verdicts(
                     i for i in (rule.evidence or {}).get("support_ids") or [] if isinstance(i, int)
                 ]
                 if ids:
-                    counts = _ids_verdicts(session, run_id, ids)
+                    counts = _ids_verdicts(session, runs, ids)
             else:
                 message = _normalize(rule.message)
                 for (endpoint, code, msg), verdicts in by_signature.items():
@@ -209,15 +230,11 @@ def load_report_data(
     try:
         counts = traffic_counts(session, start, end)
         signatures = rejection_signatures(session, start, end)
-        run = latest_run(session, start, end)
-        by_signature = signature_verdicts(session, run.id, start, end) if run is not None else {}
+        runs = latest_runs(session, start, end)
+        by_signature = signature_verdicts(session, runs, start, end)
         rules = load_rules(session)
         analogy = [r for r in rules if r.source == "analogy"]
-        verdicts = (
-            rule_verdicts(session, rules, run.id, signature_verdicts(session, run.id))
-            if run
-            else {}
-        )
+        verdicts = rule_verdicts(session, rules, runs, signature_verdicts(session, runs))
         at_risk = flagged_exchanges(session, analogy, start, end) if analogy else {}
     except SQLAlchemyError as exc:
         raise _store_error("read the report's data", exc) from None
@@ -233,11 +250,11 @@ def load_report_data(
         ],
         run=(
             {
-                "id": run.id,
-                "started_at": run.started_at,
-                "targets": sorted((run.targets or {}).keys()),
+                "ids": sorted({run_id for run_id, _ in runs}),
+                "targets": sorted({target for _, target in runs}),
+                "by_target": {target: run_id for run_id, target in runs},
             }
-            if run is not None
+            if runs
             else None
         ),
         rules=rules,
