@@ -213,11 +213,36 @@ CHECKSUM_NAMES = {
 }
 
 
+# Character classes (harness.charclass) in words, for people.
+CLASS_NAMES = {
+    "ascii_upper": "ASCII capital letters",
+    "ascii_lower": "ASCII small letters",
+    "ascii_digit": "ASCII digits",
+    "ascii_space": "ASCII spaces",
+    "ascii_punct": "half-width punctuation",
+    "fullwidth_form": "full-width forms",
+    "fullwidth_upper": "full-width capital letters",
+    "fullwidth_lower": "full-width small letters",
+    "fullwidth_digit": "full-width digits",
+    "fullwidth_punct": "full-width punctuation",
+    "fullwidth_space": "full-width spaces",
+    "cjk": "Chinese characters",
+    "cjk_punct": "Chinese punctuation",
+    "gb2312": "GB2312 characters",
+    "gbk": "GBK characters",
+    "astral": "characters beyond the BMP (emoji, rare ideographs)",
+    "control": "control characters",
+}
+
+
 def _chars_phrase(p: dict[str, Any]) -> str:
-    parts = [c.replace("_", " ") for c in p.get("classes", ())]
-    if p.get("chars"):
-        parts.append("the characters " + " ".join(repr(c) for c in p["chars"]))
-    return ", ".join(parts) if parts else "nothing"
+    classes = [CLASS_NAMES.get(c, c.replace("_", " ")) for c in p.get("classes", ())]
+    chars = " ".join(repr(c) for c in p.get("chars", ""))
+    if classes and chars:
+        return f"{', '.join(classes)} (seen: {chars})"
+    if classes:
+        return ", ".join(classes)
+    return f"the characters {chars}" if chars else "nothing"
 
 
 def _decimal_phrase(p: dict[str, Any]) -> str:
