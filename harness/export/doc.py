@@ -130,7 +130,7 @@ def html_inline(text: Inline) -> str:
 
 
 _STYLE = (
-    "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
+    "body{font-family:system-ui,'PingFang SC','Microsoft YaHei','Noto Sans CJK SC',sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;"
     "line-height:1.5;color:#222}table{border-collapse:collapse;margin:1rem 0}"
     "th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}"
     "th{background:#f3f3f3}code{background:#f3f3f3;padding:0 .2rem}"
