@@ -3,7 +3,7 @@
     python -m harness.ingest [--db URL] [--plan FILE] [--spool PATH] [--shadow NAME=URL ...]
 
 Started by the capture addon (``addons/capture.py``) with its stdin as a pipe. Each frame is a
-4-byte big-endian length and a ``marshal``-ed dict (see ``addons.capture.record``). A reader
+4-byte big-endian length and a ``marshal``-ed dict (see ``addons.frames.record``). A reader
 thread parses frames into a queue; the main loop takes batches (up to :data:`BATCH` frames or
 :data:`BATCH_WAIT` seconds), turns each into a sanitized row (:mod:`harness.record`) and
 inserts the batch in one transaction. The secret key comes from HARNESS_KEY (hex) and the

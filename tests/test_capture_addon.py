@@ -12,7 +12,8 @@ from mitmproxy import exceptions
 from mitmproxy.test import taddons, tflow, tutils
 
 from addons import capture as capture_mod
-from addons.capture import Capture, frame, record
+from addons.capture import Capture
+from addons.frames import frame, record
 from tests.support.procs import free_port
 
 KEY_HEX = "11" * 32

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from addons.capture import frame
+from addons.frames import frame
 from harness.spool import Spool
 from harness.store import open_store
 from harness.store.queries import list_exchanges
