@@ -49,9 +49,8 @@ def test_demo_runs_every_stage_and_leaves_its_files(tmp_path):
     # The report names what only production enforces (from the staging replay, though the
     # mock was replayed later), by count and id, never a raw value.
     report = (out / "report.md").read_text()
-    assert re.search(r"\n- [1-9][0-9]* signature\(s\) only production enforces", report), report[
-        :600
-    ]
+    found = re.search(r"\n- [1-9][0-9]* signature\(s\) only production enforces", report)
+    assert found, report[:600]
 
 
 def test_demo_with_a_broken_plan_is_one_line(tmp_path):
