@@ -6,9 +6,12 @@ against a real server in tests/test_learn_sim.py.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from harness.checksums import is_luhn, luhn_check
+from harness.learn.bounds import bisect, cut_to, refined, search_bound
 from harness.learn.probe import FAIL, PASS, Outcome, confirm, ddmin, probe_rules, repair
 from harness.rules import RuleSpec, check
 
@@ -194,3 +197,234 @@ def test_a_target_that_does_not_answer_stops_probing():
     out = probe_rules(specs, rows, down)
     assert out == specs  # no probe evidence, states unchanged
     assert len(calls) == 3  # one control probe per rule, then it gives up
+
+
+# -- narrowing a bound -------------------------------------------------------------------
+
+TRANSFER = "POST /v1/transfer"
+REMARK = "货款2024年第3批次结算款项含运费及保险费用明细另附合同编号见附件请查收核对后回复谢谢"
+REMARK_RULE = RuleSpec(
+    TRANSFER,
+    "remark",
+    "max_bytes",
+    {"max": 11, "encoding": "gbk"},
+    code="ED0075",
+    evidence={"bracket": {"longest_accepted": 11, "shortest_rejected": 66}},
+)
+AMOUNT_RULE = RuleSpec(
+    TRANSFER,
+    "amount",
+    "decimal",
+    {"max": "5000000.00", "min": "0.01"},
+    code="ED0072",
+    evidence={
+        "bracket": {
+            "smallest_accepted": "51.20",
+            "largest_rejected": "0.00",
+            "largest_accepted": "2995466.70",
+            "smallest_rejected": "5000000.01",
+        }
+    },
+)
+TRANSFER_FIELDS = {"payeeName": "上海宏鑫贸易有限公司", "amount": "120.00", "remark": REMARK}
+
+
+def transfer_bank(base_id, fields, *, remark_limit=60):
+    """A fake validating gateway: remark at most ``remark_limit`` GBK bytes, amounts in
+    0.01..5000000.00."""
+    if len((fields.get("remark") or "").encode("gbk")) > remark_limit:
+        return Outcome("rejected", "ED0075", "附言长度超限")
+    amount = Decimal(fields["amount"])
+    if not Decimal("0.01") <= amount <= Decimal("5000000.00"):
+        return Outcome("rejected", "ED0072", "金额超出限额")
+    return Outcome("accepted", "000000", "成功")
+
+
+def oracle(send, base_id=1):
+    """``probe(fields)`` for search_bound over a fake bank, recording what was sent."""
+    sent = []
+
+    def probe(fields):
+        sent.append(dict(fields))
+        answer = send(base_id, fields)
+        if answer.outcome == "accepted":
+            return PASS
+        return (
+            FAIL
+            if answer.outcome == "rejected" and answer.code in ("ED0075", "ED0072")
+            else "unresolved"
+        )
+
+    return probe, sent
+
+
+def is_subsequence(small, big):
+    it = iter(big)
+    return all(ch in it for ch in small)
+
+
+@pytest.mark.parametrize(
+    "value, size, unit, expected",
+    [
+        ("上海a宏鑫", 4, "gbk", "上海"),
+        ("上海a宏鑫", 6, "gbk", "上海宏"),  # the one-byte 'a' makes room for '宏'
+        ("上海宏鑫", 5, "gbk", None),  # no cut of two-byte characters weighs 5
+        ("上海宏鑫", 9, "gbk", None),  # longer than the value
+        ("abcdef", 3, "chars", "abc"),
+        ("上海宏鑫", 6, "utf-8", "上海"),
+    ],
+)
+def test_cut_to_keeps_whole_characters(value, size, unit, expected):
+    def width(ch):
+        return 1 if unit == "chars" else len(ch.encode(unit))
+
+    cut = cut_to(value, size, width)
+    assert cut == expected
+    if cut is not None:
+        assert sum(width(ch) for ch in cut) == size and is_subsequence(cut, value)
+
+
+@pytest.mark.parametrize(
+    "passing, failing, limit, guesses",
+    [(11, 200, 60, ()), (11, 66, 11, ()), (11, 66, 65, ()), (0, 1000, 500, (500, 501))],
+)
+def test_bisect_finds_an_upper_limit(passing, failing, limit, guesses):
+    calls = []
+
+    def test(n):
+        calls.append(n)
+        return PASS if n <= limit else FAIL
+
+    assert bisect(passing, failing, test, guesses) == (limit, limit + 1, None)
+    assert len(calls) <= (2 if guesses else (failing - passing).bit_length())
+    assert all(min(passing, failing) < n < max(passing, failing) for n in calls)
+
+
+def test_bisect_finds_a_lower_limit_and_stops_on_other_answers():
+    assert bisect(5120, 0, lambda n: PASS if n >= 1 else FAIL, (1, 0)) == (1, 0, None)
+    assert bisect(11, 200, lambda n: "unresolved") == (11, 200, "unresolved")
+
+
+def test_search_bound_finds_the_real_byte_limit():
+    probe, sent = oracle(transfer_bank)
+    (bound,) = search_bound(REMARK_RULE, TRANSFER_FIELDS, probe)
+    assert (bound.low, bound.high, bound.exact, bound.stopped) == (60, 61, True, None)
+    assert bound.probes == len(sent) <= 8
+    assert refined(REMARK_RULE, [bound]) == {"max": 60, "encoding": "gbk"}
+    for fields in sent:  # only the remark changes, and only by cutting it
+        assert {k: v for k, v in fields.items() if k != "remark"} == {
+            k: v for k, v in TRANSFER_FIELDS.items() if k != "remark"
+        }
+        assert is_subsequence(fields["remark"], REMARK)
+        assert 11 < len(fields["remark"].encode("gbk")) < 66
+
+
+def test_search_bound_on_characters_and_an_odd_limit():
+    def by_chars(base_id, fields):
+        if len(fields["remark"]) > 23:
+            return Outcome("rejected", "ED0075", "附言长度超限")
+        return Outcome("accepted", "000000", "成功")
+
+    rule = REMARK_RULE.but(kind="max_length", params={"max": 6}, evidence={})
+    probe, _ = oracle(by_chars)
+    (bound,) = search_bound(rule, TRANSFER_FIELDS, probe)
+    assert (bound.low, bound.high) == (23, 24) and refined(rule, [bound]) == {"max": 23}
+    # An odd byte limit of two-byte characters is bracketed as closely as cuts allow.
+    rule = REMARK_RULE.but(evidence={})
+    probe, _ = oracle(lambda b, f: transfer_bank(b, f, remark_limit=45))
+    (bound,) = search_bound(rule, {**TRANSFER_FIELDS, "remark": "上海宏鑫" * 20}, probe)
+    assert (bound.low, bound.high, bound.exact) == (44, 46, False)
+    assert refined(rule, [bound])["max"] == 44
+
+
+def test_search_bound_finds_both_amount_bounds_with_few_probes():
+    probe, sent = oracle(transfer_bank)
+    fields = {**TRANSFER_FIELDS, "remark": "货款", "amount": "8800000.00"}
+    bounds = search_bound(AMOUNT_RULE, fields, probe)
+    assert [(b.param, b.low, b.high, b.exact) for b in bounds] == [
+        ("max", "5000000.00", "5000000.01", True),
+        ("min", "0.01", "0.00", True),
+    ]
+    assert len(sent) == 2  # the guesses: 5000000.00 and 0.01 (their neighbours were refused)
+    assert refined(AMOUNT_RULE, bounds) == AMOUNT_RULE.params
+
+
+def test_search_bound_bisects_when_the_guessed_amount_is_wrong():
+    rule = AMOUNT_RULE.but(params={"max": "3000000.00"})
+    probe, sent = oracle(transfer_bank)
+    (bound,) = search_bound(rule, {**TRANSFER_FIELDS, "remark": "", "amount": "9000000"}, probe)
+    assert (bound.low, bound.high, bound.stopped) == ("5000000.00", "5000000.01", None)
+    assert refined(rule, [bound]) == {"max": "5000000.00"}
+    assert all(f["amount"].count(".") == 1 and len(f["amount"].split(".")[1]) == 2 for f in sent)
+
+
+def test_search_bound_stops_on_another_answer_and_keeps_the_bracket():
+    def picky(base_id, fields):
+        if len(fields["remark"].encode("gbk")) > 40:
+            return Outcome("rejected", "ED0099", "参数校验失败")
+        return transfer_bank(base_id, fields)
+
+    probe, sent = oracle(picky)
+    (bound,) = search_bound(REMARK_RULE, TRANSFER_FIELDS, probe)
+    assert bound.stopped == "another answer"
+    assert len(sent[-1]["remark"].encode("gbk")) > 40  # the first other answer ends it
+    assert refined(REMARK_RULE, [bound]) == REMARK_RULE.params
+
+
+def test_probe_rules_narrows_confirmed_bounds_within_the_budget():
+    rows = [
+        {"id": 21, "endpoint": TRANSFER, "outcome": "rejected", "request_fields": TRANSFER_FIELDS},
+        {
+            "id": 22,
+            "endpoint": TRANSFER,
+            "outcome": "accepted",
+            "request_fields": {**TRANSFER_FIELDS, "remark": "货款"},
+        },
+    ]
+    spec = REMARK_RULE.but(support=3, evidence={**REMARK_RULE.evidence, "support_ids": [21]})
+    calls = []
+
+    def send(base, fields):
+        calls.append(base)
+        return transfer_bank(base, fields)
+
+    (probed,) = probe_rules([spec], rows, send)
+    assert probed.params == {"max": 60, "encoding": "gbk"} and probed.state == "confirmed"
+    evidence = probed.evidence["probe"]
+    assert evidence["bound"] == {
+        "low": 60,
+        "high": 61,
+        "probes": evidence["bound"]["probes"],
+        "exact": True,
+    }
+    assert evidence["spent"] == len(calls)
+    assert probed.evidence["replaces_key"] == spec.key  # the stored rule is refined in place
+    assert probed.evidence["bracket"] == spec.evidence["bracket"]
+    # A budget that only covers the confirmation leaves the traffic bound alone.
+    confirming = probe_rules([spec], rows, transfer_bank, per_bound=0)[0]
+    spent = confirming.evidence["probe"]["spent"]
+    (cut_short,) = probe_rules([spec], rows, send, budget=spent)
+    assert cut_short.params == spec.params and "bound" not in cut_short.evidence["probe"]
+    (partial,) = probe_rules([spec], rows, transfer_bank, budget=spent + 2)
+    bound = partial.evidence["probe"]["bound"]
+    assert bound["stopped"] == "probe budget spent" and bound["probes"] == 2
+    assert 11 <= partial.params["max"] == bound["low"] <= 60
+
+
+def test_a_rule_whose_repair_meets_another_rule_is_not_narrowed():
+    rows = [
+        {"id": 21, "endpoint": TRANSFER, "outcome": "rejected", "request_fields": TRANSFER_FIELDS},
+    ]
+    spec = REMARK_RULE.but(evidence={**REMARK_RULE.evidence, "support_ids": [21]})
+
+    def strict(base, fields):
+        answer = transfer_bank(base, fields)
+        return (
+            Outcome("rejected", "ED0099", "参数校验失败")
+            if answer.outcome == "accepted"
+            else answer
+        )
+
+    (probed,) = probe_rules([spec], rows, strict)
+    assert probed.evidence["probe"]["confirmed"] is True
+    assert probed.params == spec.params and "bound" not in probed.evidence["probe"]

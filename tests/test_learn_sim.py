@@ -35,6 +35,7 @@ COUNT = 4000
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {"HARNESS_KEY": "5a" * 32, "SIMBANK_HMAC_KEY": "test-key", "COLUMNS": "240"}
 OPEN = "POST /openapi/v1/vaccount/open"
+TRANSFER = "POST /openapi/v1/transfer"
 CHECKSUM = {"credit_code": "gb32100", "id_number": "gb11643", "luhn": "luhn"}
 
 
@@ -333,3 +334,24 @@ def test_probing_confirms_rules_against_a_validating_target(world):
         harness("rules", "show", str(name["id"]), "--db", str(world["db"]), "--json").stdout
     )
     assert shown["evidence"]["probe"]["spent"] >= 3
+    # Probing narrows the traffic bracket of length limits to the bank's real limit.
+    from harness.sim.traffic import default_bank
+
+    limits = {
+        (r.field, r.kind): r.params["max"] for r in default_bank().rules if r.kind == "max_bytes"
+    }
+    for endpoint, field in ((TRANSFER, "remark"), (OPEN, "enterpriseName")):
+        sized = rules[(endpoint, field, "max_bytes")]
+        assert sized["evidence"]["bracket"]["longest_accepted"] < limits[(field, "max_bytes")]
+        assert sized["params"]["max"] == limits[(field, "max_bytes")], sized["evidence"]["probe"]
+        assert sized["evidence"]["probe"]["bound"]["low"] == sized["params"]["max"]
+    listed = json.loads(
+        harness("rules", "list", "--db", str(world["db"]), "--all", "--json").stdout
+    )
+    assert len(listed) == len({r["id"] for r in listed})
+    assert not [
+        r
+        for r in listed
+        if (r["field"], r["kind"]) == ("remark", "max_bytes")
+        and r["params"]["max"] != limits[("remark", "max_bytes")]
+    ], "the narrowed rule replaces the traffic one in the store"

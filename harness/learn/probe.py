@@ -11,7 +11,10 @@ validating pre-production), a rule is confirmed by experiment instead of by coun
    must be accepted;
 3. *isolate*: a delta-debugging search (:func:`ddmin`) over "which fields to take from the
    rejected request into a known-accepted sibling request" finds the minimal
-   failure-inducing change; it should be the rule's field.
+   failure-inducing change; it should be the rule's field;
+4. *bound*: once every rule had its turn, the confirmed length, byte and amount rules
+   spend what is left of the budget narrowing their traffic bracket to the real limit
+   (:mod:`harness.learn.bounds`, at most :data:`BOUND_PER_RULE` probes each).
 
 The search is pure: it takes ``send(base_id, fields) -> Outcome``, a callable that sends
 the stored exchange ``base_id`` with its flat request fields replaced by ``fields``
@@ -29,11 +32,13 @@ from typing import Any
 from harness import charclass, checksums
 from harness.fields import rule_path
 from harness.learn import policy
+from harness.learn.bounds import BOUND_KINDS, SPENT, narrow
 from harness.rules import RuleSpec, as_text, check, offending
 
 FAIL, PASS, UNRESOLVED = "fail", "pass", "unresolved"
 BUDGET = 200  # probes per learning run, at most
 PER_RULE = 24  # probes per rule, at most
+BOUND_PER_RULE = 16  # probes per rule to narrow a bound, at most (a bisection of 11..200: 8)
 UNANSWERED_LIMIT = 3  # rules whose control probe got no answer before probing stops
 
 
@@ -66,6 +71,7 @@ class ProbeReport:
     last_rejection_differs: bool = field(default=False, repr=False)
     last_outcome: str | None = field(default=None, repr=False)
     unanswered: bool = False  # the target did not answer the control probe
+    repaired: bool = False  # the repaired request was accepted: nothing else in it is refused
 
     def as_evidence(self) -> dict[str, Any]:
         out: dict[str, Any] = {"confirmed": self.confirmed, "spent": self.spent}
@@ -269,6 +275,7 @@ def confirm(
                 return report
             repaired[path] = fixed
         verdict = probe(rej_id, repaired)
+        report.repaired = verdict == PASS
         report.confirmed = verdict == PASS or report.last_rejection_differs
         if report.last_rejection_differs:
             # The rejection this rule explains is gone; another rule answers next.
@@ -324,16 +331,20 @@ def probe_rules(
     *,
     budget: int = BUDGET,
     per_rule: int = PER_RULE,
+    per_bound: int = BOUND_PER_RULE,
 ) -> list[RuleSpec]:
     """Probe the learned rules (source ``learned``, not retired) within ``budget`` probes;
     returns every rule, the probed ones with ``evidence["probe"]`` and a new state.
 
     A target that does not answer (transport errors) teaches nothing: those rules keep no
-    probe evidence, and after :data:`UNANSWERED_LIMIT` of them in a row probing stops."""
+    probe evidence, and after :data:`UNANSWERED_LIMIT` of them in a row probing stops.
+    What the confirmations leave of the budget narrows the bounds of the confirmed length,
+    byte and amount rules (:func:`harness.learn.bounds.narrow`)."""
     by_id = {row.get("id"): row for row in rows}
     out: list[RuleSpec] = []
     left = budget
     silent = 0  # rules in a row whose control probe got no answer
+    bounded: list[tuple[int, Any, Mapping[str, Any]]] = []  # (index in out, id, fields)
     for rule in rules:
         ids = rule.evidence.get("support_ids") or []
         target = next((by_id[i] for i in ids if i in by_id), None)
@@ -356,6 +367,8 @@ def probe_rules(
             out.append(rule)
             continue
         silent = 0
+        if report.confirmed and report.repaired and rule.kind in BOUND_KINDS:
+            bounded.append((len(out), target.get("id"), fields))
         evidence = {**rule.evidence, "probe": report.as_evidence()}
         out.append(
             rule.but(
@@ -369,4 +382,27 @@ def probe_rules(
                 ),
             )
         )
+    for index, rej_id, fields in bounded:
+        if left <= 0:
+            break
+        out[index], spent = _narrow(out[index], (rej_id, fields), send, min(per_bound, left))
+        left -= spent
     return out
+
+
+def _narrow(
+    rule: RuleSpec, rejected: tuple[Any, Mapping[str, Any]], send: Send, limit: int
+) -> tuple[RuleSpec, int]:
+    """:func:`harness.learn.bounds.narrow` on ``rejected`` with at most ``limit`` probes;
+    returns the rule and the probes spent."""
+    rej_id, fields = rejected
+    spent = 0
+
+    def probe(variant: dict[str, Any]) -> str:
+        nonlocal spent
+        if spent >= limit:
+            return SPENT
+        spent += 1
+        return _judge(send(rej_id, variant), rule.code)
+
+    return narrow(rule, fields, probe), spent
