@@ -334,13 +334,7 @@ class Capture:
         except OSError:
             logger.error("capture: the ingest process went away during shutdown")
             self._lose_queue()
-        try:
-            assert proc.stdin is not None
-            proc.stdin.close()
-        except OSError:
-            pass
-        self._proc = None
-        self._fd = None
+        self._detach(proc)
         try:
             code = proc.wait(STOP_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -352,6 +346,14 @@ class Capture:
             return
         if code != 0:
             logger.error("capture: ingest process %d exited with %d", proc.pid, code)
+
+    def _detach(self, proc: subprocess.Popen[bytes]) -> None:
+        """Close this end of the pipe (the ingest process sees EOF) and forget the process."""
+        with contextlib.suppress(OSError):
+            if proc.stdin is not None:
+                proc.stdin.close()
+        self._proc = None
+        self._fd = None
 
     def _ingest_died(self) -> None:
         """The pipe broke: count what is lost, then restart the process a bounded number of times."""
@@ -365,11 +367,7 @@ class Capture:
             logger.error(
                 "capture: ingest process %d died (exit %s)", proc.pid, "?" if code is None else code
             )
-            try:
-                assert proc.stdin is not None
-                proc.stdin.close()
-            except OSError:
-                pass
+            self._detach(proc)
         self._proc = None
         self._fd = None
         now = time.monotonic()
