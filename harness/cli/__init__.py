@@ -29,13 +29,7 @@ def _register() -> None:
     import importlib
 
     for name in _GROUPS:
-        try:
-            module = importlib.import_module(f"harness.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"harness.cli.{name}":
-                continue  # group not built yet
-            raise
-        module.register(app)
+        importlib.import_module(f"harness.cli.{name}").register(app)
 
 
 _register()
