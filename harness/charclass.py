@@ -154,6 +154,16 @@ def in_gb2312(ch: str) -> bool:
     return _gb2312_bytes(ch) is not None
 
 
+@lru_cache(maxsize=65536)
+def encodable(ch: str, encoding: str) -> bool:
+    """True when ``encoding`` can encode ``ch``."""
+    try:
+        ch.encode(encoding)
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def gb2312_level(ch: str) -> int | None:
     """1 for a level-1 GB2312 hanzi (rows 16-55), 2 for level-2 (rows 56-87), else None."""
     b = _gb2312_bytes(ch)

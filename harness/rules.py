@@ -116,21 +116,12 @@ def offending(rule: RuleSpec, value: Any) -> list[str]:
         return []
     if rule.kind == "encodable":
         enc = rule.params["encoding"]
-        return [ch for ch in text if not _encodes(ch, enc)]
+        return [ch for ch in text if not charclass.encodable(ch, enc)]
     classes = frozenset(rule.params.get("classes", ()))
     chars = rule.params.get("chars", "")
     if rule.kind == "forbidden_chars":
         return [ch for ch in text if _char_in(ch, classes, chars)]
     return [ch for ch in text if not _char_in(ch, classes, chars)]
-
-
-@lru_cache(maxsize=65536)
-def _encodes(ch: str, encoding: str) -> bool:
-    try:
-        ch.encode(encoding)
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def check(rule: RuleSpec, value: Any) -> bool:

@@ -75,15 +75,6 @@ def is_symbol(ch: str) -> bool:
     return not ch.isalnum()
 
 
-@lru_cache(maxsize=65536)
-def encodes(ch: str, encoding: str) -> bool:
-    try:
-        ch.encode(encoding)
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def byte_len(text: str, encoding: str) -> int:
     return charclass.byte_length(text, encoding)
 
@@ -334,7 +325,9 @@ class FieldProfile:
 
     @cached_property
     def encodable(self) -> dict[str, bool]:
-        return {enc: all(encodes(ch, enc) for ch in self.chars) for enc in ENCODABLE_SIZES}
+        return {
+            enc: all(charclass.encodable(ch, enc) for ch in self.chars) for enc in ENCODABLE_SIZES
+        }
 
     @cached_property
     def max_bytes(self) -> dict[str, int]:
@@ -464,7 +457,7 @@ def breaks(profile: FieldProfile, text: str | None) -> dict[tuple[str, ...], Any
         if absent or symbols:
             out[("chars",)] = (frozenset(absent), frozenset(symbols), frozenset(new_chars))
         for enc, ok in profile.encodable.items():
-            if ok and not all(encodes(ch, enc) for ch in new_chars):
+            if ok and not all(charclass.encodable(ch, enc) for ch in new_chars):
                 out[("encodable", enc)] = True
     dec = profile.decimal
     if dec is None:  # numbers are limited by value (below), not by length
@@ -500,7 +493,7 @@ def _lengths(
     for enc, longest in profile.max_bytes.items():
         if enc != "utf-8" and not profile.encodable.get(enc, True):
             continue
-        if enc != "utf-8" and not all(encodes(ch, enc) for ch in new_chars):
+        if enc != "utf-8" and not all(charclass.encodable(ch, enc) for ch in new_chars):
             continue
         size = byte_len(text, enc)
         if size > longest:
