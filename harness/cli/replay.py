@@ -144,13 +144,7 @@ def runs(ctx: typer.Context, db: DbOpt = None, as_json: JsonOpt = False) -> None
         rows = list_runs(session)
         data: list[dict[str, Any]] = [
             {
-                "id": run.id,
-                "kind": run.kind,
-                "state": run.state,
-                "started_at": _iso(run.started_at),
-                "finished_at": _iso(run.finished_at),
-                "plan": run.plan_name,
-                "targets": run.targets,
+                **_run_json(run),
                 "results": n,
                 "verdicts": {
                     name: info.get("verdicts", {})
@@ -236,14 +230,8 @@ def runs_show(
             for r, e in pairs
         ]
         head: dict[str, Any] = {
-            "id": run.id,
-            "kind": run.kind,
-            "state": run.state,
-            "started_at": _iso(run.started_at),
-            "finished_at": _iso(run.finished_at),
-            "plan": run.plan_name,
+            **_run_json(run),
             "selection": run.selection,
-            "targets": run.targets,
             "summary": run.summary or {},
         }
     if as_json:
@@ -314,6 +302,19 @@ def render_summary(run_id: int, summary: dict[str, Any]) -> None:
             f"{summary.get('duration_s', 0)} s ({summary.get('requests_per_s') or 0} requests/s)"
         )
     console.print(f"details: harness runs show {run_id}")
+
+
+def _run_json(run: Any) -> dict[str, Any]:
+    """What runs and runs show both say of a run."""
+    return {
+        "id": run.id,
+        "kind": run.kind,
+        "state": run.state,
+        "started_at": _iso(run.started_at),
+        "finished_at": _iso(run.finished_at),
+        "plan": run.plan_name,
+        "targets": run.targets,
+    }
 
 
 def _iso(ts: datetime | None) -> str | None:
