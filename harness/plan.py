@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from harness.errors import PlanError
+from harness.fields import compile_matcher
 
 # Where codes and messages usually live when a plan does not say.
 DEFAULT_CODE_KEYS = (
@@ -120,11 +121,22 @@ class Plan:
                 return True
         return False
 
+    def is_sensitive(self, path: str) -> bool:
+        """True when ``path`` is among the fields the plan pseudonymizes (as the sanitizer
+        matches them: full path, rule path or last name, ``*`` globs)."""
+        matcher = _MATCHERS.get(self.sensitive_fields)
+        if matcher is None:
+            matcher = _MATCHERS[self.sensitive_fields] = compile_matcher(self.sensitive_fields)
+        return matcher(path)
+
     def label_for(self, path: str) -> str | None:
         """The bank's label for a field path, by full path or last name."""
         if path in self.labels:
             return self.labels[path]
         return self.labels.get(path.rsplit(".", 1)[-1].split("[", 1)[0])
+
+
+_MATCHERS: dict[tuple[str, ...], Any] = {}
 
 
 def _netloc(value: str) -> tuple[str, int] | None:
