@@ -22,10 +22,18 @@ REPORT_FORMATS = ("markdown", "html")
 
 
 def export_rules(
-    factory: sessionmaker[Session], plan: Plan, fmt: str, *, include_retired: bool = False
+    factory: sessionmaker[Session],
+    plan: Plan,
+    fmt: str,
+    *,
+    include_retired: bool = False,
+    strict: bool = False,
 ) -> tuple[str, int]:
-    """The stored rules as JSON Schema, YAML or Markdown; returns (text, live rule count)."""
+    """The stored rules as JSON Schema, YAML or Markdown; returns (text, live rule count).
+
+    The JSON Schema enforces confirmed rules, and suspected ones too when ``strict``."""
     from harness.export import to_jsonschema, to_markdown, to_yaml
+    from harness.export.schema import ENFORCED, STRICT
     from harness.store.reporting import rule_verdicts
     from harness.store.rules import load_rules
 
@@ -35,7 +43,8 @@ def export_rules(
         rules = load_rules(session, include_retired=include_retired)
         verdicts = rule_verdicts(session, rules) if fmt == "markdown" else {}
     if fmt == "jsonschema":
-        text = json.dumps(to_jsonschema(rules, plan), ensure_ascii=False, indent=2) + "\n"
+        states = STRICT if strict else ENFORCED
+        text = json.dumps(to_jsonschema(rules, plan, states), ensure_ascii=False, indent=2) + "\n"
     elif fmt == "yaml":
         text = to_yaml(rules, plan_name=plan.name, include_retired=include_retired)
     else:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from harness.export import Checker, to_jsonschema, validate
-from harness.export.schema import DRAFT
+from harness.export.schema import DRAFT, STRICT
 from harness.plan import parse_plan
 from harness.rules import RuleSpec, check, violations
 
@@ -28,6 +28,7 @@ def rule(field: str, kind: str, endpoint: str = E, **params) -> RuleSpec:
         params,
         code="ED0012",
         message="参数校验失败",
+        state="confirmed",
         id=hash((field, kind)) % 1000,
     )
 
@@ -114,9 +115,12 @@ def test_x_rules_summarize_each_rule_without_values():
     assert entry["evidence"]["support_ids"] == [1, 2, 3, 4, 5]
 
 
-def test_retired_rules_are_left_out():
+def test_retired_rules_are_left_out_and_suspected_ones_only_enforced_when_strict():
     doc = to_jsonschema([rule("remark", "max_length", max=3).but(state="retired")])
     assert doc["$defs"] == {}
+    suspected = [rule("remark", "max_length", max=3).but(state="suspected")]
+    assert to_jsonschema(suspected)["$defs"] == {}
+    assert leaf(to_jsonschema(suspected, states=STRICT), E, "remark")["maxLength"] == 3
 
 
 def test_two_values_for_one_keyword_meet_under_allof():

@@ -41,14 +41,22 @@ def export(
             "--include-retired", help="List retired rules too, as comments (YAML, Markdown)."
         ),
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="JSON Schema: enforce suspected rules too, not only confirmed ones.",
+        ),
+    ] = False,
 ) -> None:
     """Export the stored rules: JSON Schema (2020-12), a YAML list, or a Markdown checklist.
 
     JSON Schema: one request-body schema per endpoint under $defs, with x- keywords for what
     JSON Schema cannot say (docs/rules-format.md). YAML: the rule list for review, loadable
     by harness mock --rules. Markdown: the checklist to agree on with the bank in writing,
-    with the rules only production can verify (from the latest replay run). Retired rules
-    are never in the schema. Prints to stdout unless -o is given.
+    with the rules only production can verify (from the latest replay run). The schema
+    enforces confirmed rules (suspected ones too with --strict, as harness mock --strict);
+    retired rules never. Prints to stdout unless -o is given.
 
     Example: harness rules export --format markdown --plan replays/simbank.yaml -o rules.md
     """
@@ -58,7 +66,9 @@ def export(
 
     the_plan = load_plan(plan)
     with opened(db) as factory:
-        text, live = export_rules(factory, the_plan, fmt, include_retired=include_retired)
+        text, live = export_rules(
+            factory, the_plan, fmt, include_retired=include_retired, strict=strict
+        )
     path = write_out(text, out)
     if path is not None:
         typer.echo(f"wrote {live} rule(s) as {fmt} to {path}", err=True)

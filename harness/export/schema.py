@@ -154,13 +154,22 @@ def _emit(node: _Node, path: str, plan: Plan | None) -> dict[str, Any]:
     return schema
 
 
-def to_jsonschema(rules: Iterable[RuleSpec], plan: Plan | None = None) -> dict[str, Any]:
+ENFORCED = ("confirmed",)  # what a schema enforces by default, as the mock does
+STRICT = ("confirmed", "suspected")
+
+
+def to_jsonschema(
+    rules: Iterable[RuleSpec], plan: Plan | None = None, states: Iterable[str] = ENFORCED
+) -> dict[str, Any]:
     """One JSON Schema document: ``$defs`` maps each endpoint to its request-body schema.
 
-    Retired rules are left out. The result passes ``Draft202012Validator.check_schema``.
+    Only rules in ``states`` are enforced (confirmed ones by default; :data:`STRICT` adds
+    the suspected); retired rules never. The result passes
+    ``Draft202012Validator.check_schema``.
     """
+    wanted = {s for s in states if s != "retired"}
     live = sorted(
-        (r for r in rules if r.state != "retired"),
+        (r for r in rules if r.state in wanted),
         key=lambda r: (r.endpoint, r.field, r.kind, r.id or 0),
     )
     by_endpoint: dict[str, list[RuleSpec]] = {}

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from typing import Any
 
-from harness.learn import evolve
-from harness.learn.analogy import Risk, contextualize, propose
+from harness.learn import evolve, policy
+from harness.learn.analogy import Risk, backed, contextualize, propose
 from harness.learn.induce import Learned, induce
 from harness.learn.profile import Corpus, Rows
 from harness.plan import Plan
@@ -85,6 +85,7 @@ def learn(
     learned = _combine(induce(corpus, plan))
     if verdicts:
         learned = [_with_verdicts(item, verdicts) for item in learned]
+    learned = _back(corpus, learned, known, found)
     specs, touched = evolve.reconcile(corpus, [item.spec for item in learned], known)
     explained = {id(r) for item in learned for r in item.support}
     risks: list[Risk] = []
@@ -116,6 +117,34 @@ def learn(
         "at_risk": len({r.exchange_id for r in risks}),
     }
     return LearnResult(specs, risks, stats)
+
+
+def _back(
+    corpus: Corpus, learned: list[Learned], known: list[RuleSpec], found: dict[Any, Any]
+) -> list[Learned]:
+    """Suspected rules an analogous confirmed rule predicted need less evidence of their own
+    (:func:`harness.learn.analogy.backed`)."""
+    confirmed = [item.spec for item in learned if item.spec.state == "confirmed"] + known
+    backing = backed(corpus, [item.spec for item in learned], confirmed, found)
+    out = []
+    for item in learned:
+        origin = backing.get(item.spec.key)
+        if origin is None:
+            out.append(item)
+            continue
+        spec = item.spec
+        data = corpus.endpoints[spec.endpoint]
+        sig = (spec.endpoint, spec.code, spec.message or "")
+        rate = data.signature_counts.get(sig, spec.support) / max(data.total, 1)
+        need = policy.confirm_at(rate, 1)
+        evidence = {**spec.evidence, "confirm_at": need, "backed_by": origin.key}
+        spec = spec.but(
+            evidence=evidence,
+            state=policy.decide_state(spec.support, 0, need=need),
+            confidence=policy.confidence(spec.support, 0, rate=rate, tests=1),
+        )
+        out.append(Learned(spec, item.support, item.signature))
+    return out
 
 
 def _combine(items: list[Learned]) -> list[Learned]:

@@ -236,6 +236,56 @@ def _targets(origin: RuleSpec, found: dict[FieldRef, Shape]) -> Iterable[tuple[F
             yield ref, sim
 
 
+def _agrees(rule: RuleSpec, origin: RuleSpec) -> bool:
+    """True when a rule learned on a field says what ``origin`` says on an analogous one."""
+    if rule.kind != origin.kind:
+        return False
+    kind = kind_of(rule)
+    if rule.kind in ("forbidden_chars", "allowed_chars"):
+        # It forbids something the origin forbids too.
+        probe = rule.params.get("chars", "") + "".join(
+            next(iter(_members(c)), "") for c in rule.params.get("classes", ())
+        )
+        return any(not check(origin, ch) for ch in probe)
+    return kind.family(rule.params) == kind.family(origin.params)
+
+
+def _members(name: str) -> Iterable[str]:
+    """A few characters of a class (for comparing character rules)."""
+    from harness.rules.regex import class_ranges
+
+    for lo, _ in class_ranges(name)[:1]:
+        yield chr(lo)
+
+
+def backed(
+    corpus: Corpus,
+    rules: Iterable[RuleSpec],
+    confirmed: Iterable[RuleSpec],
+    found: dict[FieldRef, Shape],
+) -> dict[str, RuleSpec]:
+    """Learned rules that a confirmed rule on an analogous field predicted, by key.
+
+    Such a rule is a hypothesis stated before its own evidence was counted (the analogy
+    made it), so one test, not one per candidate, is what its evidence must beat
+    (:mod:`harness.learn.policy`): the address field that fails like the name field did is
+    believed after fewer rejections of its own.
+    """
+    confirmed = [r for r in confirmed if r.state == "confirmed" and r.source != "analogy"]
+    out: dict[str, RuleSpec] = {}
+    for rule in rules:
+        if rule.state != "suspected" or rule.source != "learned":
+            continue
+        for origin in confirmed:
+            if (origin.endpoint, origin.field) == (rule.endpoint, rule.field):
+                continue
+            targets = {ref for ref, _ in _targets(origin, found)}
+            if (rule.endpoint, rule.field) in targets and _agrees(rule, origin):
+                out[rule.key] = origin
+                break
+    return out
+
+
 def _implied(spec: RuleSpec, existing: list[RuleSpec]) -> bool:
     """True when a rule already on the target says at least as much."""
     for rule in existing:

@@ -9,8 +9,9 @@ The learner tries many candidate rules on an endpoint (``tests``), so the chance
 candidate does so is at most ``tests * r ** m`` (Bonferroni).
 
 A rule is ``confirmed`` when that chance is at most :data:`ALPHA` (1%) and it has at least
-:data:`MIN_CONFIRM` supporting rejections, or when a probe showed that repairing only its
-field makes a rejected request pass. :func:`confirm_at` is the support that takes, kept in
+:data:`MIN_CONFIRM` supporting rejections (one rejection is never a rule), or when a probe
+showed that repairing only its field makes a rejected request pass. A rule that a confirmed
+rule on an analogous field predicted was one hypothesis, not one of many: one test. :func:`confirm_at` is the support that takes, kept in
 the rule's evidence (``confirm_at``) so that the store can decide again when it adds the
 support of a later window: at a 5% rejection rate and 200 candidates, 4 rejections; at 50%,
 15. When the rejection message names the field, one field was in question, not all of them.
@@ -25,7 +26,7 @@ from __future__ import annotations
 import math
 
 ALPHA = 0.01
-MIN_CONFIRM = 3
+MIN_CONFIRM = 2
 MAX_CONFIRM = 30
 DEFAULT_CONFIRM = 10  # rules whose evidence predates confirm_at (hand-written, old stores)
 

@@ -30,7 +30,6 @@ class Bound(Kind):
 
     upper = True
     param = "max"
-    priority = 40
     analogy = "name"
 
     def measure(self, params: Mapping[str, Any], text: str) -> int:

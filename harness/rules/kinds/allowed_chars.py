@@ -39,7 +39,6 @@ UNIT_BITS = 1.5
 class AllowedChars(Kind):
     name = "allowed_chars"
     params = ("set", "classes", "chars")
-    priority = 30
     analogy = "shape"
     keywords = ("x-allowedChars",)
 

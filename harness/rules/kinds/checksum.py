@@ -28,7 +28,6 @@ def algorithm(name: str) -> checksums.Checksum:
 class Checksum(Kind):
     name = "checksum"
     params = ("algorithm",)
-    priority = 50
     analogy = "name"
     keywords = ("x-checksum",)
 

@@ -47,7 +47,6 @@ def has_trailing_zero(text: str) -> bool:
 class DecimalKind(Kind):
     name = "decimal"
     params = ("scale", "min_scale", "min", "max", *_FLAGS)
-    priority = 45
     analogy = "name"
     keywords = ("x-minimum", "x-maximum", "x-decimal")
 

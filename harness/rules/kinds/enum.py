@@ -49,7 +49,6 @@ def closed(stats: FieldStats) -> bool:
 class Enum(Kind):
     name = "enum"
     params = ("values",)
-    priority = 45
     analogy = "name"
 
     def parse(self, params: Mapping[str, Any], where: str) -> dict[str, Any]:

@@ -64,7 +64,6 @@ def cover(infos: Sequence[frozenset[str]]) -> set[str]:
 class ForbiddenChars(Kind):
     name = "forbidden_chars"
     params = ("classes", "chars")
-    priority = 30
     analogy = "shape"
     keywords = ("x-forbiddenChars",)
 

@@ -22,7 +22,6 @@ from harness.rules.stats import FieldStats
 class Format(Kind):
     name = "format"
     params = ("format",)
-    priority = 45
     analogy = "name"
     keywords = ("x-format",)
 

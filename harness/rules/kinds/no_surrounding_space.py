@@ -12,7 +12,6 @@ from harness.rules.stats import FieldStats
 
 class NoSurroundingSpace(Kind):
     name = "no_surrounding_space"
-    priority = 20
     analogy = "shape"
 
     def check(self, params: Mapping[str, Any], text: str | None) -> bool:

@@ -27,7 +27,6 @@ def compiled(pattern: str) -> re.Pattern[str]:
 class Pattern(Kind):
     name = "pattern"
     params = ("regex",)
-    priority = 45
     analogy = "name"
 
     def parse(self, params: Mapping[str, Any], where: str) -> dict[str, Any]:
