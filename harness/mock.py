@@ -330,7 +330,8 @@ class MockGateway:
     ) -> tuple[str, bytes]:
         """A minimal production-like envelope in the request's format and charset."""
         xml = request.format == "xml"
-        code_paths, message_paths = self._code_paths()
+        # The plan's paths, else the most common envelope: {"code": ..., "msg": ...}.
+        code_paths, message_paths = self.plan.code_paths, self.plan.message_paths
         ci = _pick(code_paths, xml)
         mi = _pick(message_paths, xml)
         if ci is None:

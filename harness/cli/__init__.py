@@ -22,7 +22,7 @@ app = typer.Typer(
 )
 
 # One module per command group; each defines register(app).
-_GROUPS = ("capture", "sim", "replay", "rules", "mock", "report", "demo")
+_GROUPS = ("capture", "sim", "replay", "rules", "mock", "report", "plan", "demo")
 
 
 def _register() -> None:

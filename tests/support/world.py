@@ -57,11 +57,11 @@ def record(
     }
 
 
-def captured(
+def stored_rows(
     requests: Iterable[Any], answer: Answer, plan: Plan, *, start_id: int = 1
 ) -> list[dict[str, Any]]:
-    """Sanitized learner rows for ``requests`` (objects with method, path, headers, body and
-    sim_time), answered by ``answer``."""
+    """The sanitized ``exchanges`` rows the ingest would store for ``requests`` (objects with
+    method, path, headers, body and sim_time), answered by ``answer``."""
     builder = RowBuilder(plan, KEY)
     rows = []
     for i, req in enumerate(requests, start_id):
@@ -70,7 +70,15 @@ def captured(
             req.method, req.path, dict(req.headers), req.body, status, ctype, reply,
             req.sim_time.timestamp(),
         )  # fmt: skip
-        row = builder.build(rec, i)
-        row["id"] = i
-        rows.append({k: row.get(k) for k in LEARN_KEYS})
+        rows.append(builder.build(rec, i))
     return rows
+
+
+def captured(
+    requests: Iterable[Any], answer: Answer, plan: Plan, *, start_id: int = 1
+) -> list[dict[str, Any]]:
+    """:func:`stored_rows` in the learner's shape (with ids)."""
+    out = []
+    for i, row in enumerate(stored_rows(requests, answer, plan, start_id=start_id), start_id):
+        out.append({**{k: row.get(k) for k in LEARN_KEYS}, "id": i})
+    return out
