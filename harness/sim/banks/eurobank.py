@@ -1,0 +1,500 @@
+"""eurobank's traffic: SEPA and cross-border credit transfers, beneficiaries (see eurobank.yaml).
+
+Valid values are synthetic and SWIFT 'X' clean; IBANs are computed with valid check digits
+on random account numbers in each country's registered layout. On an edge day names,
+addresses, remittance texts and end-to-end ids come within a few characters of their
+limits, amounts touch 0.01 and the maximum, and countries, currencies, enum members,
+purpose codes and characters of the set that a normal day never shows appear. Each flaw
+breaks exactly one production rule, named by its ``rule`` id.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from harness.sim.banks import europools as P
+from harness.sim.engine import Context, Doc, Draw, Flaw, Route, Script
+from harness.sim.standards import ISO3166, ISO4217, iban_check_digits
+
+SEPA_MAX = Decimal("999999999.99")
+CROSS_MAX = Decimal("99999999.99")
+WORDS = P.GIVEN + P.SURNAMES + P.STEMS + P.ACTIVITIES + P.LEGAL_FORMS
+STREET_WORDS = (*P.STREETS, "Building C", "Haus 4", "Hinterhaus", "Etage 3", "Apt. 12")
+TOWN_WORDS = tuple(t for towns in P.TOWNS.values() for t in towns) + P.FAR_TOWNS
+REMIT_WORDS: tuple[str, ...] = (
+    "Invoice",
+    "INV/2026/1142",
+    "(partial)",
+    "balance?",
+    "ref:",
+    "order 88-12",
+)
+REMIT_WORDS += ("+ annex 'B'", "contract 7/3,", "thanks.", "see e-mail", "Q4", "instalment 3")
+E2E_WORDS = ("ref/2026-11", "batch(7)", "+retry:2", "?", "A.B", "x,y", "o'k", "id-88")
+NICKNAME_WORDS = (*P.NICKNAMES, "for Zoë", "🏠", "Überweisung", "Ünal", "Ørsted", "née")
+ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+_LAYOUT = re.compile(r"(\d+)([nac])")
+
+
+class EuroDraw(Draw):
+    """eurobank's values."""
+
+    # parties
+    def person(self) -> str:
+        given = self.pick(P.GIVEN)
+        if self.rng.random() < 0.1:
+            given += f"-{self.pick(P.GIVEN)}"
+        return f"{given} {self.pick(P.SURNAMES)}"
+
+    def company(self) -> str:
+        stem = self.pick(P.STEMS) if self.rng.random() < 0.7 else self.pick(P.SURNAMES)
+        return f"{stem} {self.pick(P.ACTIVITIES)} {self.pick(P.LEGAL_FORMS)}"
+
+    def name(self, person: bool | None = None, limit: int = 70) -> str:
+        if self.edge(0.2):
+            return self.near_limit(lambda: self.pick(WORDS), limit)
+        if self.edge(0.25):
+            return self.pick(P.RARE_NAMES)
+        if person is None:
+            person = self.rng.random() < 0.55
+        return self.person() if person else self.company()
+
+    def accented_name(self) -> str:
+        given, surname = self.pick(P.GIVEN), self.pick(P.SURNAMES)
+        form = self.rng.random()
+        if form < 0.4:
+            given = self.pick(P.ACCENTED_GIVEN)
+        elif form < 0.8:
+            surname = self.pick(P.ACCENTED_SURNAMES)
+        else:
+            return f"{self.pick(P.ACCENTED_SURNAMES)} {self.pick(P.ACTIVITIES)} GmbH"
+        return f"{given} {surname}"
+
+    def ampersand_name(self) -> str:
+        return f"{self.pick(P.SURNAMES)} {self.pick(P.AMPERSAND_FORMS)}"
+
+    def word_too_long(self, limit: int) -> str:
+        return self.too_long(lambda: self.pick(WORDS), limit)
+
+    # accounts
+    def iban(self, country: str) -> str:
+        letters = 0.5 if self.edge_day else 0.15
+        out = []
+        for count, kind in _LAYOUT.findall(P.BBAN[country]):
+            for _ in range(int(count)):
+                if kind == "a" or (kind == "c" and self.rng.random() < letters):
+                    out.append(self.pick(ALNUM[:26]))
+                else:
+                    out.append(self.pick("0123456789"))
+        bban = "".join(out)
+        return country + iban_check_digits(country, bban) + bban
+
+    def sepa_country(self, table: Any) -> str:
+        return self.pick(P.SEPA_RARE) if self.edge(0.4) else self.weighted(table)
+
+    def bic(self, country: str) -> str:
+        if self.edge(0.5):
+            bank = "".join(self.pick(ALNUM[:26]) for _ in range(4))
+            loc = self.pick(ALNUM) + self.pick(ALNUM)
+            branch = self.pick(("", "".join(self.pick(ALNUM) for _ in range(3))))
+        else:
+            bank, loc = self.pick(P.BANK_CODES), self.pick(("FF", "MM", "PP", "HH", "2X", "22"))
+            branch = self.weighted((("", 70), ("XXX", 20), ("100", 10)))
+        return bank + country + loc + branch
+
+    # money and dates
+    def amount(self, maximum: Decimal) -> str:
+        if self.edge(0.35):
+            return self.pick(
+                (
+                    "0.01",
+                    "0.1",
+                    "0.05",
+                    "1",
+                    str(maximum),
+                    str(int(maximum)),
+                    str(maximum - Decimal(self.rng.randrange(1, 100_000)) / 100),
+                )
+            )
+        lo, hi = self.weighted((((5, 500), 45), ((500, 10_000), 35), ((10_000, 250_000), 17)))
+        cents = self.rng.randrange(lo * 100, hi * 100)
+        form = self.rng.random()
+        if form < 0.85:
+            return f"{cents // 100}.{cents % 100:02d}"
+        if form < 0.95:
+            return str(cents // 100)
+        return f"{cents // 100}.{cents % 100 // 10}"
+
+    def exec_date(self, ctx: Context) -> str:
+        today = ctx.local.date()
+        if self.edge(0.4):
+            leap = date(today.year + (4 - today.year % 4) % 4, 2, 29)
+            return self.pick(
+                (
+                    leap.isoformat(),
+                    date(today.year, 12, 31).isoformat(),
+                    (today + timedelta(days=self.rng.randrange(30, 120))).isoformat(),
+                )
+            )
+        ahead = self.weighted(((0, 50), (1, 30), (2, 12), (3, 8)))
+        return (today + timedelta(days=ahead)).isoformat()
+
+    # identifiers and free text
+    def e2e(self, ctx: Context) -> str:
+        if self.edge(0.4):
+            return self.near_limit(lambda: self.pick(E2E_WORDS), 35, slack=2)
+        return self.weighted(
+            (
+                (f"E2E{ctx.local:%Y%m%d}{self.digits(6)}", 50),
+                (f"INV-{ctx.local:%Y}-{self.digits(4)}", 30),
+                ("NOTPROVIDED", 10),
+                (self.digits(10), 10),
+            )
+        )
+
+    def remittance(self, ctx: Context) -> str:
+        if self.edge(0.35):
+            return self.near_limit(lambda: self.pick(REMIT_WORDS), 140, slack=4)
+        n, month = self.digits(self.rng.randint(4, 6)), self.pick(P.MONTHS)
+        return self.pick(
+            (
+                f"Invoice {n}",
+                f"INV-{ctx.local:%Y}-{n}",
+                f"Rent {month} {ctx.local:%Y}",
+                f"Order {n} payment",
+                f"Salary {month} {ctx.local:%Y}",
+                f"Membership fee {ctx.local:%Y}",
+                f"Refund order {n}",
+                f"Contract {n} instalment {self.rng.randint(1, 6)} of 6",
+                f"Customer {self.digits(6)} / invoice {n}",
+            )
+        )
+
+    def address(self, country: str) -> dict[str, str]:
+        if self.edge(0.3):
+            street = self.near_limit(lambda: self.pick(STREET_WORDS), 70)
+        else:
+            street = self.pick(P.STREETS)
+        if self.edge(0.3):
+            town = self.near_limit(lambda: self.pick(TOWN_WORDS), 35, slack=2)
+        else:
+            town = self.pick(P.TOWNS.get(country) or P.FAR_TOWNS)
+        if self.edge(0.2):
+            country = self.pick(sorted(ISO3166))
+        number = str(self.rng.randint(1, 250)) + self.pick(("", "", "", "a", "B"))
+        return {
+            "streetName": street,
+            "buildingNumber": number,
+            "postCode": self.digits(self.pick((4, 5))),
+            "townName": town,
+            "country": country,
+        }
+
+    def purpose(self) -> str:
+        return self.pick(P.RARE_PURPOSES) if self.edge(0.5) else self.pick(P.PURPOSES)
+
+    def nickname(self) -> str:
+        if self.edge(0.35):
+            return self.near_limit(lambda: self.pick(NICKNAME_WORDS), 35, slack=2)
+        return self.pick(P.NICKNAMES)
+
+    # broken values
+    def iban_bad_check(self, iban: str) -> str:
+        digits = [i for i in range(4, len(iban)) if iban[i].isdigit()]
+        return self.bad_check(iban, "0123456789", at=self.pick(digits))
+
+    def iban_wrong_length(self, iban: str) -> str:
+        country, bban = iban[:2], iban[4:]
+        i = max(i for i, c in enumerate(bban) if c.isdigit())
+        bban = bban[:i] + bban[i + 1 :]
+        return country + iban_check_digits(country, bban) + bban
+
+    def bad_amount(self, how: str, maximum: Decimal) -> str:
+        whole, cents = self.rng.randint(1, 9_999), self.rng.randrange(100)
+        if how == "three_decimals":
+            return f"{whole}.{cents:02d}{self.rng.randrange(10)}"
+        if how == "comma_decimal":
+            return f"{whole},{cents:02d}"
+        if how == "thousands_separator":
+            return f"{self.rng.randint(1_000, 99_999):,}.{cents:02d}"
+        if how == "zero":
+            return self.pick(("0.00", "0", "0.0"))
+        return self.pick((str(maximum + Decimal("0.01")), str(int(maximum) * 2), "5000000000.00"))
+
+    def bad_date(self) -> str:
+        d = self.ctx.local.date() + timedelta(days=1)
+        return self.pick(
+            (
+                f"{d:%d.%m.%Y}",
+                f"{d:%Y/%m/%d}",
+                f"{d:%Y%m%d}",
+                f"{d.isoformat()}T00:00:00",
+                f"{d.year}-{self.pick(('02-30', '04-31', '06-31', '09-31', '11-31'))}",
+            )
+        )
+
+
+# --- documents ------------------------------------------------------------------------------
+
+
+def _sepa(d: EuroDraw, ctx: Context) -> Doc:
+    creditor_country = d.sepa_country(P.SEPA_CREDITOR)
+    doc: Doc = {
+        "instructionId": d.uuid4(),
+        "endToEndIdentification": d.e2e(ctx),
+        "requestedExecutionDate": d.exec_date(ctx),
+        "instructedAmount": {"currency": "EUR", "amount": d.amount(SEPA_MAX)},
+        "debtorAccount": {"iban": d.iban(d.sepa_country(P.SEPA_DEBTOR))},
+        "debtorName": d.name(),
+        "creditorName": d.name(),
+        "creditorAccount": {"iban": d.iban(creditor_country)},
+    }
+    if d.rng.random() < 0.5 or d.edge_day:
+        doc["creditorAgent"] = d.bic(creditor_country)
+    if d.rng.random() < 0.35 or d.edge(0.5):
+        doc["creditorAddress"] = d.address(creditor_country)
+    if d.rng.random() < 0.9:
+        doc["remittanceInformationUnstructured"] = d.remittance(ctx)
+    if d.rng.random() < 0.3 or d.edge(0.5):
+        doc["purposeCode"] = d.purpose()
+    if d.rng.random() < 0.2:
+        doc["chargeBearer"] = "SLEV"
+    return doc
+
+
+def _world(d: EuroDraw) -> tuple[str, str]:
+    if d.edge(0.4):
+        country, currency = d.pick(P.WORLD_RARE)
+    else:
+        country, currency = d.weighted(tuple(((c, cur), w) for c, cur, w in P.WORLD))
+    if d.edge(0.3):
+        currency = d.pick(sorted(ISO4217))
+    elif d.rng.random() < 0.3:
+        currency = d.weighted((("USD", 2), ("EUR", 1)))
+    return country, currency
+
+
+def _cross_border(d: EuroDraw, ctx: Context) -> Doc:
+    country, currency = _world(d)
+    doc: Doc = {
+        "instructionId": d.uuid4(),
+        "endToEndIdentification": d.e2e(ctx),
+        "instructedAmount": {"currency": currency, "amount": d.amount(CROSS_MAX)},
+        "debtorAccount": {"iban": d.iban(d.sepa_country(P.SEPA_DEBTOR))},
+        "debtorName": d.name(),
+        "creditorName": d.name(),
+        "creditorAccount": {"iban": d.iban(country)},
+        "creditorAgent": d.bic(country),
+        "creditorAddress": d.address(country),
+        "chargeBearer": d.pick(("CRED", "DEBT"))
+        if d.edge(0.5)
+        else d.weighted((("SHAR", 70), ("DEBT", 25), ("CRED", 5))),
+    }
+    if d.rng.random() < 0.4:
+        doc["requestedExecutionDate"] = d.exec_date(ctx)
+    if d.rng.random() < 0.85:
+        doc["remittanceInformationUnstructured"] = d.remittance(ctx)
+    if d.edge(0.5):
+        doc["serviceLevel"] = "SDVA"
+    elif d.rng.random() < 0.4:
+        doc["serviceLevel"] = d.weighted((("NURG", 3), ("URGP", 1)))
+    if d.rng.random() < 0.5 or d.edge(0.5):
+        doc["purposeCode"] = d.purpose()
+    return doc
+
+
+def _beneficiary(d: EuroDraw, ctx: Context) -> Doc:
+    person = d.rng.random() < 0.6
+    country = d.sepa_country(P.SEPA_CREDITOR)
+    doc: Doc = {"type": "PERSON" if person else "ORGANISATION", "name": d.name(person)}
+    if d.rng.random() < 0.5 or d.edge(0.5):
+        doc["nickname"] = d.nickname()
+    doc["iban"] = d.iban(country)
+    if d.rng.random() < 0.4 or d.edge(0.5):
+        doc["bic"] = d.bic(country)
+    if d.rng.random() < 0.5:
+        doc["address"] = d.address(country)
+    return doc
+
+
+# --- flaws ----------------------------------------------------------------------------------
+
+Make = Callable[[EuroDraw, Doc], Any]
+
+
+def _get(doc: Doc, path: str) -> Any:
+    node: Any = doc
+    for key in path.split("."):
+        node = node[key]
+    return node
+
+
+def _put(path: str, make: Make) -> Callable[[Any, Doc], None]:
+    def apply(d: Any, doc: Doc) -> None:
+        value = make(d, doc)  # before descending: the maker may add the parent
+        *parents, last = path.split(".")
+        node = doc
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
+
+    return apply
+
+
+def _with_address(key: str, field: str, make: Make) -> Make:
+    """Make ``doc[key][field]`` broken, giving the document a valid address first if it has none."""
+
+    def value(d: EuroDraw, doc: Doc) -> Any:
+        if key not in doc:
+            iban = doc.get("creditorAccount", {}).get("iban") or doc["iban"]
+            saved = d.edge_day
+            d.edge_day = False  # a plain valid address around the broken part
+            doc[key] = d.address(iban[:2])
+            d.edge_day = saved
+        return make(d, doc)
+
+    return value
+
+
+def _flaws(endpoint: str, table: dict[str, tuple[str, float, Make]]) -> dict[str, Flaw]:
+    """Flaws by name from ``name: (field.kind of the broken rule, weight, maker)``."""
+    out = {}
+    for name, (rule, weight, make) in table.items():
+        field = rule.rsplit(".", 1)[0]
+        out[name] = Flaw(f"{endpoint}.{rule}", weight, _put(field, make))
+    return out
+
+
+def _party_flaws(prefix: str, scale: float) -> dict[str, tuple[str, float, Make]]:
+    return {
+        f"{prefix}.accented": (f"{prefix}.allow_chars", 12 * scale, lambda d, _: d.accented_name()),
+        f"{prefix}.ampersand": (f"{prefix}.allow_chars", 6 * scale, lambda d, _: d.ampersand_name()),
+        f"{prefix}.symbol": (f"{prefix}.allow_chars", 2 * scale, lambda d, _: d.pick(P.SYMBOL_NAMES)),
+        f"{prefix}.too_long": (f"{prefix}.max_length", 4 * scale, lambda d, _: d.word_too_long(70)),
+    }  # fmt: skip
+
+
+def _iban_flaws(path: str, scale: float) -> dict[str, tuple[str, float, Make]]:
+    return {
+        f"{path}.bad_check": (f"{path}.iban", 4 * scale, lambda d, doc: d.iban_bad_check(_get(doc, path))),
+        f"{path}.spaces": (f"{path}.iban", 2 * scale, lambda d, doc: re.sub(r"(.{4})(?!$)", r"\1 ", _get(doc, path))),
+        f"{path}.lower_case": (f"{path}.iban", 1 * scale, lambda d, doc: _get(doc, path).lower()),
+        f"{path}.wrong_length": (f"{path}.iban", 1 * scale, lambda d, doc: d.iban_wrong_length(_get(doc, path))),
+    }  # fmt: skip
+
+
+def _bic_flaws(path: str, scale: float) -> dict[str, tuple[str, float, Make]]:
+    def bad_length(d: EuroDraw, doc: Doc) -> str:
+        base = d.pick(P.BANK_CODES) + "DE" + d.pick(("FF", "MM", "2X"))
+        return d.pick((base + "1", base + "12", base[:7], base + "XXXX"))
+
+    return {
+        f"{path}.bad_length": (f"{path}.bic", 2 * scale, bad_length),
+        f"{path}.lower_case": (f"{path}.bic", 1 * scale, lambda d, _: d.bic("FR").lower()),
+        f"{path}.unknown_country": (f"{path}.bic", 1 * scale, lambda d, _: d.bic("ZZ")),
+    }
+
+
+def _address_flaws(key: str, scale: float) -> dict[str, tuple[str, float, Make]]:
+    town, street, country = f"{key}.townName", f"{key}.streetName", f"{key}.country"
+    return {
+        f"{town}.accented": (f"{town}.allow_chars", 3 * scale, _with_address(key, "townName", lambda d, _: d.pick(P.ACCENTED_TOWNS))),
+        f"{town}.too_long": (f"{town}.max_length", 1 * scale, _with_address(key, "townName", lambda d, _: d.pick(P.TOO_LONG_TOWNS))),
+        f"{street}.accented": (f"{street}.allow_chars", 3 * scale, _with_address(key, "streetName", lambda d, _: f"{d.pick(P.ACCENTED_STREETS)} {d.rng.randint(1, 99)}")),
+        f"{country}.not_iso": (f"{country}.enum", 2 * scale, _with_address(key, "country", lambda d, _: d.pick(("DEU", "FRA", "de", "fr", "Germany", "UK", "EL")))),
+    }  # fmt: skip
+
+
+def _amount_flaws(maximum: Decimal, scale: float) -> dict[str, tuple[str, float, Make]]:
+    amount = "instructedAmount.amount"
+
+    def bad(how: str) -> Make:
+        return lambda d, _: d.bad_amount(how, maximum)
+
+    return {
+        f"{amount}.three_decimals": (f"{amount}.decimal", 3 * scale, bad("three_decimals")),
+        f"{amount}.comma_decimal": (f"{amount}.decimal", 3 * scale, bad("comma_decimal")),
+        f"{amount}.thousands_separator": (f"{amount}.decimal", 2 * scale, bad("thousands_separator")),
+        f"{amount}.zero": (f"{amount}.range", 2 * scale, bad("zero")),
+        f"{amount}.over_max": (f"{amount}.range", 1 * scale, bad("over_max")),
+        f"{amount}.as_number": (f"{amount}.json_type", 3 * scale, lambda d, doc: float(Decimal(_get(doc, amount)))),
+    }  # fmt: skip
+
+
+def _payment_flaws(maximum: Decimal, scale: float) -> dict[str, tuple[str, float, Make]]:
+    """Flaws both payment endpoints share."""
+    e2e, remit = "endToEndIdentification", "remittanceInformationUnstructured"
+
+    def bad_remittance(d: EuroDraw, _: Doc) -> str:
+        return d.pick(P.REMITTANCE_FLAWED).format(n=d.digits(5), m=d.pick(P.MONTHS))
+
+    return {
+        **_party_flaws("creditorName", scale),
+        **_party_flaws("debtorName", scale / 3),
+        f"{remit}.forbidden_char": (f"{remit}.allow_chars", 10 * scale, bad_remittance),
+        f"{remit}.too_long": (f"{remit}.max_length", 4 * scale, lambda d, _: d.too_long(lambda: d.pick(REMIT_WORDS), 140, 40)),
+        f"{e2e}.underscore": (f"{e2e}.allow_chars", 3 * scale, lambda d, _: f"E2E_{d.digits(8)}_{d.digits(6)}"),
+        f"{e2e}.too_long": (f"{e2e}.max_length", 3 * scale, lambda d, _: f"E2E-{d.ctx.local:%Y%m%d}-{d.uuid4().replace('-', '')}"[: d.rng.randint(36, 45)]),
+        "instructionId.upper_case": ("instructionId.uuid", 3 * scale, lambda d, _: d.uuid4().upper()),
+        "instructionId.no_hyphens": ("instructionId.uuid", 2 * scale, lambda d, _: d.uuid4().replace("-", "")),
+        "instructionId.braces": ("instructionId.uuid", 1 * scale, lambda d, _: "{" + d.uuid4() + "}"),
+        "instructionId.version_1": ("instructionId.uuid", 1 * scale, lambda d, _: d.uuid4()[:14] + "1" + d.uuid4()[15:]),
+        "requestedExecutionDate.not_iso": ("requestedExecutionDate.date", 4 * scale, lambda d, _: d.bad_date()),
+        "purposeCode.not_a_code": ("purposeCode.pattern", 1 * scale, lambda d, _: d.pick(("SALARY", "supp", "SAL", "SAL1"))),
+        **_amount_flaws(maximum, scale),
+        **_iban_flaws("creditorAccount.iban", scale),
+        **_iban_flaws("debtorAccount.iban", scale / 3),
+        **_bic_flaws("creditorAgent", scale),
+        **_address_flaws("creditorAddress", scale),
+    }  # fmt: skip
+
+
+SEPA_FLAWS = _flaws(
+    "sepa_credit_transfer",
+    {
+        **_payment_flaws(SEPA_MAX, 1.0),
+        "instructedAmount.currency.not_eur": ("instructedAmount.currency.enum", 2, lambda d, _: d.pick(("USD", "GBP", "CHF"))),
+        "instructedAmount.currency.lower_case": ("instructedAmount.currency.enum", 1, lambda d, _: "eur"),
+        "chargeBearer.not_slev": ("chargeBearer.enum", 1, lambda d, _: d.pick(("SHAR", "SHA", "DEBT"))),
+        "creditorName.missing": ("creditorName.required", 1, lambda d, _: ""),
+    },
+)  # fmt: skip
+CROSS_FLAWS = _flaws(
+    "cross_border_payment",
+    {
+        **_payment_flaws(CROSS_MAX, 0.6),
+        "instructedAmount.currency.not_iso": ("instructedAmount.currency.enum", 3, lambda d, _: d.pick(("usd", "US$", "840", "EURO", "gbp", "RMB"))),
+        "chargeBearer.swift_mt_code": ("chargeBearer.enum", 6, lambda d, _: d.pick(("SHA", "OUR", "BEN", "shar"))),
+        "serviceLevel.unknown": ("serviceLevel.enum", 2, lambda d, _: d.pick(("URGENT", "SEPA", "nurg", "HIGH"))),
+    },
+)  # fmt: skip
+BENEFICIARY_FLAWS = _flaws(
+    "beneficiary_create",
+    {
+        **_party_flaws("name", 0.8),
+        "nickname.too_long": ("nickname.max_length", 3, lambda d, _: d.too_long(lambda: d.pick(NICKNAME_WORDS), 35)),
+        **_iban_flaws("iban", 1.0),
+        **_bic_flaws("bic", 1.0),
+        "type.unknown": ("type.enum", 2, lambda d, _: d.pick(("COMPANY", "person", "INDIVIDUAL", "ORGANIZATION"))),
+        **_address_flaws("address", 0.6),
+    },
+)  # fmt: skip
+
+
+def _maker(rng: random.Random, edge: bool) -> Draw:
+    return EuroDraw(rng, edge)
+
+
+SCRIPT = Script(
+    routes=(
+        Route("sepa_credit_transfer", 60, _sepa, SEPA_FLAWS),
+        Route("cross_border_payment", 15, _cross_border, CROSS_FLAWS),
+        Route("beneficiary_create", 25, _beneficiary, BENEFICIARY_FLAWS),
+    ),
+    maker=_maker,
+)
