@@ -168,7 +168,8 @@ def load_bank(path: str | Path | None = None) -> Bank:
 
 def _build(raw: Any, source: str) -> Bank:
     top = _mapping(raw, "the file")
-    unknown_keys = set(top) - _TOP_KEYS
+    # "x-" keys are the file's own (YAML anchors shared by rules), as in OpenAPI.
+    unknown_keys = {k for k in top if not str(k).startswith("x-")} - _TOP_KEYS
     if unknown_keys:
         raise ConfigError(f"unknown key {sorted(unknown_keys)[0]!r}")
     roles_raw = _mapping(top.get("roles"), "'roles'")

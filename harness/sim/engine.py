@@ -125,6 +125,42 @@ class Flaw:
     # The maker's ``ctx`` is the request's context when a flaw is applied.
 
 
+Make = Callable[[Any, Doc], Any]  # (maker, document) -> a value
+
+
+def get(doc: Doc, path: str) -> Any:
+    """The value at a dotted path of a document."""
+    node: Any = doc
+    for key in path.split("."):
+        node = node[key]
+    return node
+
+
+def put(path: str, make: Make) -> Callable[[Any, Doc], None]:
+    """A flaw's ``apply``: sets the dotted ``path`` to ``make(maker, doc)`` (made first, so
+    the maker may still change the document, e.g. add the parent it breaks a part of)."""
+
+    def apply(d: Any, doc: Doc) -> None:
+        value = make(d, doc)
+        *parents, last = path.split(".")
+        node = doc
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[last] = value
+
+    return apply
+
+
+def flaw_table(endpoint: str, table: Mapping[str, tuple[str, float, Make]]) -> dict[str, Flaw]:
+    """Flaws by name from ``name: (field.kind of the rule it breaks, weight, maker)``; the
+    rule id is ``endpoint.field.kind`` (the bank file's default id) and the maker's value
+    replaces the field."""
+    out = {}
+    for name, (rule, weight, make) in table.items():
+        out[name] = Flaw(f"{endpoint}.{rule}", weight, put(rule.rsplit(".", 1)[0], make))
+    return out
+
+
 @dataclass(frozen=True)
 class Route:
     """One endpoint's share of the day, its valid requests, and its flaws by name."""

@@ -10,15 +10,13 @@ breaks exactly one production rule, named by its ``rule`` id.
 
 from __future__ import annotations
 
-import random
 import re
-from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from harness.sim.banks import europools as P
-from harness.sim.engine import Context, Doc, Draw, Flaw, Route, Script
+from harness.sim.engine import Context, Doc, Draw, Make, Route, Script, flaw_table, get
 from harness.sim.standards import ISO3166, ISO4217, iban_check_digits
 
 SEPA_MAX = Decimal("999999999.99")
@@ -324,27 +322,6 @@ def _beneficiary(d: EuroDraw, ctx: Context) -> Doc:
 
 # --- flaws ----------------------------------------------------------------------------------
 
-Make = Callable[[EuroDraw, Doc], Any]
-
-
-def _get(doc: Doc, path: str) -> Any:
-    node: Any = doc
-    for key in path.split("."):
-        node = node[key]
-    return node
-
-
-def _put(path: str, make: Make) -> Callable[[Any, Doc], None]:
-    def apply(d: Any, doc: Doc) -> None:
-        value = make(d, doc)  # before descending: the maker may add the parent
-        *parents, last = path.split(".")
-        node = doc
-        for key in parents:
-            node = node.setdefault(key, {})
-        node[last] = value
-
-    return apply
-
 
 def _with_address(key: str, field: str, make: Make) -> Make:
     """Make ``doc[key][field]`` broken, giving the document a valid address first if it has none."""
@@ -361,15 +338,6 @@ def _with_address(key: str, field: str, make: Make) -> Make:
     return value
 
 
-def _flaws(endpoint: str, table: dict[str, tuple[str, float, Make]]) -> dict[str, Flaw]:
-    """Flaws by name from ``name: (field.kind of the broken rule, weight, maker)``."""
-    out = {}
-    for name, (rule, weight, make) in table.items():
-        field = rule.rsplit(".", 1)[0]
-        out[name] = Flaw(f"{endpoint}.{rule}", weight, _put(field, make))
-    return out
-
-
 def _party_flaws(prefix: str, scale: float) -> dict[str, tuple[str, float, Make]]:
     return {
         f"{prefix}.accented": (f"{prefix}.allow_chars", 12 * scale, lambda d, _: d.accented_name()),
@@ -381,10 +349,10 @@ def _party_flaws(prefix: str, scale: float) -> dict[str, tuple[str, float, Make]
 
 def _iban_flaws(path: str, scale: float) -> dict[str, tuple[str, float, Make]]:
     return {
-        f"{path}.bad_check": (f"{path}.iban", 4 * scale, lambda d, doc: d.iban_bad_check(_get(doc, path))),
-        f"{path}.spaces": (f"{path}.iban", 2 * scale, lambda d, doc: re.sub(r"(.{4})(?!$)", r"\1 ", _get(doc, path))),
-        f"{path}.lower_case": (f"{path}.iban", 1 * scale, lambda d, doc: _get(doc, path).lower()),
-        f"{path}.wrong_length": (f"{path}.iban", 1 * scale, lambda d, doc: d.iban_wrong_length(_get(doc, path))),
+        f"{path}.bad_check": (f"{path}.iban", 4 * scale, lambda d, doc: d.iban_bad_check(get(doc, path))),
+        f"{path}.spaces": (f"{path}.iban", 2 * scale, lambda d, doc: re.sub(r"(.{4})(?!$)", r"\1 ", get(doc, path))),
+        f"{path}.lower_case": (f"{path}.iban", 1 * scale, lambda d, doc: get(doc, path).lower()),
+        f"{path}.wrong_length": (f"{path}.iban", 1 * scale, lambda d, doc: d.iban_wrong_length(get(doc, path))),
     }  # fmt: skip
 
 
@@ -422,7 +390,7 @@ def _amount_flaws(maximum: Decimal, scale: float) -> dict[str, tuple[str, float,
         f"{amount}.thousands_separator": (f"{amount}.decimal", 2 * scale, bad("thousands_separator")),
         f"{amount}.zero": (f"{amount}.range", 2 * scale, bad("zero")),
         f"{amount}.over_max": (f"{amount}.range", 1 * scale, bad("over_max")),
-        f"{amount}.as_number": (f"{amount}.json_type", 3 * scale, lambda d, doc: float(Decimal(_get(doc, amount)))),
+        f"{amount}.as_number": (f"{amount}.json_type", 3 * scale, lambda d, doc: float(Decimal(get(doc, amount)))),
     }  # fmt: skip
 
 
@@ -454,7 +422,7 @@ def _payment_flaws(maximum: Decimal, scale: float) -> dict[str, tuple[str, float
     }  # fmt: skip
 
 
-SEPA_FLAWS = _flaws(
+SEPA_FLAWS = flaw_table(
     "sepa_credit_transfer",
     {
         **_payment_flaws(SEPA_MAX, 1.0),
@@ -464,7 +432,7 @@ SEPA_FLAWS = _flaws(
         "creditorName.missing": ("creditorName.required", 1, lambda d, _: ""),
     },
 )  # fmt: skip
-CROSS_FLAWS = _flaws(
+CROSS_FLAWS = flaw_table(
     "cross_border_payment",
     {
         **_payment_flaws(CROSS_MAX, 0.6),
@@ -473,7 +441,7 @@ CROSS_FLAWS = _flaws(
         "serviceLevel.unknown": ("serviceLevel.enum", 2, lambda d, _: d.pick(("URGENT", "SEPA", "nurg", "HIGH"))),
     },
 )  # fmt: skip
-BENEFICIARY_FLAWS = _flaws(
+BENEFICIARY_FLAWS = flaw_table(
     "beneficiary_create",
     {
         **_party_flaws("name", 0.8),
@@ -486,15 +454,11 @@ BENEFICIARY_FLAWS = _flaws(
 )  # fmt: skip
 
 
-def _maker(rng: random.Random, edge: bool) -> Draw:
-    return EuroDraw(rng, edge)
-
-
 SCRIPT = Script(
     routes=(
         Route("sepa_credit_transfer", 60, _sepa, SEPA_FLAWS),
         Route("cross_border_payment", 15, _cross_border, CROSS_FLAWS),
         Route("beneficiary_create", 25, _beneficiary, BENEFICIARY_FLAWS),
     ),
-    maker=_maker,
+    maker=EuroDraw,
 )
