@@ -102,6 +102,8 @@ class Gateway:
             raise ConfigError(f"unknown role {role!r} (this bank has: {', '.join(bank.roles)})")
         if not 0.0 <= error_rate <= 1.0:
             raise ConfigError(f"the error rate must be between 0 and 1, not {error_rate!r}")
+        if sign_key is not None and "signature" not in bank.responses:
+            raise ConfigError(f"bank {bank.name!r} does not sign requests (no 'signature' answer)")
         self.bank = bank
         self.role = role
         self.sign_key = sign_key
@@ -130,8 +132,6 @@ class Gateway:
                         return Outcome(answer, endpoint=endpoint.name, reason="flaky"), endpoint, {}
                     pick -= weight
         if self.sign_key is not None and not signature.verify(self.sign_key, body, sig):
-            if "signature" not in bank.responses:
-                raise ConfigError(f"bank {bank.name!r} does not sign: no 'signature' answer")
             return (
                 Outcome(bank.responses["signature"], endpoint=endpoint.name, reason="signature"),
                 endpoint,

@@ -6,9 +6,10 @@ is malformed. Paths are those of :mod:`harness.fields`: ``amount``, ``debtor.nam
 
 - **JSON** (UTF-8): every leaf by its path. A string leaf is its text; a number keeps its
   source text as :class:`Number` (``100.10`` stays ``100.10``); ``true``/``false`` are
-  :class:`Literal`; ``null`` is absent. An object or a list is also present at its own path,
-  as its JSON text (:class:`Container`), so a rule on a string field meets it as a value.
-  The top level must be an object.
+  :class:`Literal`; ``null`` is absent. An object or a list is also present at its own path
+  as a :class:`Container`, so a rule on a string field meets it as a value: its JSON text
+  at the top level (as simbank always read it), ``{…}`` or ``[…]`` deeper down (so that a
+  deep body costs linear time, not one copy per level). The top level must be an object.
 - **form** (``application/x-www-form-urlencoded``): percent-decoded in the Content-Type's
   charset, else the endpoint's; the first of repeated names wins.
 - **XML**: the declaration's encoding, else the Content-Type's charset, else UTF-8; the root
@@ -87,11 +88,11 @@ def _flatten(node: Any, prefix: str, out: dict[str, str]) -> None:
         path, value = stack.pop()
         if isinstance(value, dict):
             if path:
-                out.setdefault(path, Container(_dumps(value)))
+                out.setdefault(path, _container(path, value, "{…}"))
             for key, child in reversed(list(value.items())):
                 stack.append((f"{path}.{key}" if path else str(key), child))
         elif isinstance(value, list):
-            out.setdefault(path, Container(_dumps(value)))
+            out.setdefault(path, _container(path, value, "[…]"))
             for i in range(len(value) - 1, -1, -1):
                 stack.append((f"{path}[{i}]", value[i]))
         elif value is None:
@@ -102,8 +103,9 @@ def _flatten(node: Any, prefix: str, out: dict[str, str]) -> None:
             out.setdefault(path, value if isinstance(value, str) else str(value))
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+def _container(path: str, value: Any, deeper: str) -> Container:
+    top = "." not in path and "[" not in path
+    return Container(json.dumps(value, ensure_ascii=False) if top else deeper)
 
 
 def _form_fields(body: bytes, charset: str, fields: dict[str, str]) -> dict[str, str] | None:

@@ -289,9 +289,8 @@ def _cross_border(d: EuroDraw, ctx: Context) -> Doc:
         "creditorAccount": {"iban": d.iban(country)},
         "creditorAgent": d.bic(country),
         "creditorAddress": d.address(country),
-        "chargeBearer": d.pick(("CRED", "DEBT"))
-        if d.edge(0.5)
-        else d.weighted((("SHAR", 70), ("DEBT", 25), ("CRED", 5))),
+        # CRED (the creditor pays every charge) is rare: only an edge day shows it.
+        "chargeBearer": "CRED" if d.edge(0.4) else d.weighted((("SHAR", 72), ("DEBT", 28))),
     }
     if d.rng.random() < 0.4:
         doc["requestedExecutionDate"] = d.exec_date(ctx)
