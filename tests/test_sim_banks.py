@@ -132,7 +132,7 @@ def test_flaw_rate_and_endpoint_mix(name):
     assert not any(r.flaw for r in banks.generate(banks.load(name), 300, DAY, 1, flaw_rate=0.0))
 
 
-@pytest.mark.parametrize("name", NEW)
+@pytest.mark.parametrize("name", banks.names())
 def test_deterministic_under_a_seed(name):
     bank = banks.load(name)
 
@@ -349,3 +349,42 @@ def test_ground_truth_for_a_sanitized_request(name):
         assert decision.reason in ("success", "rule") and decision.endpoint == req.endpoint
         if decision.reason == "rule":  # what the sanitizer changed, never a protocol field
             assert decision.field not in ("instructionId", "instructedAmount.amount", "amount")
+
+
+def test_simbank_edge_day():
+    """simbank has an edge day too: valid values at its GBK byte limits and amount bounds,
+    with characters a normal day never shows; its flaws still break production rules."""
+    bank = banks.load("simbank")
+    reqs = {
+        edge: banks.generate(bank, 3000, DAY, 5, edge=edge, flaw_rate=0.2) for edge in (False, True)
+    }
+    for req in reqs[True]:
+        prod, staging = decide("simbank", "prod", req), decide("simbank", "staging", req)
+        if req.flaw is None:
+            assert prod.accepted and staging.accepted, (prod.rule, req.fields)
+        else:
+            assert not prod.accepted, req.flaw
+
+    def values(edge: bool, field: str) -> list[str]:
+        return [r.fields[field] for r in reqs[edge] if r.flaw is None and field in r.fields]
+
+    for field, limit in (
+        ("enterpriseName", 60),
+        ("businessAddress", 100),
+        ("remark", 60),
+        ("Scope", 200),
+    ):
+        edge_max = max(len(v.encode("gbk")) for v in values(True, field))
+        assert limit - 4 <= edge_max <= limit, field
+        assert max(len(v.encode("gbk")) for v in values(False, field)) <= 0.75 * limit, field
+    amounts = {Decimal(a) for a in values(True, "amount")}
+    assert {Decimal("0.01"), Decimal("5000000.00")} <= amounts
+    assert max(Decimal(a) for a in values(False, "amount")) < 4_000_000
+    normal_chars = {c for v in values(False, "enterpriseName") for c in v}
+    new_chars = {c for v in values(True, "enterpriseName") for c in v} - normal_chars
+    assert set("0123456789") & new_chars and set("ＡＢＣＤＥＦＧＨＫＬＭＮＰＲＳＴＸ") & new_chars
+    assert any(re.search("[A-Za-z]", v) for v in values(True, "remark"))  # allowed in a remark
+    assert not any(re.search("[A-Za-z]", v) for v in values(False, "remark"))
+    assert {v[:3] for v in values(True, "legalMobile")} - {
+        v[:3] for v in values(False, "legalMobile")
+    }

@@ -32,6 +32,7 @@ from harness.sim.checks import CREDIT_ALPHABET
 from harness.sim.engine import HOURLY, TIME_HEADER, SimRequest, sim_times
 from harness.sim.gateway import BANK_TZ, Gateway, Outcome
 from harness.sim.pools import MERCHANTS, Maker
+from harness.sim.simbank_edge import EdgeMaker
 from harness.timeutil import parse_day
 
 __all__ = ["FLAWS", "HOURLY", "MIX", "TIME_HEADER", "SimRequest", "expected_outcome"]
@@ -123,10 +124,12 @@ def generate(
     key: str | None = None,
     flaw_rate: float = 0.05,
     mix: Sequence[tuple[str, int]] = MIX,
+    edge: bool = False,
 ) -> list[SimRequest]:
     """``count`` requests spread over ``day`` (YYYY-MM-DD, default today), signed with ``key``.
 
     ``key`` defaults as the server's does (``$SIMBANK_HMAC_KEY``, else the demo key).
+    ``edge``: an edge day (:mod:`harness.sim.simbank_edge`); values come close to the limits.
     """
     if count < 0:
         raise ConfigError(f"the request count must not be negative, not {count!r}")
@@ -139,7 +142,7 @@ def generate(
     start, end = parse_day(day or "today")
     key = signature.resolve_key(key)
     rng = random.Random(seed)
-    maker = Maker(rng)
+    maker = EdgeMaker(rng) if edge else Maker(rng)
     weights = [w for _, w in mix]
     out = []
     for i, when in enumerate(sim_times(rng, count, start, end, BANK_TZ)):

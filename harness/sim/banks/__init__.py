@@ -178,9 +178,7 @@ def generate(
     if bank.traffic == "simbank":
         from harness.sim import traffic  # simbank's own generator predates the engine
 
-        if edge:
-            raise ConfigError("simbank has no edge day yet")
-        return traffic.generate(count, day, seed, key=key, flaw_rate=flaw_rate)
+        return traffic.generate(count, day, seed, key=key, flaw_rate=flaw_rate, edge=edge)
     from harness.sim import engine
 
     return engine.generate(bank, _script(bank), count, day, seed, edge=edge, flaw_rate=flaw_rate)
