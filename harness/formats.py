@@ -60,6 +60,10 @@ class Format:
     regex: str | None = None
     generality: int = 20
     exact: bool = True  # the regex alone decides (no further check in ``test``)
+    # The accepted values' classes that make the format a plausible description of a field
+    # (base64 fits any string of digits: it describes a field only when its values mix
+    # capitals, small letters and digits, as encoded bytes do).
+    needs: frozenset[str] = frozenset()
 
 
 FORMATS: dict[str, Format] = {}
@@ -167,6 +171,8 @@ def _base64url(text: str) -> bool:
     )
 
 
+_ENCODED = frozenset({"ascii_upper", "ascii_lower", "ascii_digit"})
+
 for _fmt in (
     _by_regex("uuid", "a UUID", _UUID, 30),
     _by_regex("uuid_lower", "a lower-case UUID", _UUID_LOWER, 20),
@@ -211,8 +217,17 @@ for _fmt in (
         r"(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?",
         30,
         exact=False,
+        needs=_ENCODED,
     ),
-    Format("base64url", "base64url text", _base64url, r"[A-Za-z0-9_-]+={0,2}", 30, False),
+    Format(
+        "base64url",
+        "base64url text",
+        _base64url,
+        r"[A-Za-z0-9_-]+={0,2}",
+        30,
+        exact=False,
+        needs=_ENCODED,
+    ),
     _by_regex("e164", "an E.164 phone number (+ and 7 to 15 digits)", r"\+[1-9]\d{6,14}", 20),
     _by_regex("bic", "a BIC (ISO 9362)", r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?", 20),
     _by_regex(

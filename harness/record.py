@@ -284,7 +284,11 @@ class RowBuilder:
         else:
             row[f"{side}_body"] = codecs.encode(out)
         if out.format in _STRUCTURED and not out.meta.get("error"):
-            row[f"{side}_fields"] = fields.flatten(out.tree)
+            flat = fields.flatten(out.tree)
+            row[f"{side}_fields"] = flat
+            numbers = [p for p, v in flat.items() if isinstance(v, codecs.JsonNumber)]
+            if side == "request" and numbers:  # the JSON column keeps them as text
+                _note(row, "request_numbers", numbers)
 
 
 def _note(row: dict[str, Any], key: str, value: Any) -> None:

@@ -259,7 +259,9 @@ def test_analogy_carries_the_name_rule_to_the_address_and_lists_the_risks(world,
     ]
     assert carried, "no analogy rule on businessAddress"
     (address,) = carried
-    assert address.state == "suspected" and address.contradict == 0
+    # Predicted by a confirmed rule: its own rejections confirm it once they beat chance.
+    assert address.contradict == 0
+    assert (address.state == "confirmed") == (address.support >= address.evidence["confirm_at"])
     assert name.key in {o["key"] for o in address.evidence["origins"]}
     assert address.derived_from == name.id or address.evidence["origins"][0]["key"] != name.key
     assert _refuses(address, "A(")

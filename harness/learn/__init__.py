@@ -87,7 +87,10 @@ def learn(
         learned = [_with_verdicts(item, verdicts) for item in learned]
     learned = _back(corpus, learned, known, found)
     specs, touched = evolve.reconcile(corpus, [item.spec for item in learned], known)
-    explained = {id(r) for item in learned for r in item.support}
+    explained: dict[int, set[str]] = {}
+    for item in learned:
+        for r in item.support:
+            explained.setdefault(id(r), set()).add(item.spec.field)
     risks: list[Risk] = []
     proposals: list[RuleSpec] = []
     if analogy:

@@ -62,12 +62,15 @@ class Shape:
     length: float
     distinct: int
     numeric: bool
+    fixed: bool = False  # every value has the same length (a code, not text)
+    kana: float = 0.0  # share of kana among the letters (Japanese text)
 
     @property
     def free_text(self) -> bool:
         """Text people write (names, addresses, remarks), not codes, numbers or enums."""
         return (
             not self.numeric
+            and not self.fixed
             and self.length >= 2
             and self.distinct > 12
             and (self.cjk + self.letter) >= 0.3
@@ -101,6 +104,7 @@ def shape_of(values: Iterable[str]) -> Shape | None:
     sums = [0.0, 0.0, 0.0, 0.0]
     total_len = 0
     numeric = True
+    kana = letters = 0
     for v in sample:
         n = len(v)
         total_len += n
@@ -112,15 +116,35 @@ def shape_of(values: Iterable[str]) -> Shape | None:
                 cjk += 1
             elif ch.isalpha():
                 letter += 1
+                kana += _is_kana(ch)
         sums[0] += cjk / n
         sums[1] += digit / n
         sums[2] += letter / n
         sums[3] += (n - cjk - digit - letter) / n
+        letters += cjk + letter
         if numeric and not v.replace(".", "", 1).lstrip("+-").isdigit():
             numeric = False
     k = len(sample)
     shares = [round(s / k, 3) for s in sums]
-    return Shape(shares[0], shares[1], shares[2], shares[3], round(total_len / k, 1), k, numeric)
+    fixed = len({len(v) for v in sample}) == 1
+    return Shape(
+        shares[0],
+        shares[1],
+        shares[2],
+        shares[3],
+        round(total_len / k, 1),
+        k,
+        numeric,
+        fixed,
+        round(kana / letters, 3) if letters else 0.0,
+    )
+
+
+_KANA = frozenset({"hiragana", "katakana", "halfwidth_katakana", "kana_small"})
+
+
+def _is_kana(ch: str) -> bool:
+    return not _KANA.isdisjoint(charclass.classes(ch))
 
 
 FieldRef = tuple[str, str]  # endpoint, field
@@ -167,6 +191,9 @@ def contextualize(
             continue
         stats = data.stats[ref[1]]
         stats.context["free_text"] = here.free_text
+        letters = here.cjk + here.letter
+        stats.context["cjk_share"] = here.cjk / letters if letters else 0.0
+        stats.context["kana_share"] = here.kana
         siblings: set[str] = set()
         if here.free_text:
             for other, there in found.items():
@@ -287,11 +314,15 @@ def backed(
 
 
 def _implied(spec: RuleSpec, existing: list[RuleSpec]) -> bool:
-    """True when a rule already on the target says at least as much."""
+    """True when a rule already on the target says at least as much (a limit the target
+    learned from its own bracket always does)."""
+    kind = kind_of(spec)
     for rule in existing:
         if rule.kind != spec.kind:
             continue
         if rule.params == spec.params:
+            return True
+        if kind.limits and kind.family(rule.params) == kind.family(spec.params):
             return True
         if spec.kind == "forbidden_chars":
             have = set(rule.params.get("classes", ()))
@@ -308,17 +339,17 @@ def propose(
     corpus: Corpus,
     origins: Iterable[RuleSpec],
     *,
-    explained: set[int] | None = None,
+    explained: dict[int, set[str]] | None = None,
     existing: Iterable[RuleSpec] = (),
     found: dict[FieldRef, Shape] | None = None,
 ) -> tuple[list[RuleSpec], list[Risk]]:
     """Analogy rules for ``origins`` on the analogous fields of the corpus, and the risk list.
 
-    ``explained``: ids (``id()``) of rejected rows already explained by a learned rule (they
-    do not support a proposal). ``existing``: rules already known (learned this run or
+    ``explained``: the fields whose learned rules explain each rejected row, by the row's
+    ``id()``: a row another field's rule explains does not support a proposal. ``existing``: rules already known (learned this run or
     stored), so that a field that already has an equal or stronger rule gets no proposal.
     """
-    explained = explained or set()
+    explained = explained or {}
     found = shapes(corpus) if found is None else found
     known: dict[FieldRef, list[RuleSpec]] = {}
     for rule in existing:
@@ -341,6 +372,7 @@ def propose(
                 "id": origin.id,
                 "key": origin.key,
                 "similarity": sim,
+                "confirmed": origin.state == "confirmed",
             }
             slot = (endpoint, f, origin.kind, kind.family(params))
             held = best.get(slot)
@@ -380,7 +412,7 @@ def propose(
             r
             for rows in corpus.endpoints[spec.endpoint].signatures.values()
             for r in rows
-            if id(r) not in explained
+            if explained.get(id(r), set()) <= {spec.field}
         ]
         for spec in proposals
     }
@@ -395,13 +427,26 @@ def propose(
         evidence = {**spec.evidence, **support_evidence(corpus, support, contradict)}
         at_risk = _at_risk(corpus, spec)
         evidence["at_risk"] = len(at_risk)
+        # A proposal from a confirmed rule was stated before its own evidence was counted:
+        # one hypothesis among the proposals, not one among every candidate.
+        data = corpus.endpoints[spec.endpoint]
+        rate = data.rejected / max(data.total, 1)
+        # Limits are the origin field's: a carried limit stays suspected (the target learns
+        # its own from its own bracket); other rules from a confirmed origin were predicted.
+        need = policy.NEVER if kind_of(spec).limits else policy.DEFAULT_CONFIRM
+        predicted = any(o.get("confirmed") for o in spec.evidence["origins"])
+        if predicted and not kind_of(spec).limits:
+            need = policy.confirm_at(rate, len(proposals))
+        evidence["confirm_at"] = need
         rules.append(
             spec.but(
                 support=len(support),
                 contradict=len(contradict),
                 evidence=evidence,
-                state=policy.decide_state(len(support), len(contradict)),
-                confidence=policy.confidence(len(support), len(contradict), prior=prior),
+                state=policy.decide_state(len(support), len(contradict), need=need),
+                confidence=policy.confidence(
+                    len(support), len(contradict), rate=rate, tests=len(proposals), prior=prior
+                ),
             )
         )
         for row, outcome, code in at_risk[:RISK_LIMIT]:

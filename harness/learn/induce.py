@@ -23,7 +23,8 @@ exception cost, minus its own cost), until none saves anything:
   rejection (a generic validation error) still yields one rule per field that broke, and
   every rejection that some consistent rule explains is explained;
 - a rejection that no consistent rule explains (a random "system busy") stays unexplained;
-- forbidden characters that only rejections explained by other rules show are dropped.
+- each rule is built from the rejections only it explains: a value rejected for its ``&``
+  that is also longer than any accepted one says nothing about a length limit.
 
 How many rejections make a rule believable is not decided here but by
 :mod:`harness.learn.policy`: thinly supported rules stay ``suspected``.
@@ -76,6 +77,11 @@ class Candidate:
         return (-self.names, self.cost, first, str(self.pref), self.field, str(self.key))
 
 
+def plain(value: str) -> bool:
+    """A plain string (a JSON number of the same text may still break a type rule)."""
+    return type(value) is str
+
+
 def name_score(field_path: str, message: str, plan: Plan | None) -> tuple[int, str | None]:
     """How strongly ``message`` names the field: the length of the label (or name) found."""
     if not message:
@@ -105,7 +111,7 @@ def candidates(
             if not row.fields:
                 continue  # a body that did not parse says nothing about field rules
             for value in row.values(f):
-                if value in known and value is not None and value.strip():
+                if value in known and value is not None and value.strip() and plain(value):
                     continue  # a value production accepted passes every consistent rule
                 broken = memo.get(value)
                 if broken is None:
@@ -135,6 +141,19 @@ def select(cands: list[Candidate], rows: Sequence[RejectedRow], bits: float) -> 
     """The candidates that explain a signature (see the module docstring)."""
     uncovered = {i for i, row in enumerate(rows) if row.fields}
     chosen: list[Candidate] = []
+    _greedy(cands, chosen, uncovered, bits)
+    released = _release_bounds(chosen, cands)
+    if released:
+        others = [c for c in cands if not c.kind.bounds(c.key)]
+        _greedy(others, chosen, released, bits)
+    return _refit(_prune(chosen), cands)
+
+
+def _greedy(
+    cands: list[Candidate], chosen: list[Candidate], uncovered: set[int], bits: float
+) -> None:
+    """Weighted set cover: add to ``chosen`` the candidate saving most bits, again and again
+    (candidates on the field the message names first)."""
     for pool in ([c for c in cands if c.names], cands):
         while uncovered:
             best: Candidate | None = None
@@ -151,30 +170,89 @@ def select(cands: list[Candidate], rows: Sequence[RejectedRow], bits: float) -> 
                 break
             chosen.append(best)
             uncovered -= best.covered.keys()
-    return _prune(chosen)
+
+
+def _release_bounds(chosen: list[Candidate], cands: list[Candidate]) -> set[int]:
+    """Bounds keep only the rejections nothing else explains.
+
+    A value rejected for an illegal character that is also longer than any accepted value
+    is evidence for the character rule or for a length limit: the data cannot tell. A rule
+    that refuses a valid customer costs more than a rule missed, so the limit is set by the
+    rejections only a bound explains (the least restrictive limit), and the others go to the
+    other rules. Returns the rows released (they need an explanation again).
+    """
+    released: set[int] = set()
+    for bound in [c for c in chosen if c.kind.bounds(c.key)]:
+        elsewhere: set[int] = set()
+        for other in cands:
+            if other is not bound and not (other.field == bound.field and other.kind is bound.kind):
+                elsewhere |= other.covered.keys()
+        exclusive = bound.covered.keys() - elsewhere
+        if not exclusive:
+            continue
+        # Only the rows nearer the accepted values than every exclusive one would move the
+        # limit: those go to the other rules, the rest stay evidence for the bound.
+        upper = bound.kind.upper_key(bound.key)
+        edge = [v for i in exclusive for v in bound.covered[i]]
+        nearest = min(edge) if upper else max(edge)
+        nearer = {
+            i
+            for i, infos in bound.covered.items()
+            if i not in exclusive and any((v < nearest) if upper else (v > nearest) for v in infos)
+        }
+        if nearer:
+            released |= nearer
+            bound.covered = {i: v for i, v in bound.covered.items() if i not in nearer}
+    return released
+
+
+def _refit(chosen: list[Candidate], cands: list[Candidate]) -> list[Candidate]:
+    """Each chosen rule replaced by the cheapest candidate that explains its own rows.
+
+    The greedy choice counts every row a candidate covers, coincidences included: a list
+    of the characters accepted remittances use covers rows rejected for other fields that
+    happen to hold a comma. Once each rule keeps only its own rows, the simplest explanation
+    of those rows (SWIFT X) may be another candidate.
+    """
+    out = []
+    for cand in chosen:
+        own = cand.covered.keys()
+        better = min(
+            (c for c in cands if c.covered.keys() >= own and not c.kind.bounds(c.key)),
+            key=lambda c: (c.cost, c.pref[0] if c.pref else 0.0, c.rank()),
+            default=None,
+        )
+        if better is not None and better is not cand and better.cost < cand.cost:
+            better.covered = {i: better.covered[i] for i in own}
+            out.append(better)
+        else:
+            out.append(cand)
+    return out
 
 
 def _prune(chosen: list[Candidate]) -> list[Candidate]:
-    """Drop forbidden characters only rows explained by other rules show (coincidences)."""
+    """Each chosen rule keeps the rejections only it explains.
+
+    A rejected value can hold more than one oddity: the name rejected for its ``&`` may also
+    be longer than any accepted name. Rows that another chosen rule explains are no evidence
+    for this one (they would set a length limit at the first coincidence), so a rule is
+    built from, and supported by, its own rows; a rule left without any is dropped.
+    """
+    kept = list(chosen)
+    for cand in sorted(chosen, key=lambda c: len(c.covered)):
+        others: set[int] = set()
+        for other in kept:
+            if other is not cand:
+                others |= other.covered.keys()
+        if cand.covered.keys() <= others:
+            kept.remove(cand)
     out = []
-    for cand in chosen:
-        if cand.kind.name == "forbidden_chars":
-            others: set[int] = set()
-            for other in chosen:
-                if other is not cand:
-                    others |= other.covered.keys()
-            needed: set[str] = set()
-            for i, infos in cand.covered.items():
-                if i not in others:
-                    needed |= set().union(*infos)
-            if not needed:
-                continue
-            trimmed = {}
-            for i, infos in cand.covered.items():
-                kept = [info & needed for info in infos if info & needed]
-                if kept:
-                    trimmed[i] = kept
-            cand.covered = trimmed
+    for cand in kept:
+        others = set()
+        for other in kept:
+            if other is not cand:
+                others |= other.covered.keys()
+        cand.covered = {i: infos for i, infos in cand.covered.items() if i not in others}
         out.append(cand)
     return out
 

@@ -29,6 +29,7 @@ ALPHA = 0.01
 MIN_CONFIRM = 2
 MAX_CONFIRM = 30
 DEFAULT_CONFIRM = 10  # rules whose evidence predates confirm_at (hand-written, old stores)
+NEVER = 1 << 30  # a rule whose own evidence can never confirm it (a carried limit)
 
 
 def confirm_at(rate: float, tests: int) -> int:

@@ -29,6 +29,7 @@ from itertools import chain, filterfalse, islice, repeat
 from typing import Any
 
 from harness import charclass, charsets, checksums, formats
+from harness.codecs import JsonNumber
 from harness.fields import rule_path
 from harness.learn.shapes import MIN_PATTERN_VALUES, derive_patterns
 from harness.plan import Plan
@@ -193,7 +194,7 @@ class FieldAccumulator:
             spaced=self.spaced,
             blank=self.blank,
             numbers=self._number_stats(),
-            formats=frozenset(self.formats or ()),
+            formats=frozenset(n for n in self.formats or () if formats.FORMATS[n].needs <= classes),
             checksums=frozenset(self.checksums or ())
             if self.distinct >= CHECKSUM_DISTINCT
             else frozenset(),
@@ -269,6 +270,7 @@ class EndpointData:
     signature_counts: dict[Signature, int] = field(default_factory=dict)
     stats: dict[str, FieldStats] = field(default_factory=dict)
     pseudonymized: set[str] = field(default_factory=set)
+    numbers: Counter[str] = field(default_factory=Counter)  # field -> accepted JSON numbers
     _acc: dict[str, FieldAccumulator] = field(default_factory=dict)
     _batch: list[dict[str, Any]] = field(default_factory=list)
 
@@ -325,6 +327,15 @@ class EndpointData:
         self.flush()
         for name, acc in self._acc.items():
             stats = acc.stats(self.accepted)
+            numbers = self.numbers.get(name, 0)
+            if stats.n:
+                stats.types = frozenset(
+                    {"number"}
+                    if numbers >= stats.n
+                    else {"string", "number"}
+                    if numbers
+                    else {"string"}
+                )
             stats.context["sensitive"] = name in self.pseudonymized or bool(
                 plan is not None and plan.is_sensitive(name)
             )
@@ -365,6 +376,8 @@ class Corpus:
                 notes = row.get("notes") or {}
                 for path in notes.get("pseudonymized") or ():
                     data.pseudonymized.add(rule_path(path))
+                for path in notes.get("request_numbers") or ():
+                    data.numbers[rule_path(path)] += 1
                 if len(data._batch) >= BATCH:
                     data.flush()
             elif outcome == "rejected":
@@ -392,8 +405,12 @@ class Corpus:
 
 def rejected_row(row: dict[str, Any]) -> RejectedRow:
     fields: dict[str, list[str | None]] = {}
+    numbers = set((row.get("notes") or {}).get("request_numbers") or ())
     for path, leaf in (row.get("request_fields") or {}).items():
-        fields.setdefault(rule_path(path), []).append(as_text(leaf))
+        text = as_text(leaf)
+        if path in numbers and text is not None:
+            text = JsonNumber(text)  # the store keeps a JSON number as text
+        fields.setdefault(rule_path(path), []).append(text)
     return RejectedRow(row.get("id"), timestamp(row.get("ts")), fields)
 
 

@@ -44,7 +44,10 @@ def shape(text: str) -> str:
     return text.translate(_SHAPES)
 
 
-_RUN_CLASS = {"9": r"\d", "A": "[A-Z]", "a": "[a-z]"}
+# ASCII digits are written [0-9]: Python's \d also matches full-width and other digits,
+# which gateways refuse (and ECMA-262's \d does not match).
+DIGIT = "[0-9]"
+_RUN_CLASS = {"9": DIGIT, "A": "[A-Z]", "a": "[a-z]"}
 
 
 def _run_list(items: list[str]) -> list[tuple[str, int]]:
@@ -75,7 +78,7 @@ def _skeleton_regex(runs: list[list[tuple[str, int]]]) -> str:
 
 
 def _runs(items: list[str]) -> str:
-    """Compress consecutive equal regex atoms: ``\\d\\d\\d`` -> ``\\d{3}``."""
+    """Compress consecutive equal regex atoms: ``[0-9][0-9][0-9]`` -> ``[0-9]{3}``."""
     out: list[str] = []
     i = 0
     while i < len(items):
@@ -103,27 +106,29 @@ def _position_atom(chars: set[str]) -> str:
         )
     parts = [p for p, used in (("0-9", digits), ("A-Z", upper), ("a-z", lower)) if used]
     if parts == ["0-9"]:
-        return r"\d"
+        return DIGIT
     return "[" + "".join(parts) + "]"
 
 
 def _digit_set(digits: set[str]) -> str:
-    """``{"3", "5", "9"}`` -> ``[3-9]``: the range the digits span (a sample shows some digits
-    of a range, rarely all); one digit stays itself."""
+    """The digits a position allows: one constant digit stays itself, varying ones allow
+    everything from the smallest seen up to 9 (``{"3", "5", "8"}`` -> ``[3-9]``). Gateways
+    refuse low leading digits (a mobile starting 12, a code starting 0); a sample shows
+    some of the high ones, rarely all."""
     low, high = min(digits), max(digits)
     if low == high:
         return low
-    return f"[{low}{high}]" if int(high) == int(low) + 1 else f"[{low}-{high}]"
+    return "9" if low == "9" else ("[89]" if low == "8" else f"[{low}-9]")
 
 
 def derive_patterns(values: Iterable[str]) -> list[tuple[str, float]]:
     """Regexes the accepted values suggest, simplest first, with their complexity.
 
-    Values of a few shapes give one alternative per shape skeleton (``^\\d{11}$``; runs whose
-    length varies among the values become ``+``: ``^\\d+\\.\\d{2}$``); values of one
+    Values of a few shapes give one alternative per shape skeleton (``^[0-9]{11}$``; runs whose
+    length varies among the values become ``+``: ``^[0-9]+\\.[0-9]{2}$``); values of one
     length over ASCII letters and digits give a position-wise regex (``^[0-9A-Z]{18}$``);
     all-digit values of one length also give a variant that fixes the leading digits they
-    share (``^1[3-9]\\d{9}$``), used when the plain one does not separate.
+    share (``^1[3-9][0-9]{9}$``), used when the plain one does not separate.
     """
     vals = list(values)
     if len(vals) < MIN_PATTERN_VALUES or any(len(v) > MAX_PATTERN_LENGTH or not v for v in vals):
@@ -149,9 +154,9 @@ def derive_patterns(values: Iterable[str]) -> list[tuple[str, float]]:
             regex = "^" + _runs(atoms) + "$"
             if all(r != regex for r, _ in out):
                 out.append((regex, 6.2))
-            if all(a == r"\d" for a in atoms):
+            if all(a == DIGIT for a in atoms):
                 lead = [_digit_set(columns[i]) for i in range(min(2, length))]
-                if any(len(columns[i]) < 10 for i in range(len(lead))):
-                    refined = "^" + "".join(lead) + _runs(atoms[len(lead) :]) + "$"
+                refined = "^" + _runs(lead + atoms[len(lead) :]) + "$"
+                if all(r != refined for r, _ in out):
                     out.append((refined, 6.5))
     return out

@@ -7,7 +7,8 @@ is the least restrictive the evidence allows:
 
 - an upper limit is just below the smallest rejected value, unless a conventional limit
   (:data:`CONVENTIONAL`: 20, 32, 35, 40, 50, 60, 64, 70, 100, 128, 140, 200, 255, 256 ...)
-  lies inside the bracket: then the largest such;
+  lies inside the bracket close below it (within :data:`NEAR`): then the largest such (a
+  rejected value of 62 bytes suggests 60; one of 49 characters does not suggest 40);
 - a lower limit is just above the largest rejected value;
 - with no rejected value beyond the accepted ones there is no bound at all (the learner
   proposes none).
@@ -29,10 +30,13 @@ CONVENTIONAL = (
 )  # fmt: skip
 
 
+NEAR = 0.85  # a conventional limit at least this share of the smallest rejected value
+
+
 def upper_limit(largest_accepted: int, smallest_rejected: int) -> int:
     """The largest value an upper limit lets through (see the module docstring)."""
     hi = smallest_rejected - 1
-    inside = [c for c in CONVENTIONAL if largest_accepted <= c <= hi]
+    inside = [c for c in CONVENTIONAL if max(largest_accepted, NEAR * hi) <= c <= hi]
     return max(inside) if inside else max(hi, largest_accepted)
 
 
@@ -53,8 +57,22 @@ def nice_decimal(lo: Decimal, hi: Decimal, *, upper: bool, scale: int) -> Decima
     one: the result is in ``[lo, hi)``. For a lower limit, ``lo`` is the largest rejected
     value and ``hi`` the smallest accepted one: the result is in ``(lo, hi]``. Among the
     numbers there (on the grid of ``scale`` decimals) it takes one with the fewest significant
-    digits, and of those the least restrictive.
+    digits, and of those the least restrictive; an upper limit may also be all nines
+    (99,999,999.99: a column of 10 digits), taken when it is less restrictive.
     """
+    round_limit = _round_decimal(lo, hi, upper=upper, scale=scale)
+    if upper:
+        unit = Decimal(1).scaleb(-scale)
+        for digits in range(1, 20):
+            nines = Decimal(10) ** digits - unit
+            if nines >= hi:
+                break
+            if nines >= lo and nines > round_limit:
+                round_limit = nines.quantize(unit) if scale else nines
+    return round_limit
+
+
+def _round_decimal(lo: Decimal, hi: Decimal, *, upper: bool, scale: int) -> Decimal:
     for sig in range(1, 16):
         best: Decimal | None = None
         limit = 10**sig

@@ -25,11 +25,30 @@ def parse_count(value: Any, where: str) -> int:
     return value
 
 
+def chinese(stats: FieldStats) -> bool:
+    """Mostly Chinese text (ideographs are at least half its letters): a bank limits it in
+    GBK bytes more often than in characters."""
+    share = stats.context.get("cjk_share")
+    if isinstance(share, float):
+        return share >= 0.5
+    return "cjk" in stats.classes
+
+
+def japanese(stats: FieldStats) -> bool:
+    """Text with kana (at least a fifth of its letters): a bank may limit it in Shift_JIS
+    bytes."""
+    share = stats.context.get("kana_share")
+    if isinstance(share, float):
+        return share >= 0.2
+    return bool({"halfwidth_katakana", "katakana", "hiragana"} & stats.classes)
+
+
 class Bound(Kind):
     """A limit on a measure of the value; ``upper`` for a maximum."""
 
     upper = True
     param = "max"
+    limits = True
     analogy = "name"
 
     def measure(self, params: Mapping[str, Any], text: str) -> int:
@@ -85,20 +104,30 @@ class Bound(Kind):
     def params_of(self, key: Key) -> dict[str, Any]:
         return {}
 
+    def bounds(self, key: Key) -> bool:
+        return True
+
+    def upper_key(self, key: Key) -> bool:
+        return self.upper
+
     def cost(self, key: Key, infos: Sequence[Any], stats: FieldStats) -> float:
-        return 6.0
+        # Values of one length have a shape; a limit on their length is its side effect
+        # ("three capital letters", not "at most 3 characters").
+        return 10.0 if stats.min_len == stats.max_len else 6.0
 
     def preference(self, key: Key, infos: Sequence[Any], stats: FieldStats) -> tuple[Any, ...]:
         extreme = self.accepted_extreme(key, stats) or 0
         nearest = min(infos) if self.upper else max(infos)
         gap = abs(nearest - extreme) / max(extreme, 1)
         low, high = (extreme, nearest) if self.upper else (nearest + 1, extreme + 1)
-        # Brackets within a factor of about 1.4 of each other count as equally tight; then a
-        # bracket holding a conventional limit; then the measure the text suggests.
+        # The measure the text suggests first (characters; GBK or Shift_JIS bytes for
+        # Chinese or Japanese text; UTF-8 bytes last): with few rejections a bracket's
+        # tightness is noise. Then the tighter bracket (within a factor of about 1.4 counts
+        # as equal), then one holding a conventional limit.
         return (
+            self.measure_order(key, stats),
             float(round(math.log2(1 + gap) * 2)),
             0 if bracket.conventional_inside(low, high) else 1,
-            self.measure_order(key, stats),
         )
 
     def measure_order(self, key: Key, stats: FieldStats) -> int:

@@ -58,9 +58,10 @@ def rule_key(endpoint: str, field_path: str, kind: str, params: dict[str, Any]) 
 
 
 def as_text(value: Any) -> str | None:
-    """A leaf as the text a gateway sees; None stays None."""
-    if value is None:
-        return None
+    """A leaf as the text a gateway sees; None stays None. A ``str`` is kept as it is (a
+    :class:`harness.codecs.JsonNumber` stays one: the ``json_type`` kind sees the type)."""
+    if value is None or isinstance(value, str):
+        return value
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

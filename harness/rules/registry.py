@@ -41,6 +41,7 @@ class Kind:
     judges_absent: ClassVar[bool] = False  # True: an absent value can break the rule
     analogy: ClassVar[str] = "none"  # "shape": carried to similar fields; "name": same name
     keywords: ClassVar[tuple[str, ...]] = ()  # the x- keywords its JSON Schema writes
+    limits: ClassVar[bool] = False  # its parameters are limits measured on one field's data
 
     # -- meaning -------------------------------------------------------------------------
 
@@ -117,6 +118,16 @@ class Kind:
         """Ties between explanations of equal cost go to the lowest: the most general
         (fewest valid values refused), the tightest bracket, ..."""
         return ()
+
+    def bounds(self, key: Key) -> bool:
+        """True when the candidate is a limit on a measure (a length, bytes, an amount):
+        such a limit is set only by the rejections nothing else explains. Its infos are
+        then the measures of the rejected values."""
+        return False
+
+    def upper_key(self, key: Key) -> bool:
+        """For a bound candidate: True for an upper limit, False for a lower one."""
+        return True
 
     def build(
         self, chosen: Sequence[tuple[Key, list[Any]]], stats: FieldStats

@@ -61,6 +61,9 @@ class Context:
 _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
+RARE_SHARE = 0.05  # a rare value's share on a normal day, relative to an edge day's
+
+
 class Draw:
     """Synthetic values drawn from one random generator; a bank's maker extends it."""
 
@@ -70,8 +73,16 @@ class Draw:
         self.ctx = Context(_EPOCH, _EPOCH, 0)  # the request being made (set by the engine)
 
     def edge(self, share: float = 0.5) -> bool:
-        """On an edge day, True for about ``share`` of the calls; never on a normal day."""
+        """On an edge day, True for about ``share`` of the calls; never on a normal day.
+
+        For values beyond what normal traffic ever shows: lengths and amounts at the limits."""
         return self.edge_day and self.rng.random() < share
+
+    def rare(self, share: float = 0.5) -> bool:
+        """A valid but uncommon value (an enum member, a country, a character): on an edge
+        day for about ``share`` of the calls, on a normal day for :data:`RARE_SHARE` of that.
+        Customers do send them, rarely: a sample shows them seldom, not never."""
+        return self.rng.random() < (share if self.edge_day else share * RARE_SHARE)
 
     def pick(self, items: Any) -> Any:
         return self.rng.choice(items)

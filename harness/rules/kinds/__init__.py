@@ -7,6 +7,7 @@ them in: presence, whitespace, characters, lengths, shapes and values.
 
 from harness.rules.kinds import required  # noqa: F401  (each import registers its kind)
 from harness.rules.kinds import no_surrounding_space  # noqa: F401
+from harness.rules.kinds import json_type  # noqa: F401
 from harness.rules.kinds import forbidden_chars  # noqa: F401
 from harness.rules.kinds import allowed_chars  # noqa: F401
 from harness.rules.kinds import max_length  # noqa: F401

@@ -49,6 +49,7 @@ class DecimalKind(Kind):
     params = ("scale", "min_scale", "min", "max", *_FLAGS)
     analogy = "name"
     keywords = ("x-minimum", "x-maximum", "x-decimal")
+    limits = True
 
     def parse(self, params: Mapping[str, Any], where: str) -> dict[str, Any]:
         super().parse(params, where)
@@ -251,6 +252,12 @@ class DecimalKind(Kind):
             yield ("decimal", "max"), number
         if number < num.min:
             yield ("decimal", "min"), number
+
+    def bounds(self, key: Key) -> bool:
+        return key[1] in ("max", "min")
+
+    def upper_key(self, key: Key) -> bool:
+        return key[1] == "max"
 
     def cost(self, key: Key, infos: Sequence[Any], stats: FieldStats) -> float:
         return 5.0 if key[1] == "plain" else 6.0

@@ -39,8 +39,9 @@ def cover(infos: Sequence[frozenset[str]]) -> set[str]:
     """The units to forbid for the rejected values' new units ``infos``.
 
     A small set that every value holds one of (greedy set cover: the unit most values hold
-    first, classes before single characters on a tie), plus the characters that half or
-    more of the values hold (at least two): ``(`` beside ``)``, not the space of "Room 12".
+    first, classes before single characters on a tie), plus the characters of a chosen
+    character's group (half-width punctuation, ...) that half or more of the values hold (at
+    least two): ``(`` beside ``)``, not the space of "Room 12" beside its letters.
     """
     values = [info for info in infos if info]
     todo = values
@@ -57,7 +58,10 @@ def cover(infos: Sequence[frozenset[str]]) -> set[str]:
     for info in values:
         for u in info:
             seen[u] = seen.get(u, 0) + 1
-    chosen |= {u for u, n in seen.items() if n >= max(2, len(values) / 2)}
+    groups = {units.group_of(u) for u in chosen} - {None}
+    chosen |= {
+        u for u, n in seen.items() if n >= max(2, len(values) / 2) and units.group_of(u) in groups
+    }
     return chosen
 
 

@@ -13,12 +13,12 @@ from typing import Any
 
 from harness import charclass
 from harness.errors import ConfigError
-from harness.rules.lengths import Bound, parse_count
+from harness.rules.lengths import Bound, chinese, japanese, parse_count
 from harness.rules.model import as_text
 from harness.rules.registry import Key, register
 from harness.rules.stats import FieldStats
 
-_ORDER = {"gbk": 0, "shift_jis": 0, "utf-8": 2}
+_ORDER = {"utf-8": 2}
 
 
 class MaxBytes(Bound):
@@ -55,7 +55,9 @@ class MaxBytes(Bound):
 
     def measure_order(self, key: Key, stats: FieldStats) -> int:
         if key[1] == "gbk":
-            return 0 if "cjk" in stats.classes else 1
+            return 0 if chinese(stats) else 1
+        if key[1] == "shift_jis":
+            return 0 if japanese(stats) else 1
         return _ORDER.get(key[1], 2)
 
     def describe(self, params: Mapping[str, Any]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from harness.rules.lengths import Bound, parse_count
+from harness.rules.lengths import Bound, chinese, parse_count
 from harness.rules.registry import Key, register
 from harness.rules.stats import FieldStats
 
@@ -28,8 +28,8 @@ class MaxLength(Bound):
         return None if text is None else text[: int(params["max"])]
 
     def measure_order(self, key: Key, stats: FieldStats) -> int:
-        # On a tie, Chinese text is more often limited in GBK bytes, other text in characters.
-        return 1 if "cjk" in stats.classes else 0
+        # Chinese text is more often limited in GBK bytes, other text in characters.
+        return 1 if chinese(stats) else 0
 
 
 register(MaxLength())

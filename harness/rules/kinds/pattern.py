@@ -2,7 +2,8 @@
 
 Learning: regexes are guessed from the shapes of a sample of accepted values
 (:func:`harness.learn.shapes.derive_patterns`) and kept only when every accepted value
-matches; a rejected value that does not match is a candidate. A named format
+matches; a rejected value that does not match is a candidate. Never on free text (names,
+towns, remarks: their shapes are the sample's, not the rule's). A named format
 (:mod:`harness.rules.kinds.format`) states the same more cheaply and wins a tie.
 """
 
@@ -59,8 +60,8 @@ class Pattern(Kind):
         return dict(params) if stats.sample and all(map(test, stats.sample)) else None
 
     def candidates(self, stats: FieldStats, text: str | None) -> Iterable[tuple[Key, Any]]:
-        if not text or not stats.informative:
-            return
+        if not text or not stats.informative or stats.free_text:
+            return  # people's text (names, towns, remarks) has no shape to learn
         for pattern, _ in stats.patterns:
             if compiled(pattern).fullmatch(text) is None:
                 yield ("pattern", pattern), True

@@ -48,11 +48,11 @@ def _sepa(d: EuroDraw, ctx: Context) -> Doc:
 
 
 def _world(d: EuroDraw) -> tuple[str, str]:
-    if d.edge(0.4):
+    if d.rare(0.4):
         country, currency = d.pick(P.WORLD_RARE)
     else:
         country, currency = d.weighted(tuple(((c, cur), w) for c, cur, w in P.WORLD))
-    if d.edge(0.3):
+    if d.rare(0.3):
         currency = d.pick(sorted(ISO4217))
     elif d.rng.random() < 0.3:
         currency = d.weighted((("USD", 2), ("EUR", 1)))
@@ -71,14 +71,14 @@ def _cross_border(d: EuroDraw, ctx: Context) -> Doc:
         "creditorAccount": {"iban": d.iban(country)},
         "creditorAgent": d.bic(country),
         "creditorAddress": d.address(country),
-        # CRED (the creditor pays every charge) is rare: only an edge day shows it.
-        "chargeBearer": "CRED" if d.edge(0.4) else d.weighted((("SHAR", 72), ("DEBT", 28))),
+        # CRED (the creditor pays every charge) is rare: an edge day shows it often.
+        "chargeBearer": "CRED" if d.rare(0.4) else d.weighted((("SHAR", 72), ("DEBT", 28))),
     }
     if d.rng.random() < 0.4:
         doc["requestedExecutionDate"] = d.exec_date(ctx)
     if d.rng.random() < 0.85:
         doc["remittanceInformationUnstructured"] = d.remittance(ctx)
-    if d.edge(0.5):
+    if d.rare(0.5):
         doc["serviceLevel"] = "SDVA"
     elif d.rng.random() < 0.4:
         doc["serviceLevel"] = d.weighted((("NURG", 3), ("URGP", 1)))

@@ -52,7 +52,7 @@ class EuroDraw(Draw):
     def name(self, person: bool | None = None, limit: int = 70) -> str:
         if self.edge(0.2):
             return self.near_limit(lambda: self.pick(WORDS), limit)
-        if self.edge(0.25):
+        if self.rare(0.25):
             return self.pick(P.RARE_NAMES)
         if person is None:
             person = self.rng.random() < 0.55
@@ -89,10 +89,10 @@ class EuroDraw(Draw):
         return country + iban_check_digits(country, bban) + bban
 
     def sepa_country(self, table: Any) -> str:
-        return self.pick(P.SEPA_RARE) if self.edge(0.4) else self.weighted(table)
+        return self.pick(P.SEPA_RARE) if self.rare(0.4) else self.weighted(table)
 
     def bic(self, country: str) -> str:
-        if self.edge(0.5):
+        if self.rare(0.5):
             bank = "".join(self.pick(ALNUM[:26]) for _ in range(4))
             loc = self.pick(ALNUM) + self.pick(ALNUM)
             branch = self.pick(("", "".join(self.pick(ALNUM) for _ in range(3))))
@@ -142,6 +142,8 @@ class EuroDraw(Draw):
     def e2e(self, ctx: Context) -> str:
         if self.edge(0.4):
             return self.near_limit(lambda: self.pick(E2E_WORDS), 35, slack=2)
+        if self.rare(0.4):
+            return " ".join(self.pick(E2E_WORDS) for _ in range(2))
         return self.weighted(
             (
                 (f"E2E{ctx.local:%Y%m%d}{self.digits(6)}", 50),
@@ -155,6 +157,8 @@ class EuroDraw(Draw):
         if self.edge(0.35):
             return self.near_limit(lambda: self.pick(REMIT_WORDS), 140, slack=4)
         n, month = self.digits(self.rng.randint(4, 6)), self.pick(P.MONTHS)
+        if self.rare(0.35):
+            return f"{self.pick(REMIT_WORDS)} {n} {self.pick(REMIT_WORDS)}"
         return self.pick(
             (
                 f"Invoice {n}",
@@ -178,7 +182,7 @@ class EuroDraw(Draw):
             town = self.near_limit(lambda: self.pick(TOWN_WORDS), 35, slack=2)
         else:
             town = self.pick(P.TOWNS.get(country) or P.FAR_TOWNS)
-        if self.edge(0.2):
+        if self.rare(0.2):
             country = self.pick(sorted(ISO3166))
         number = str(self.rng.randint(1, 250)) + self.pick(("", "", "", "a", "B"))
         return {
@@ -190,11 +194,13 @@ class EuroDraw(Draw):
         }
 
     def purpose(self) -> str:
-        return self.pick(P.RARE_PURPOSES) if self.edge(0.5) else self.pick(P.PURPOSES)
+        return self.pick(P.RARE_PURPOSES) if self.rare(0.5) else self.pick(P.PURPOSES)
 
     def nickname(self) -> str:
         if self.edge(0.35):
             return self.near_limit(lambda: self.pick(NICKNAME_WORDS), 35, slack=2)
+        if self.rare(0.35):
+            return self.pick(NICKNAME_WORDS)
         return self.pick(P.NICKNAMES)
 
     # broken values

@@ -44,7 +44,7 @@ class ZenDraw(Draw):
     def kana_name(self, limit: int, person: bool | None = None) -> str:
         if self.edge(0.25):
             return self.near_limit(lambda: self.pick(Z.EDGE_WORDS + (self.company(),)), limit)
-        if self.edge(0.3):
+        if self.rare(0.3):
             return f"{self.company()} {self.pick(Z.EDGE_WORDS)}"
         if person is None:
             person = self.rng.random() < 0.6
@@ -99,20 +99,20 @@ class ZenDraw(Draw):
 
     # numbers and dates
     def bank_code(self) -> str:
-        return self.digits(4) if self.edge(0.4) else self.pick(Z.BANK_CODES)
+        return self.digits(4) if self.rare(0.4) else self.pick(Z.BANK_CODES)
 
     def branch_code(self) -> str:
         return (
             self.pick(("000", "999", "001"))
-            if self.edge(0.2)
+            if self.rare(0.2)
             else f"{self.rng.randint(1, 899):03d}"
         )
 
     def account_number(self) -> str:
-        return self.pick(("0000001", "9999999")) if self.edge(0.1) else self.digits(7)
+        return self.pick(("0000001", "9999999")) if self.rare(0.1) else self.digits(7)
 
     def account_type(self) -> str:
-        if self.edge(0.5):
+        if self.rare(0.5):
             return self.pick(("4", "9"))
         return self.weighted((("1", 82), ("2", 18)))
 
@@ -143,12 +143,12 @@ class ZenDraw(Draw):
         )
 
     def phone(self) -> str:
-        prefix = self.pick(("050", "0120")) if self.edge(0.5) else self.pick(Z.PHONE_PREFIXES)
+        prefix = self.pick(("050", "0120")) if self.rare(0.5) else self.pick(Z.PHONE_PREFIXES)
         total = 11 if prefix in ("090", "080", "070", "050") else 10
         return prefix + self.digits(total - len(prefix))
 
     def postal_code(self) -> str:
-        if self.edge(0.2):
+        if self.rare(0.2):
             return self.pick(("000-0000", "999-9999", "001-0001"))
         return f"{self.digits(3)}-{self.digits(4)}"
 
@@ -157,6 +157,8 @@ class ZenDraw(Draw):
             return self.near_limit(
                 lambda: self.pick(("INV", "ｾｲｷﾕｳ", "2026", "NO.", "-", "(A)", "/")), 20, slack=1
             )
+        if self.rare(0.4):
+            return "".join(self.pick(("INV", "ｾｲｷﾕｳ", "NO.", "-", "(A)", "/")) for _ in range(3))
         return self.pick(
             (f"INV{self.digits(6)}", f"{ctx.local:%Y%m}ｾｲｷﾕｳ", f"ｹｲﾔｸ{self.digits(4)}")
         )
