@@ -326,6 +326,27 @@ HEADERS = (
 )
 
 
+def summary(figures: dict[str, Any]) -> list[tuple[str, str, str, str, bool | None]]:
+    """(figure, measured, ratio, target, met) rows for the table benchmarks/run.py ends with."""
+    out: list[tuple[str, str, str, str, bool | None]] = []
+    for size in figures["sizes"]:
+        n, rps = f"{size['exchanges']:,}", size["rps"]
+        if size["vs_mitmdump_all_in"]:
+            ratio = size["vs_mitmdump_all_in"]["cli_all_in"]
+            out.append(
+                (f"replay CLI all-in vs mitmdump -C all-in, {n}", f"{rps['cli_all_in']:,} req/s",
+                 f"{ratio:.1f}x", ">= 10x", ratio >= 10)
+            )  # fmt: skip
+        for key, name in (("cli_all_in", "replay CLI all-in"), ("engine", "replay engine")):
+            ratio = size["vs_bare_client"][key]
+            targeted = key == "cli_all_in" and size["exchanges"] >= 30000
+            out.append(
+                (f"{name} vs bare aiohttp client, {n}", f"{rps[key]:,} req/s", f"{ratio:.2f}x",
+                 ">= 0.5x" if targeted else "", ratio >= 0.5 if targeted else None)
+            )  # fmt: skip
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="3000,30000", help="exchanges per size, comma-separated")
@@ -341,7 +362,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             figures["sizes"].append(
                 _size(Path(tmp), target, count, args.rounds, count <= args.mitm_max, print)
             )
-    print(table(HEADERS, report_rows(figures)))
+    print(table(HEADERS, report_rows(figures), left=2))
     for size in figures["sizes"]:
         startup = ", ".join(f"{k} {v} s" for k, v in size["startup_s"].items())
         print(
