@@ -164,7 +164,7 @@ def _inserts(url: str, rows: list[dict[str, Any]], tmp: Path) -> dict[str, float
 
     from harness.ingest import BATCH, Store
     from harness.spool import Spool
-    from harness.store.engine import json_dumps
+    from harness.store.jsoncol import dumps as json_dumps
     from harness.store.models import Exchange
 
     store = Store(url, Spool(tmp / "bench.spool"))

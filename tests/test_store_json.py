@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from harness.codecs.json_codec import JsonNumber
-from harness.store.engine import json_dumps, json_loads
+from harness.store.jsoncol import dumps as json_dumps
+from harness.store.jsoncol import loads as json_loads
 from harness.store.queries import exchange_ids, get_exchange, insert_exchanges
 from tests.test_store_queries import row
 

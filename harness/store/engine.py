@@ -6,22 +6,19 @@ then ./harness.db.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-import orjson
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from harness.errors import StoreError
-
-if TYPE_CHECKING:
-    from alembic.config import Config
+from harness.store import jsoncol
 
 DEFAULT_DB = "harness.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -47,26 +44,6 @@ def _sqlite_pragmas(busy_ms: int):  # type: ignore[no-untyped-def]
     return on_connect
 
 
-def json_dumps(value: Any) -> str:
-    """JSON columns as the store writes them: orjson (several times faster than the standard
-    library), the standard library for what orjson refuses (integers beyond 64 bits).
-    """
-    try:
-        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:
-        return json.dumps(value)
-
-
-def json_loads(text: str | bytes) -> Any:
-    """JSON columns as the store reads them (orjson; the standard library for what it refuses,
-    such as the ``NaN`` an older writer may have stored).
-    """
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
-
-
 def make_engine(db: str | None = None, *, sqlite_busy_ms: int = 10000) -> Engine:
     """An engine for the store; SQLite files are opened in WAL mode.
 
@@ -79,8 +56,8 @@ def make_engine(db: str | None = None, *, sqlite_busy_ms: int = 10000) -> Engine
             url,
             future=True,
             pool_pre_ping=not url.startswith("sqlite"),
-            json_serializer=json_dumps,
-            json_deserializer=json_loads,
+            json_serializer=jsoncol.dumps,
+            json_deserializer=jsoncol.loads,
         )
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise StoreError(f"cannot use store URL {_redact(url)!r}: {exc}") from None
@@ -93,10 +70,6 @@ def make_engine(db: str | None = None, *, sqlite_busy_ms: int = 10000) -> Engine
 
 
 def _alembic_config(engine: Engine) -> Config:
-    # Imported here, not at the top: Alembic costs a tenth of a second to import, and only
-    # commands that create or upgrade a store need it (replay, for one, does not).
-    from alembic.config import Config
-
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -105,8 +78,6 @@ def _alembic_config(engine: Engine) -> Config:
 
 def migrate(engine: Engine) -> None:
     """Create or upgrade the schema to the newest Alembic revision."""
-    from alembic import command  # see _alembic_config
-
     try:
         command.upgrade(_alembic_config(engine), "head")
     except SQLAlchemyError as exc:
