@@ -20,13 +20,18 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest -q
 
-## make bench: side-by-side benchmarks; needs wrk and nginx from Debian's packages.
+## make bench: side-by-side benchmarks (about ten minutes, bounded loads), a summary table at
+## the end; needs wrk and nginx from Debian's packages. PostgreSQL is measured too when
+## HARNESS_BENCH_PG_URL names a server (default: the local one .ci/run starts); unreachable,
+## it is reported as skipped.
+HARNESS_BENCH_PG_URL ?= postgresql+psycopg://harness:harness@127.0.0.1:5432/harness
+
 services-bench:
 	@command -v wrk >/dev/null && command -v nginx >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx)
 
 bench: $(STAMP) services-bench
-	$(BIN)/python benchmarks/run.py
+	HARNESS_BENCH_PG_URL='$(HARNESS_BENCH_PG_URL)' $(BIN)/python benchmarks/run.py
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check harness addons tests benchmarks

@@ -199,5 +199,27 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
 
 
+def summary(figures: dict[str, Any]) -> list[tuple[str, str, str, str, bool | None]]:
+    """(figure, measured, ratio, target, met) rows for the table benchmarks/run.py ends with."""
+    med = figures["medians"]
+    return [
+        (
+            "harness proxy vs plain mitmdump, throughput",
+            f"{med['capture']['rps']:,.0f} req/s",
+            f"{figures['ratio_capture_vs_plain']:.2f}x",
+            ">= 0.95x",
+            figures["met"]["ratio"],
+        ),
+        (
+            "harness proxy vs plain mitmdump, p99 latency",
+            f"{med['capture']['p99_ms']:.2f} ms",
+            f"{figures['p99_ratio_capture_vs_plain']:.2f}x",
+            "<= 1.10x",
+            figures["met"]["p99_ratio"],
+        ),
+        ("exchanges lost by capture", str(figures["lost"]), "", "0", figures["met"]["lost"]),
+    ]
+
+
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -7,13 +7,33 @@ Public API::
                     selection=Selection(start=..., end=..., outcome="rejected"),
                     settings=Settings(concurrency=32, rate=0))
     report.run_id, report.summary
+
+The names are imported on first use, so that the recording process
+(:mod:`harness.replay.worker`) does not pay for the HTTP client it never uses.
 """
 
-from harness.replay.engine import RunReport, Selection, Settings, replay
-from harness.replay.request import Sample, build_request
-from harness.replay.safety import check_targets, parse_target
-from harness.replay.writer import BatchWriter
+from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from harness.replay.engine import RunReport, Selection, Settings, replay
+    from harness.replay.request import Sample, build_request
+    from harness.replay.safety import check_targets, parse_target
+    from harness.replay.writer import BatchWriter
+
+_HOMES = {
+    "BatchWriter": "harness.replay.writer",
+    "RunReport": "harness.replay.engine",
+    "Sample": "harness.replay.request",
+    "Selection": "harness.replay.engine",
+    "Settings": "harness.replay.engine",
+    "build_request": "harness.replay.request",
+    "check_targets": "harness.replay.safety",
+    "parse_target": "harness.replay.safety",
+    "replay": "harness.replay.engine",
+}
 __all__ = [
     "BatchWriter",
     "RunReport",
@@ -25,3 +45,10 @@ __all__ = [
     "parse_target",
     "replay",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'harness.replay' has no attribute {name!r}")
+    return getattr(importlib.import_module(home), name)

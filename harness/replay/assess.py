@@ -3,6 +3,12 @@
 Decoded with :mod:`harness.codecs`, flattened with :func:`harness.fields.flatten`, classified
 by the same plan as production, compared with production's answer (:mod:`harness.diff`)
 and judged (:mod:`harness.verdicts`).
+
+A replay step is *build the request, send it (twice for noise), then assess the answer*.
+:class:`Assessor` is the assessing half for a whole run, the same object wherever it runs:
+in the replay's event loop (:class:`harness.replay.sinks.InlineSink`) or in the recording
+process (:mod:`harness.replay.worker`), which keeps classification, diffs and result
+writing off the process that sends. It returns result rows; the caller writes them.
 """
 
 from __future__ import annotations
@@ -13,8 +19,9 @@ from typing import Any
 from harness import diff, verdicts
 from harness.classify import Classifier
 from harness.plan import Plan
-from harness.replay.client import RawAnswer
+from harness.replay.answer import RawAnswer
 from harness.replay.request import Sample, decoded, header, safe_headers
+from harness.replay.summary import Findings, Tally
 
 
 def decode(raw: RawAnswer) -> Any:
@@ -78,12 +85,42 @@ def assess(
         row["fields"] = flat
         prod_tree = sample.production_tree()
         if prod_tree is not None or body.tree is not None:
-            row["diff"] = diff.compare(prod_tree, body.tree, noise)
+            row["diff"] = _compare(sample, prod_tree, raw, body.tree, noise)
         answer = verdicts.Answer(verdict.outcome, verdict.code, verdict.message, raw.status)
     row["verdict"] = verdicts.decide(
         sample.production, answer, probe=probe, labels=plan.labels.values()
     )
     return row
+
+
+# Replays repeat themselves: the same production answer met by the same target answer, a
+# thousand times. Small pairs are compared once per run of the process, keyed by their
+# bytes (cheaper than diff.compare's own key, which canonicalizes the decoded trees).
+MEMO_BODY = 4096  # bytes per side, at most, for a pair to be remembered
+MEMO_PAIRS = 1024
+_MEMO: dict[tuple[bytes, str | None, bytes, str | None, frozenset[str]], dict[str, Any]] = {}
+
+
+def _compare(
+    sample: Sample, prod_tree: Any, raw: RawAnswer, tree: Any, noise: Iterable[str]
+) -> dict[str, Any]:
+    """:func:`harness.diff.compare` of production's answer and the target's (read-only)."""
+    if len(sample.response_body) > MEMO_BODY or len(raw.body) > MEMO_BODY:
+        return diff.compare(prod_tree, tree, noise)
+    key = (
+        sample.response_body,
+        header(sample.response_headers, "content-type"),
+        raw.body,
+        header(raw.headers, "content-type"),
+        frozenset(noise),
+    )
+    report = _MEMO.get(key)
+    if report is None:
+        report = diff.compare(prod_tree, tree, key[4])
+        if len(_MEMO) >= MEMO_PAIRS:
+            del _MEMO[next(iter(_MEMO))]
+        _MEMO[key] = report
+    return report
 
 
 def failed(sample: Sample, target: str, reason: str) -> dict[str, Any]:
@@ -107,3 +144,76 @@ def failed(sample: Sample, target: str, reason: str) -> dict[str, Any]:
         "diff": None,
         "verdict": verdicts.TARGET_ERROR,
     }
+
+
+class Assessor:
+    """One run's assessments: learns noise from answer pairs, turns answers into result
+    rows, and tallies them in :attr:`findings`.
+
+    Order is part of the contract, because the classifier learns a success code from what
+    it has seen when the plan names none: give it the noise pairs first (:meth:`pair`), then
+    call :meth:`firsts`, then :meth:`record` each later answer in the order they came back.
+    Targets in ``probes`` imitate production (:func:`probes_of`). Not thread-safe.
+    """
+
+    def __init__(self, plan: Plan, probes: Iterable[str] = ()) -> None:
+        self.plan = plan
+        self.classifier = Classifier(plan)
+        self.secret = plan.secret_headers
+        self.probes = frozenset(probes)
+        self.findings = Findings()
+        self._firsts: list[tuple[Sample, str, RawAnswer]] = []
+
+    def pair(self, sample: Sample, target: str, first: RawAnswer, second: RawAnswer) -> None:
+        """Two answers to the same request: their differences are the endpoint's noise.
+
+        The first answer is kept, to become a result when :meth:`firsts` is called.
+        """
+        found = learn_noise(self.classifier, first, second)
+        if found is None:
+            self.findings.unstable[sample.endpoint] += 1
+        else:
+            self.findings.noise[sample.endpoint] |= found
+        self._firsts.append((sample, target, first))
+
+    def firsts(self) -> list[dict[str, Any]]:
+        """The result rows of the kept first answers, once every noise pair is in."""
+        kept, self._firsts = self._firsts, []
+        return [self.record(sample, target, answer) for sample, target, answer in kept]
+
+    def record(
+        self, sample: Sample, target: str, answer: RawAnswer | None, reason: str | None = None
+    ) -> dict[str, Any]:
+        """The result row (without ``run_id``) for one answer, tallied; ``answer`` None means
+        the request was never sent, for ``reason``.
+        """
+        if answer is None:
+            row = failed(sample, target, reason or "not sent")
+        else:
+            row = assess(
+                sample,
+                target,
+                answer,
+                plan=self.plan,
+                classifier=self.classifier,
+                noise=(*self.plan.noise, *self.findings.noise.get(sample.endpoint, ())),
+                probe=target in self.probes,
+                secret=self.secret,
+            )
+        production = sample.production
+        self.findings.tallies.append(
+            Tally(
+                sample.id,
+                sample.endpoint,
+                production.outcome,
+                production.code,
+                target,
+                row["verdict"],
+            )
+        )
+        return row
+
+
+def probes_of(targets: Iterable[str], plan: Plan) -> frozenset[str]:
+    """The targets that imitate production (a ``mock``, or the plan's ``probe`` list)."""
+    return frozenset(t for t in targets if verdicts.is_probe(t, plan.probe_targets))

@@ -8,32 +8,40 @@ One run, in order:
    each target; the paths that differ between two answers of the same outcome and code are
    that endpoint's noise for the run (Diffy's idea), on top of the plan's ``noise``;
 4. send the rest, at most ``concurrency`` requests in flight and ``rate`` per second;
-5. each answer is classified, diffed and judged in the event loop; result rows are written
-   in batches by one writer thread, never one transaction per result;
+5. each answer is handed to the run's :class:`~harness.replay.assess.Assessor`, which
+   classifies, diffs and judges it; result rows are written in batches, never one
+   transaction per result. A large run assesses in a second process
+   (:mod:`harness.replay.worker`), so that the process that sends does little more than
+   the HTTP client; a small one in the event loop, with a writer thread
+   (:mod:`harness.replay.sinks`);
 6. the run gets its summary and state ``done`` (or ``failed``).
+
+The event loop is uvloop's when it is installed (a faster loop for the same client).
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
-from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from harness import verdicts
-from harness.classify import Classifier
 from harness.errors import ConfigError, SignerError
 from harness.plan import Plan, default_plan
-from harness.replay.assess import assess, failed, learn_noise
-from harness.replay.client import RawAnswer, Sender
+from harness.replay import worker
+from harness.replay.assess import Assessor, probes_of
+from harness.replay.client import Sender
 from harness.replay.request import Sample, build_request
 from harness.replay.safety import check_targets
-from harness.replay.summary import Tally, build_summary
+from harness.replay.sinks import InlineSink, ProcessSink, Sink
+from harness.replay.summary import Findings, build_summary
 from harness.replay.writer import BatchWriter, store_errors
 from harness.signers import Signer, fresh_headers, load_signer
 from harness.store import replays as store
@@ -41,6 +49,11 @@ from harness.store.queries import ExchangeFilter
 
 Progress = Callable[[int, int], None]
 OUTCOMES = ("rejected", "accepted", "upstream_error", "all")
+RECORDINGS = ("auto", "inline", "process")
+# "auto" assesses in a second process from this many results on: below it, that process's
+# start-up (about half a second of imports, on the other core) does not pay for itself.
+PROCESS_FROM = 5000
+TICKS = 1000  # progress calls per run, at most (plus the first)
 
 
 @dataclass(frozen=True)
@@ -76,6 +89,7 @@ class Settings:
     timeout: float = 10.0
     repeat_noise: int = 5
     batch: int = 500
+    recording: str = "auto"  # auto | inline | process: where answers are assessed and written
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -84,6 +98,10 @@ class Settings:
             raise ConfigError(f"rate must not be negative, got {self.rate!r}")
         if self.repeat_noise < 0:
             raise ConfigError(f"repeat-noise must not be negative, got {self.repeat_noise!r}")
+        if self.recording not in RECORDINGS:
+            raise ConfigError(
+                f"unknown recording {self.recording!r} (want {', '.join(RECORDINGS)})"
+            )
 
 
 @dataclass
@@ -117,27 +135,93 @@ def replay(
     used = plan or default_plan()
     signer = load_signer(used.signer, environ)
     fresh = fresh_headers(used.signer, environ)
-    with store_errors("select exchanges"), factory.begin() as session:
-        rows = _select(session, selection)
-        samples = [Sample.from_row(r) for r in rows]
-        run = store.create_run(
-            session,
-            kind="replay",
-            plan_name=plan.name if plan else None,
-            selection=selection.as_json(),
-            targets=targets,
-        )
-        run_id = run.id
-    job = _Job(factory, run_id, targets, used, signer, fresh, settings, progress)
-    try:
-        summary = asyncio.run(job.run(samples))
-    except BaseException:
-        with store_errors("mark the run failed"), factory.begin() as session:
-            store.finish_run(session, run_id, state="failed", summary=job.partial_summary())
-        raise
+    process = _process_sink(factory, settings, selection.limit * len(targets))
+    with _selected_heap() as settle:
+        try:
+            with store_errors("select exchanges"), factory.begin() as session:
+                rows = _select(session, selection)
+                samples = [Sample.from_row(r) for r in rows]
+                run_id = store.create_run(
+                    session,
+                    kind="replay",
+                    plan_name=plan.name if plan else None,
+                    selection=selection.as_json(),
+                    targets=targets,
+                ).id
+            del rows
+        except BaseException:
+            if process is not None:
+                process.abandon()
+            raise
+        settle()
+        small = len(samples) * len(targets) < PROCESS_FROM
+        if process is not None and settings.recording == "auto" and small:
+            process.abandon()
+            process = None
+        job = _Job(factory, run_id, targets, used, signer, fresh, settings, progress)
+        try:
+            summary = _run_loop(job.run(samples, process))
+        except BaseException:
+            with store_errors("mark the run failed"), factory.begin() as session:
+                store.finish_run(session, run_id, state="failed", summary=job.partial_summary())
+            raise
     with store_errors("finish the run"), factory.begin() as session:
         store.finish_run(session, run_id, state="done", summary=summary)
     return RunReport(run_id, summary)
+
+
+def _process_sink(
+    factory: sessionmaker[Session], settings: Settings, most: int
+) -> ProcessSink | None:
+    """The recording process, started before the selection so that its start-up overlaps
+    it; None when answers are assessed in this process (see :data:`PROCESS_FROM`).
+    """
+    if settings.recording == "inline" or (settings.recording == "auto" and most < PROCESS_FROM):
+        return None
+    database = factory.kw["bind"].url.database
+    if factory.kw["bind"].dialect.name == "sqlite" and database in (None, "", ":memory:"):
+        return None  # another process cannot see a private in-memory database
+    return ProcessSink.spawn()
+
+
+@contextmanager
+def _selected_heap() -> Iterator[Callable[[], None]]:
+    """No garbage collection while the selection is read, then none that walks it.
+
+    Reading a large selection allocates hundreds of thousands of objects, none of them in a
+    cycle, and each full collection meanwhile walks them all (a fifth of a large run's
+    time). The block runs with the collector paused; calling the ``settle`` it yields
+    freezes what exists (the samples, the modules) and resumes collection for what the run
+    allocates. Afterwards everything returns to the collector's care.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    frozen = False
+
+    def settle() -> None:
+        nonlocal frozen
+        gc.freeze()
+        frozen = True
+        if was_enabled:
+            gc.enable()
+
+    try:
+        yield settle
+    finally:
+        if frozen:
+            gc.unfreeze()
+        if was_enabled:
+            gc.enable()
+
+
+def _run_loop(main: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """Run the replay's event loop to the end: uvloop's when installed, else asyncio's."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(main)  # type: ignore[arg-type]
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)  # type: ignore[arg-type]
 
 
 def _select(session: Session, selection: Selection) -> list[Any]:
@@ -171,23 +255,23 @@ class _Job:
         self.fresh = fresh
         self.settings = settings
         self.progress = progress
-        self.classifier = Classifier(plan)
         self.secret = plan.secret_headers
-        self.probes = {name for name in targets if verdicts.is_probe(name, plan.probe_targets)}
-        self.noise: dict[str, set[str]] = defaultdict(set)
-        self.unstable: Counter[str] = Counter()
-        self.tallies: list[Tally] = []
+        self.probes = probes_of(targets, plan)
+        self.findings = Findings()
         self.skipped: Counter[str] = Counter()
         self.selected = 0
         self.total = 0
         self.done = 0
+        self._ticked = 0
+        self._tick_every = 1
         self.sender: Sender | None = None
+        self.recording = "inline"  # where answers were assessed: inline | process
         self.started = time.perf_counter()
-        self._failure: BaseException | None = None
 
     # -- the run ----------------------------------------------------------------------------
 
-    async def run(self, samples: list[Sample]) -> dict[str, Any]:
+    async def run(self, samples: list[Sample], process: ProcessSink | None) -> dict[str, Any]:
+        """Send every ready sample to every target; ``process`` records, when given."""
         self.selected = len(samples)
         ready = []
         for s in samples:
@@ -196,19 +280,40 @@ class _Job:
             else:
                 ready.append(s)
         self.total = len(ready) * len(self.targets)
+        self._tick_every = max(1, self.total // TICKS)
         self._tick()
-        writer = BatchWriter(self.factory, self.run_id, self.settings.batch)
+        sink = await self._sink(process)
         try:
             async with Sender(
                 self.settings.concurrency, self.settings.rate, self.settings.timeout
             ) as sender:
                 self.sender = sender
                 sampled, rest = self._noise_sample(ready)
-                await self._noise_phase(sender, writer, sampled)
-                await self._main_phase(sender, writer, rest)
+                await self._noise_phase(sender, sink, sampled)
+                await self._main_phase(sender, sink, rest)
         finally:
-            await writer.close()
+            try:
+                await sink.close()
+            finally:
+                self.findings = sink.findings
         return self.partial_summary()
+
+    async def _sink(self, process: ProcessSink | None) -> Sink:
+        if process is None:
+            return InlineSink(
+                Assessor(self.plan, self.probes),
+                BatchWriter(self.factory, self.run_id, self.settings.batch),
+            )
+        self.recording = "process"
+        url = self.factory.kw["bind"].url.render_as_string(hide_password=False)
+        try:
+            await process.start(
+                worker.Config(url, self.run_id, self.plan, self.probes, self.settings.batch)
+            )
+        except BaseException:
+            process.abandon()
+            raise
+        return process
 
     def _noise_sample(self, ready: list[Sample]) -> tuple[list[Sample], list[Sample]]:
         per_endpoint: Counter[str] = Counter()
@@ -221,59 +326,60 @@ class _Job:
                 rest.append(s)
         return sampled, rest
 
-    async def _noise_phase(
-        self, sender: Sender, writer: BatchWriter, sampled: list[Sample]
-    ) -> None:
+    async def _noise_phase(self, sender: Sender, sink: Sink, sampled: list[Sample]) -> None:
         """Each sampled exchange twice to each target; the first answers become results."""
-        firsts: list[tuple[Sample, str, RawAnswer]] = []
-        sem = asyncio.Semaphore(self.settings.concurrency)
 
         async def twice(sample: Sample, target: str) -> None:
-            async with sem:
-                request = self._request(sample, target)
-                if isinstance(request, str):
-                    await self._record(writer, sample, target, None, request)
-                    return
-                first = await sender.send(*request)
-                second = await sender.send(*request)
-            firsts.append((sample, target, first))
-            self._learn_noise(sample.endpoint, first, second)
-
-        await asyncio.gather(*(twice(s, t) for s in sampled for t in self.targets))
-        for sample, target, first in firsts:
-            await self._record(writer, sample, target, first)
-
-    async def _main_phase(self, sender: Sender, writer: BatchWriter, rest: list[Sample]) -> None:
-        sem = asyncio.Semaphore(self.settings.concurrency)
-        tasks: set[asyncio.Task[None]] = set()
-
-        async def one(sample: Sample, target: str) -> None:
             request = self._request(sample, target)
             if isinstance(request, str):
-                await self._record(writer, sample, target, None, request)
-                return
-            answer = await sender.send(*request)
-            await self._record(writer, sample, target, answer)
+                await sink.failed(sample, target, request)
+            else:
+                first = await sender.send(*request)
+                second = await sender.send(*request)
+                await sink.pair(sample, target, first, second)
+            self._answered()
 
-        def finished(task: asyncio.Task[None]) -> None:
-            sem.release()
-            tasks.discard(task)
-            if not task.cancelled() and task.exception() is not None and self._failure is None:
-                self._failure = task.exception()
+        await self._spread(twice, sampled)
+        await sink.end_noise()
 
-        for sample in rest:
-            for target in self.targets:
-                await sem.acquire()
-                if self._failure is not None:
-                    sem.release()
-                    break
-                task = asyncio.create_task(one(sample, target))
-                tasks.add(task)
-                task.add_done_callback(finished)
-        if tasks:
-            await asyncio.wait(list(tasks))
-        if self._failure is not None:
-            raise self._failure
+    async def _main_phase(self, sender: Sender, sink: Sink, rest: list[Sample]) -> None:
+        async def once(sample: Sample, target: str) -> None:
+            request = self._request(sample, target)
+            if isinstance(request, str):
+                await sink.failed(sample, target, request)
+            else:
+                await sink.answer(sample, target, await sender.send(*request))
+            self._answered()
+
+        await self._spread(once, rest)
+
+    async def _spread(
+        self, step: Callable[[Sample, str], Awaitable[None]], samples: list[Sample]
+    ) -> None:
+        """``step`` for every sample and target, ``concurrency`` at a time, in order.
+
+        Workers take the next (sample, target) as they finish one, so no more than
+        ``concurrency`` requests are ever in flight; the first failure stops them all.
+        """
+        work = ((sample, target) for sample in samples for target in self.targets)
+
+        async def worker_loop() -> None:
+            for sample, target in work:
+                await step(sample, target)
+
+        n = min(self.settings.concurrency, len(samples) * len(self.targets))
+        if n == 0:
+            return
+        tasks = [asyncio.create_task(worker_loop()) for _ in range(n)]
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                if task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -286,49 +392,13 @@ class _Job:
         except SignerError as exc:
             return f"signing failed: {exc}"
 
-    def _learn_noise(self, endpoint: str, a: RawAnswer, b: RawAnswer) -> None:
-        found = learn_noise(self.classifier, a, b)
-        if found is None:
-            self.unstable[endpoint] += 1
-        else:
-            self.noise[endpoint] |= found
-
-    async def _record(
-        self,
-        writer: BatchWriter,
-        sample: Sample,
-        target: str,
-        answer: RawAnswer | None,
-        reason: str | None = None,
-    ) -> None:
-        if answer is None:
-            row = failed(sample, target, reason or "not sent")
-        else:
-            row = assess(
-                sample,
-                target,
-                answer,
-                plan=self.plan,
-                classifier=self.classifier,
-                noise=(*self.plan.noise, *self.noise.get(sample.endpoint, ())),
-                probe=target in self.probes,
-                secret=self.secret,
-            )
-        self.tallies.append(
-            Tally(
-                sample.id,
-                sample.endpoint,
-                sample.production.outcome,
-                sample.production.code,
-                target,
-                row["verdict"],
-            )
-        )
-        await writer.add(row)
+    def _answered(self) -> None:
         self.done += 1
-        self._tick()
+        if self.done - self._ticked >= self._tick_every or self.done == self.total:
+            self._tick()
 
     def _tick(self) -> None:
+        self._ticked = self.done
         if self.progress is not None:
             self.progress(self.done, self.total)
 
@@ -336,17 +406,18 @@ class _Job:
         elapsed = time.perf_counter() - self.started
         requests = self.sender.sent if self.sender else 0
         return build_summary(
-            self.tallies,
+            self.findings.tallies,
             self.targets,
             self.probes,
-            noise=self.noise,
+            noise=self.findings.noise,
             extra={
                 "selected": self.selected,
                 "skipped": dict(self.skipped),
-                "noise_unstable": dict(self.unstable),
+                "noise_unstable": dict(self.findings.unstable),
                 "plan_noise": list(self.plan.noise),
                 "requests": requests,
                 "duration_s": round(elapsed, 3),
                 "requests_per_s": round(requests / elapsed, 1) if elapsed > 0 else None,
+                "recording": self.recording,
             },
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -22,6 +22,17 @@ class Tally:
     code: str | None  # production's
     target: str
     verdict: str | None
+
+
+@dataclass
+class Findings:
+    """What a run has found so far, the summary's raw material: one tally per result, the
+    noise paths learned per endpoint, and the endpoints whose repeated answers changed.
+    """
+
+    tallies: list[Tally] = field(default_factory=list)
+    noise: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    unstable: Counter[str] = field(default_factory=Counter)
 
 
 def build_summary(

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from harness.errors import StoreError
+from harness.store import jsoncol
 
 DEFAULT_DB = "harness.db"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -51,7 +52,13 @@ def make_engine(db: str | None = None, *, sqlite_busy_ms: int = 10000) -> Engine
     """
     url = resolve_url(db)
     try:
-        engine = create_engine(url, future=True, pool_pre_ping=not url.startswith("sqlite"))
+        engine = create_engine(
+            url,
+            future=True,
+            pool_pre_ping=not url.startswith("sqlite"),
+            json_serializer=jsoncol.dumps,
+            json_deserializer=jsoncol.loads,
+        )
     except (SQLAlchemyError, ImportError, ValueError) as exc:
         raise StoreError(f"cannot use store URL {_redact(url)!r}: {exc}") from None
     if engine.dialect.name == "sqlite":
