@@ -54,6 +54,7 @@ class Charset:
     title: str  # in words, for people: "the SWIFT X character set"
     contains: Callable[[str], bool]
     size: int  # roughly how many characters it holds (the learner prefers the larger)
+    script: str = ""  # the writing it is made for: "ja", "zh", "latin" ("": any)
 
 
 def _printable(ch: str) -> bool:
@@ -101,19 +102,28 @@ def register(charset: Charset) -> None:
 
 
 for _set in (
-    Charset("swift_x", "the SWIFT X character set (SEPA basic Latin)", _SWIFT_X.__contains__, 74),
-    Charset("zengin", "the Zengin character set (half-width katakana)", _zengin, 90),
-    Charset("ascii_printable", "printable ASCII", lambda ch: " " <= ch <= "~", 95),
+    Charset(
+        "swift_x",
+        "the SWIFT X character set (SEPA basic Latin)",
+        _SWIFT_X.__contains__,
+        74,
+        "latin",
+    ),
+    Charset("zengin", "the Zengin character set (half-width katakana)", _zengin, 90, "ja"),
+    Charset("ascii_printable", "printable ASCII", lambda ch: " " <= ch <= "~", 95, "latin"),
     Charset(
         "latin1",
         "printable Latin-1 (ISO 8859-1)",
         lambda ch: " " <= ch <= "~" or "\u00a0" <= ch <= "\u00ff",
         191,
+        "latin",
     ),
-    Charset("shift_jis", "characters Shift_JIS can write", _encoding_member("shift_jis"), 7_000),
-    Charset("jis_x0208", "JIS X 0208 (full-width Japanese)", _jis_x0208, 6_900),
-    Charset("gb2312", "characters GB2312 can write", _encoding_member("gb2312"), 7_500),
-    Charset("gbk", "characters GBK can write", _encoding_member("gbk"), 22_000),
+    Charset(
+        "shift_jis", "characters Shift_JIS can write", _encoding_member("shift_jis"), 7_000, "ja"
+    ),
+    Charset("jis_x0208", "JIS X 0208 (full-width Japanese)", _jis_x0208, 6_900, "ja"),
+    Charset("gb2312", "characters GB2312 can write", _encoding_member("gb2312"), 7_500, "zh"),
+    Charset("gbk", "characters GBK can write", _encoding_member("gbk"), 22_000, "zh"),
 ):
     register(_set)
 BUILTIN = tuple(CHARSETS)

@@ -85,13 +85,15 @@ _TWO_WORD_SCRIPTS = frozenset(
 def _cjk_key(ch: str) -> str:
     if ord(ch) > 0xFFFF:
         return "cjk:astral"
+    # Every named set an ideograph is in (Shift_JIS, JIS X 0208 ...) stays true of its pseudonym.
+    sets = ",".join(sorted(shape_key(ch)[1] - {"gb2312", "gbk"}))
     level = gb2312_level(ch)
     if level:
-        return f"cjk:gb2312-{level}"
+        return f"cjk:gb2312-{level}:{sets}"
     if gbk_width(ch):
-        return "cjk:gbk"
+        return f"cjk:gbk:{sets}"
     # Outside GBK: GB18030 writes most in 4 bytes, a few (once in GBK's private area) in 2.
-    return f"cjk:bmp-{_gb18030_len(ch)}"
+    return f"cjk:bmp-{_gb18030_len(ch)}:{sets}"
 
 
 def _gb18030_len(ch: str) -> int:

@@ -166,6 +166,18 @@ def shapes(corpus: Corpus) -> dict[FieldRef, Shape]:
     return out
 
 
+def _script(corpus: Corpus) -> str:
+    """The writing of the gateway's traffic: ``ja`` (kana anywhere), ``zh`` (ideographs
+    without kana), else ``latin``."""
+    classes: set[str] = set()
+    for data in corpus.endpoints.values():
+        for stats in data.stats.values():
+            classes |= stats.classes
+    if classes & _KANA:
+        return "ja"
+    return "zh" if "cjk" in classes else "latin"
+
+
 def _unit_shares(sample: Iterable[str]) -> dict[str, float]:
     values = [v for v in sample if v]
     counts: dict[str, int] = {}
@@ -180,6 +192,7 @@ def contextualize(
 ) -> dict[FieldRef, Shape]:
     """Mark free-text fields and give each its sibling units (see the module docstring)."""
     found = shapes(corpus) if found is None else found
+    script = _script(corpus)
     shares = {
         ref: _unit_shares(corpus.endpoints[ref[0]].stats[ref[1]].sample)
         for ref in found
@@ -191,6 +204,7 @@ def contextualize(
             continue
         stats = data.stats[ref[1]]
         stats.context["free_text"] = here.free_text
+        stats.context["script"] = script
         letters = here.cjk + here.letter
         stats.context["cjk_share"] = here.cjk / letters if letters else 0.0
         stats.context["kana_share"] = here.kana

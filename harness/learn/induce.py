@@ -73,8 +73,12 @@ class Candidate:
         return [info for infos in self.covered.values() for info in infos]
 
     def rank(self) -> tuple[Any, ...]:
-        first = self.pref[0] if self.pref else 0.0
-        return (-self.names, self.cost, first, str(self.pref), self.field, str(self.key))
+        # Preferences of different kinds compare element by element: numbers as numbers,
+        # anything else as text after them.
+        pref = tuple(
+            (0, v, "") if isinstance(v, (int, float)) else (1, 0, str(v)) for v in self.pref
+        )
+        return (-self.names, self.cost, pref, self.field, str(self.key))
 
 
 def plain(value: str) -> bool:
@@ -219,7 +223,7 @@ def _refit(chosen: list[Candidate], cands: list[Candidate]) -> list[Candidate]:
         own = cand.covered.keys()
         better = min(
             (c for c in cands if c.covered.keys() >= own and not c.kind.bounds(c.key)),
-            key=lambda c: (c.cost, c.pref[0] if c.pref else 0.0, c.rank()),
+            key=lambda c: c.rank()[1:],
             default=None,
         )
         if better is not None and better is not cand and better.cost < cand.cost:

@@ -5,8 +5,10 @@ Learning considers two kinds of allow-list for a field whose rejected values hol
 characters no accepted value does:
 
 - every registered named set (:mod:`harness.charsets`) that holds every accepted character
-  of the field: the key names the set, and the largest such set is preferred (it refuses
-  fewest valid values);
+  of the field: the key names the set; among sets explaining the same rejections, one made
+  for the gateway's writing is preferred (the traffic's ``script``: Japanese where it holds
+  kana, Chinese where it holds ideographs without kana, else Latin), then the largest (it
+  refuses fewest valid values);
 - the set the accepted values use, widened to what analogous fields accept: letters, digits
   and ideographs by class, punctuation by character.
 
@@ -119,7 +121,11 @@ class AllowedChars(Kind):
 
     def preference(self, key: Key, infos: Sequence[Any], stats: FieldStats) -> tuple[Any, ...]:
         if key[1]:
-            return (1, -math.log10(max(charsets.get(key[1]).size, 1)), key[1])
+            # A set made for the gateway's writing first (Shift_JIS before GBK where
+            # traffic holds kana), then the largest (it refuses fewest valid values).
+            found = charsets.get(key[1])
+            foreign = 1 if found.script and found.script != stats.context.get("script") else 0
+            return (1, foreign, -math.log10(max(found.size, 1)), key[1])
         return (2,)
 
     def build(
