@@ -11,6 +11,10 @@
   upper-case ``X`` (a lower-case ``x`` is not valid here: many gateways reject it).
 - Bank card numbers: Luhn (ISO/IEC 7812).
 - Mainland mobile numbers: ``^1[3-9]\\d{9}$`` (ASCII digits).
+- IBAN (ISO 13616): a 2-letter country code, 2 check digits and a BBAN of 11 to 30
+  upper-case letters and digits (15 to 34 characters in all). Moved to the end (country
+  and check digits after the BBAN), letters read as 10..35, the number is 1 mod 97; the
+  check digits are ``98 - (BBAN + country + "00") mod 97``, written with two digits.
 
 The ``*_check`` functions take the body without its check character and return the
 character that makes it valid; they raise ``ValueError`` on a body of the wrong shape.
@@ -25,9 +29,11 @@ from datetime import date
 __all__ = [
     "CREDIT_ALPHABET",
     "credit_code_check",
+    "iban_check_digits",
     "id_birth_date",
     "id_number_check",
     "is_credit_code",
+    "is_iban",
     "is_id_number",
     "is_luhn",
     "is_mobile",
@@ -122,3 +128,32 @@ def is_luhn(s: str) -> bool:
 def is_mobile(s: str) -> bool:
     """True for a mainland mobile number: ``^1[3-9]\\d{9}$`` with ASCII digits."""
     return isinstance(s, str) and _MOBILE.fullmatch(s) is not None
+
+
+_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}")
+_IBAN_BODY = re.compile(r"[A-Z0-9]{11,30}")
+
+
+def _mod97(text: str) -> int:
+    """``text`` (digits and upper-case letters, letters as 10..35) as a number, mod 97."""
+    total = 0
+    for c in text:
+        value = ord(c) - 48 if c <= "9" else ord(c) - 55
+        total = (total * (100 if value > 9 else 10) + value) % 97
+    return total
+
+
+def iban_check_digits(country: str, bban: str) -> str:
+    """The two ISO 13616 check digits for ``country`` (2 letters) and ``bban``."""
+    if len(country) != 2 or not (country.isascii() and country.isalpha() and country.isupper()):
+        raise ValueError("an IBAN country code is 2 upper-case ASCII letters")
+    if _IBAN_BODY.fullmatch(bban) is None:
+        raise ValueError("a BBAN is 11 to 30 upper-case ASCII letters and digits")
+    return f"{98 - _mod97(bban + country + '00'):02d}"
+
+
+def is_iban(s: str) -> bool:
+    """True for an IBAN (no spaces) whose check digits are right (mod 97 == 1)."""
+    if not isinstance(s, str) or _IBAN.fullmatch(s) is None:
+        return False
+    return _mod97(s[4:] + s[:4]) == 1
