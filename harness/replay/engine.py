@@ -32,7 +32,7 @@ from harness.plan import Plan, default_plan
 from harness.replay.assess import assess, failed, learn_noise
 from harness.replay.client import RawAnswer, Sender
 from harness.replay.request import Sample, build_request
-from harness.replay.safety import check_targets
+from harness.replay.safety import captured_origins, check_targets
 from harness.replay.summary import Tally, build_summary
 from harness.replay.writer import BatchWriter, store_errors
 from harness.signers import Signer, fresh_headers, load_signer
@@ -119,6 +119,7 @@ def replay(
     fresh = fresh_headers(used.signer, environ)
     with store_errors("select exchanges"), factory.begin() as session:
         rows = _select(session, selection)
+        check_targets(targets, plan, captured=captured_origins(session))  # where they came from
         samples = [Sample.from_row(r) for r in rows]
         run = store.create_run(
             session,
