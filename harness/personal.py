@@ -213,9 +213,8 @@ _COMPOUND_SURNAMES = frozenset(
 )
 # Characters of status, category and business words that personal names do not use.
 _NOT_IN_NAMES = frozenset(
-    "功败费额卡闭请核户销码号款账司业务易理态型类效否元省市区县路街银币限证件结冻失误错单票据"
-    "金融资贷借汇付收退转充提现息税率值量数位态式份批次审签约订购售货物品务网站系统接口参返回"
-    "处办已未待中止停启用禁取消通知告警示测试验"
+    "功败额卡闭请核户销码号款账业务态型类效否省市县街银币限证件结冻失误错票据融资贷借汇收退转充现息税率值"
+    "量数态式份批次审签约订购售货物品网站系统接口参返回处办已未待止停启用禁取消通知告警示测试验"
 )
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+(?:·[\u3400-\u4dbf\u4e00-\u9fff]+)?")
 

@@ -12,7 +12,8 @@ rejection message, the transport error), and a stage that fails leaves its colum
 Content-Encoding is undone within the body limit (:func:`harness.codecs.decode_content_encoding`):
 an encoded body that inflates past it is cut there and flagged truncated, like a large
 body. ``notes["pseudonymized"]`` lists the request field paths (as in ``request_fields``)
-whose value the sanitizer replaced, whole or in part.
+whose value the sanitizer replaced, whole or in part. A text body (no fields to tell
+sensitive parts by) is pseudonymized whole.
 """
 
 from __future__ import annotations
@@ -80,8 +81,6 @@ class RowBuilder:
         self.classifier = Classifier(plan)
         self.sanitizer = Sanitizer(key, plan)
         self.errors = 0
-        # With sensitive: {default: deny}, a text body is one string leaf like any other.
-        self._whole_text = plan.sensitive_default == "deny"
 
     # -- public ---------------------------------------------------------------------------
 
@@ -252,12 +251,14 @@ class RowBuilder:
         """
         if body.format in ("empty", "binary"):
             return body, {}
-        if body.format == "text" and (body.meta.get("error") or truncated or self._whole_text):
-            # A body that claimed a structure but did not parse (malformed or cut short) has
-            # lost its field names, so nobody can tell which parts are sensitive:
-            # pseudonymize all of it (its shape, punctuation and layout survive).
+        if body.format == "text":
+            # Free text has no field names (and a body that claimed a structure but did not
+            # parse, malformed or cut short, has lost them), so nobody can tell which parts
+            # are sensitive: pseudonymize all of it (its shape, punctuation and layout
+            # survive). Its echoes elsewhere (a message taken from it) are scrubbed too.
             text = body.tree if isinstance(body.tree, str) else ""
-            return dataclasses.replace(body, tree=self.sanitizer.value(text)), {}
+            new = self.sanitizer.value(text)
+            return dataclasses.replace(body, tree=new), ({text: new} if new != text else {})
         tree, replaced = self.sanitizer.tree(body.tree, known)
         return dataclasses.replace(body, tree=tree), replaced
 

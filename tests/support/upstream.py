@@ -11,6 +11,7 @@ Routes (every answer is a bank-style business answer unless noted):
 - ``GET /binary``: random-looking bytes, ``application/octet-stream``.
 - ``GET /gzip``: a gzip-encoded JSON answer.
 - ``GET /status/{code}``: that HTTP status with a JSON error body.
+- ``POST /form``: a GBK form; answers JSON echoing its decoded fields under ``data``.
 """
 
 from __future__ import annotations
@@ -91,6 +92,17 @@ async def _status(request: web.Request) -> web.Response:
     return web.json_response({"code": f"E{code}", "msg": "error"}, status=code)
 
 
+async def _form(request: web.Request) -> web.Response:
+    from urllib.parse import parse_qsl
+
+    raw = (await request.read()).decode("ascii", "replace")
+    fields = dict(parse_qsl(raw, keep_blank_values=True, encoding="gbk"))
+    return web.json_response(
+        {"code": "000000", "msg": "成功", "data": fields},
+        dumps=lambda o: json.dumps(o, ensure_ascii=False),
+    )
+
+
 def make_app() -> web.Application:
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app.router.add_post("/echo", _echo)
@@ -101,6 +113,7 @@ def make_app() -> web.Application:
     app.router.add_get("/binary", _binary)
     app.router.add_get("/gzip", _gzip)
     app.router.add_get("/status/{code}", _status)
+    app.router.add_post("/form", _form)
     return app
 
 
