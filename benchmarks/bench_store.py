@@ -1,7 +1,7 @@
 """Store benchmark: bulk-insert rate and the "one day's rejections for endpoint X" query.
 
 Inserts synthetic, already-sanitized exchange rows (1,000,000 by default) through the ingest
-process's own path (``harness.ingest.Store.write``: one Core executemany per batch of
+process's own path (``harness.sink.Sink.write``: one Core executemany per batch of
 ``harness.ingest.BATCH`` rows, one transaction each) into a SQLite file under /tmp (or
 ``--db URL``), then times ``harness.store.queries.day_rejections`` for one endpoint and one
 day, median of several runs.
@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--runs", type=int, default=7, help="query repetitions")
     args = parser.parse_args(argv)
 
-    from harness.ingest import BATCH, Store
+    from harness.ingest import BATCH
+    from harness.sink import Sink
     from harness.spool import Spool
     from harness.store.queries import count_exchanges, day_rejections
 
@@ -139,9 +140,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         db = args.db or f"sqlite:///{tmp}/bench.db"
         print(f"generating {args.rows:,} synthetic rows ...", flush=True)
         rows = _rows(args.rows)
-        store = Store(db, Spool(Path(tmp) / "bench.spool"))
+        store = Sink(db, [Spool(Path(tmp) / "bench.spool")])
         store.start()
-        print(f"inserting through harness.ingest.Store.write, batches of {BATCH} ...", flush=True)
+        print(f"inserting through harness.sink.Sink.write, batches of {BATCH} ...", flush=True)
         started = time.perf_counter()
         for i in range(0, len(rows), BATCH):
             store.write(rows[i : i + BATCH])

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("capture", "store", "replay", "learn")
+ORDER = ("capture", "store", "replay", "learn", "adversarial")
 
 
 def main(argv: list[str] | None = None) -> int:
