@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 log = logging.getLogger("harness.capture")
 
 MiB = 1024 * 1024
-RESTART_BUDGET = 5  # ingest starts per window, at most
+RESTART_BUDGET = 10  # ingest starts per window, at most
 RESTART_WINDOW = 60.0  # seconds
 BACKOFF_BASE = 0.5  # seconds before the second restart of children that die young
 BACKOFF_MAX = 30.0

@@ -2,7 +2,8 @@
 
 Routes (every answer is a bank-style business answer unless noted):
 - ``POST /echo``: JSON ``{"code":"000000","msg":"成功","data":{"echo": <request JSON>}}``
-  (or the raw request text under ``data.raw`` when it is not JSON).
+  (or the raw request text under ``data.raw`` when it is not JSON); a request's ``rid``
+  is recorded in :data:`ECHOED` (what the upstream answered, whatever the client saw).
 - ``POST /openapi/v1/account/open``: rejects an ``enterpriseName`` holding half-width
   parentheses with ``ED0012`` and a message that quotes the name, like real gateways do.
 - ``POST /xml``: GBK XML; ``<RspMsg>`` quotes the request's ``<EntName>``.
@@ -27,6 +28,8 @@ from aiohttp import web
 
 from tests.support.procs import free_port
 
+ECHOED: list[str] = []  # every "rid" /echo answered, in order (the tests' ground truth)
+
 
 async def _echo(request: web.Request) -> web.Response:
     raw = await request.read()
@@ -34,6 +37,9 @@ async def _echo(request: web.Request) -> web.Response:
         data: dict = {"echo": json.loads(raw)}
     except ValueError:
         data = {"raw": raw.decode("utf-8", "replace")}
+    rid = data.get("echo", {}).get("rid") if isinstance(data.get("echo"), dict) else None
+    if isinstance(rid, str):
+        ECHOED.append(rid)
     return web.json_response(
         {"code": "000000", "msg": "成功", "data": data},
         dumps=lambda o: json.dumps(o, ensure_ascii=False),
