@@ -53,19 +53,15 @@ every string that would be scrubbed is pseudonymized whole instead.
 JSON numbers stay :class:`harness.codecs.JsonNumber` with valid number text. Dict keys are
 structure and kept, unless a detector fires on a key (a map keyed by phone numbers).
 
-:func:`load_key` finds the key: ``HARNESS_KEY`` (hex, at least 16 bytes) or a key file
-(default ``./.harness.key``, created with mode 0600 and 32 random bytes when missing; an
-existing key file that others can read is refused).
+:func:`load_key` (:mod:`harness.keys`) finds the key: ``HARNESS_KEY`` (hex, at least 16
+bytes) or a key file (default ``./.harness.key``, created with mode 0600 and 32 random bytes
+when missing; an existing key file that others can read is refused).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
-import stat
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote as url_quote
 from urllib.parse import unquote_plus, unquote_to_bytes
@@ -74,6 +70,7 @@ from harness import fields
 from harness.codecs import JsonNumber, form_codec
 from harness.errors import CodecError, ConfigError
 from harness.identifiers import MIN_LENGTH, detect_kind, find_identifiers
+from harness.keys import DEFAULT_KEY_FILE, load_key
 from harness.personal import (
     looks_like_address,
     looks_like_cjk_name,
@@ -83,10 +80,9 @@ from harness.personal import (
 from harness.plan import DEFAULT_CODE_KEYS, DEFAULT_MESSAGE_KEYS, Plan
 from harness.pseudonym import Pseudonymizer
 
-__all__ = ["ECHO_BUDGET", "REDACTED", "Sanitizer", "load_key"]
+__all__ = ["DEFAULT_KEY_FILE", "ECHO_BUDGET", "REDACTED", "Sanitizer", "load_key"]
 
 REDACTED = "[redacted]"
-DEFAULT_KEY_FILE = ".harness.key"
 ECHO_BUDGET = 20_000_000  # character checks spent scrubbing echoes in one body
 _LETTER = re.compile(r"[^\W\d_]")
 # Quoted parts (mitmproxy quotes the bytes of a malformed answer) and non-ASCII runs.
@@ -457,46 +453,3 @@ def _copy(node: Any) -> Any:
     if isinstance(node, list):
         return [_copy(v) for v in node]
     return node
-
-
-def load_key(path: str | os.PathLike[str] | None = None) -> bytes:
-    """The sanitizer key: ``HARNESS_KEY`` (hex), else the key file, created when missing.
-
-    The key file holds the key in hex; a new one gets 32 random bytes and mode 0600. A key
-    file that its group or others may read or write is refused. Bad values raise
-    :class:`harness.errors.ConfigError` (the message never shows the key).
-    """
-    env = os.environ.get("HARNESS_KEY")
-    if env is not None and env.strip():
-        return _parse_key(env, "HARNESS_KEY")
-    p = Path(path) if path is not None else Path(DEFAULT_KEY_FILE)
-    try:
-        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise ConfigError(f"cannot create key file {str(p)!r}: {exc.strerror}") from None
-    else:
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(secrets.token_hex(32) + "\n")
-    try:
-        mode = p.stat().st_mode
-        text = p.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read key file {str(p)!r}: {type(exc).__name__}") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise ConfigError(
-            f"key file {str(p)!r} is open to other users (mode {stat.S_IMODE(mode):o}); "
-            f"run: chmod 600 {str(p)!r}"
-        )
-    return _parse_key(text, f"key file {str(p)!r}")
-
-
-def _parse_key(text: str, where: str) -> bytes:
-    try:
-        key = bytes.fromhex(text.strip())
-    except ValueError:
-        raise ConfigError(f"{where} does not hold a hex key") from None
-    if len(key) < 16:
-        raise ConfigError(f"{where} holds {len(key)} bytes; a key needs at least 16")
-    return key
