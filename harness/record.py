@@ -65,6 +65,30 @@ def _lookup(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
+SHIM_LIMIT = 16 * MiB
+
+
+def decode_content_encoding(
+    data: bytes, encoding: str | None, limit: int = SHIM_LIMIT
+) -> tuple[bytes, str | None]:
+    """Kept for callers of the old name (the mock): use
+    :func:`harness.codecs.decode_content_encoding` instead.
+
+    Returns (identity bytes, the encodings undone or None). Raises ValueError for an
+    unknown or corrupt encoding, and for a body that inflates past ``limit`` bytes (it
+    stops there: a bomb costs at most ``limit``).
+    """
+    try:
+        decoded = codecs.decode_content_encoding(data, encoding, limit)
+    except CodecError as exc:
+        raise ValueError(str(exc)) from None
+    if decoded.truncated and len(decoded.data) >= limit:
+        raise ValueError(f"body inflates past {limit} bytes")
+    if decoded.truncated:
+        raise ValueError("body does not decode: the stream ends early")
+    return decoded.data, ", ".join(decoded.encodings) or None
+
+
 def _outcome_from_status(status: int | None, plan: Plan) -> str:
     if status is None or status in plan.upstream_error_status:
         return "upstream_error"
