@@ -12,19 +12,25 @@ client's 502 nor an ``upstream_error`` exchange happens; pass ``--set
 connection_strategy=lazy`` to mitmdump for the same behaviour.
 
 Per exchange the proxy does almost nothing: it copies the raw request and response into a
-dict of primitive values, marshals it, prefixes a 4-byte big-endian length and writes the
-frame to the stdin pipe of ``python -m harness.ingest``. Decoding, classifying, sanitizing
-and inserting all happen in that process, so raw customer data lives only in memory and the
-event loop never waits for the store (a writer thread in this process costs 20-40% of the
-throughput: it competes with the event loop for the GIL).
+dict of primitive values (:mod:`addons.frames`) and hands the frame to
+:class:`harness.feed.IngestFeed`, which writes it to the stdin pipe of ``python -m
+harness.ingest`` and reads back what the ingest acknowledged. Decoding, classifying,
+sanitizing and inserting all happen in that process, so raw customer data lives only in
+memory and the event loop never waits for the store.
+
+Counts (logged at shutdown, returned by ``harness proxy``): ``captured`` = acknowledged as
+stored or spooled by the ingest; ``dropped`` = lost anywhere (queue full, ingest down,
+died with an ingest, lost inside it), never hidden.
+
+Start-up checks, before the proxy listens (each a one-line ``OptionsError``): the plan
+loads; shadow targets are not production and their signer's key is there; the spool file
+can be written; the store URL is usable. A store that does not answer yet is not an error:
+the proxy starts, the ingest spools, and back-fills once the store is up.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
-import fcntl
 import gc
 import logging
 import os
@@ -41,21 +47,21 @@ from addons.frames import frame, record
 logger = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
-# Bound on the bytes waiting in memory, whatever capture_queue says (2 bodies per frame).
-MAX_QUEUED_BYTES = 256 * MiB
-MAX_RESTARTS = 5  # ingest process restarts before capture gives up (fail open)
-RESTART_PAUSE = 1.0  # seconds between restarts
+MAX_QUEUED_BYTES = 256 * MiB  # bound on the bytes waiting in memory, whatever capture_queue says
 STOP_TIMEOUT = 120.0  # seconds done() waits for the ingest process to flush
 DRAIN_GRACE = 5.0  # seconds done() lets the flows in flight finish
-_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
 
 def ingest_command(
-    spool: str | None, plan: str | None, shadow: Sequence[str], production: Sequence[str] = ()
+    spool: str | None,
+    plan: str | None,
+    shadow: Sequence[str],
+    production: Sequence[str] = (),
+    max_body: int = MiB,
 ) -> list[str]:
     """The command line of the ingest process. It holds no secret: the store URL (which may
     carry a password) and the key go by environment (HARNESS_DB, HARNESS_KEY)."""
-    cmd = [sys.executable, "-m", "harness.ingest"]
+    cmd = [sys.executable, "-m", "harness.ingest", "--max-body", str(max_body)]
     if spool:
         cmd += ["--spool", spool]
     if plan:
@@ -83,36 +89,32 @@ def reverse_upstreams(modes: Sequence[str]) -> list[str]:
 
 
 class Capture:
-    """Feeds finished exchanges to ``python -m harness.ingest`` over a non-blocking pipe.
+    """Feeds finished exchanges to ``python -m harness.ingest`` through an IngestFeed.
 
     Fail open, on purpose: production traffic to the bank must never wait for the harness.
     mitmproxy's own ``Save`` addon is fail-closed (it would rather stop than lose a flow);
-    a capture sidecar in front of a payment gateway has the opposite duty. When the pipe
-    is full and ``capture_queue`` frames already wait in memory, or the ingest process is
-    gone for good, the exchange is dropped, counted and logged, and the traffic goes on.
+    a capture sidecar in front of a payment gateway has the opposite duty. When the ingest
+    cannot keep up or is down, the exchange is dropped, counted and logged, and the traffic
+    goes on.
     """
 
     def __init__(self) -> None:
-        self.captured = 0  # frames written whole into the pipe
-        self.dropped = 0  # exchanges lost (queue full, ingest process gone)
         self.errors = 0  # exchanges that could not be turned into a frame
         self.refused = 0  # answers that came after shutdown closed the capture (not delivered)
+        self.feed: Any = None  # harness.feed.IngestFeed once running
         self._in_flight: set[str] = set()  # flows between request headers and response/error
         self._closing = False  # done() started: draining the flows in flight
-        self._closed = False  # the pipe is closed: nothing more can be captured
-        self._queue: collections.deque[bytes] = collections.deque()
-        self._queued_bytes = 0
-        self._head: memoryview | None = None  # the frame being written, partly sent
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._fd: int | None = None
-        self._writer = False  # loop.add_writer registered
-        self._restarts = 0
-        self._last_restart = 0.0
-        self._gave_up = False
-        self._last_drop_log = 0.0
+        self._closed = False  # the feed is stopped: nothing more can be captured
         self._key: bytes | None = None
         self._db_url: str | None = None
-        self._running = False
+
+    @property
+    def captured(self) -> int:
+        return self.feed.captured if self.feed else 0
+
+    @property
+    def dropped(self) -> int:
+        return self.feed.dropped if self.feed else 0
 
     # -- mitmproxy hooks ------------------------------------------------------------------
 
@@ -134,8 +136,8 @@ class Capture:
             "capture_max_body",
             int,
             MiB,
-            "Bodies larger than this many bytes are truncated and flagged before they leave "
-            "the proxy; the client still gets the whole body.",
+            "Bodies larger than this many bytes (raw, and once Content-Encoding is undone) "
+            "are truncated and flagged in the capture; the client still gets the whole body.",
         )
         loader.add_option(
             "capture_spool",
@@ -159,49 +161,38 @@ class Capture:
         )
 
     def configure(self, updated: set[str]) -> None:
+        from harness.errors import HarnessError
+
         opts = ctx.options
         if "capture_max_body" in updated and opts.capture_max_body < 0:
             raise exceptions.OptionsError("capture_max_body must be >= 0")
         if "capture_queue" in updated and opts.capture_queue < 1:
             raise exceptions.OptionsError("capture_queue must be >= 1")
-        if "capture_shadow" in updated:
-            for spec in opts.capture_shadow:
-                name, _, url = spec.partition("=")
-                if not name or "://" not in url:
-                    raise exceptions.OptionsError(f"capture_shadow wants NAME=URL, got {spec!r}")
-        if updated & {"capture_plan", "capture_shadow", "mode"} and (
-            opts.capture_plan or opts.capture_shadow
-        ):
-            from harness.errors import HarnessError
-            from harness.plan import load_plan
-            from harness.replay.safety import check_targets
+        try:
+            if updated & {"capture_plan", "capture_shadow", "mode"} and (
+                opts.capture_plan or opts.capture_shadow
+            ):
+                self._check_plan_and_shadow()
+            if "capture_db" in updated:
+                self._db_url = _check_store(opts.capture_db)
+            if updated & {"capture_db", "capture_spool"}:
+                from harness.spool import check_writable
 
-            try:
-                plan = load_plan(opts.capture_plan)
-                # The proxy's own upstream is production, whatever the plan says.
-                targets = dict(spec.partition("=")[::2] for spec in opts.capture_shadow)
-                check_targets(targets, plan, reverse_upstreams(opts.mode))
-            except HarnessError as exc:
-                raise exceptions.OptionsError(str(exc)) from None
-        if "capture_db" in updated:
-            self._db_url = self._check_store(opts.capture_db)
-        if self._key is None and updated & {"capture_db", "capture_plan"}:
-            from harness.errors import HarnessError
-            from harness.sanitize import load_key
+                check_writable(self._spool_path())
+            if self._key is None and updated & {"capture_db", "capture_plan"}:
+                from harness.sanitize import load_key
 
-            try:
                 self._key = load_key()
-            except HarnessError as exc:
-                raise exceptions.OptionsError(str(exc)) from None
+        except HarnessError as exc:
+            raise exceptions.OptionsError(str(exc)) from None
         restart = {"capture_db", "capture_plan", "capture_spool", "capture_shadow"}
-        if self._running and updated & restart:
+        if self.feed is not None and not self._closed and updated & restart:
             logger.info("capture: options changed, restarting the ingest process")
-            self._stop_ingest()
-            self._start_ingest()
+            self.feed.stop(STOP_TIMEOUT)
+            self._start_feed()
 
     def running(self) -> None:
-        self._running = True
-        self._start_ingest()
+        self._start_feed()
         # Everything loaded so far (mitmproxy, the store check's SQLAlchemy and Alembic)
         # lives as long as the process: keep it out of the cyclic GC's scans, which would
         # otherwise walk it again on every full collection while traffic flows.
@@ -241,10 +232,10 @@ class Capture:
         self.shutdown()
 
     def shutdown(self) -> None:
-        """Stop capturing: flush the queue into the ingest process and wait for it to exit."""
+        """Stop capturing: flush into the ingest process and wait for it (bounded)."""
         self._closed = True
-        self._running = False
-        self._stop_ingest()
+        if self.feed is not None:
+            self.feed.stop(STOP_TIMEOUT)
         logger.info(
             "capture: %d captured, %d dropped, %d errors, %d refused at shutdown",
             self.captured,
@@ -260,128 +251,69 @@ class Capture:
         if flow.killable:
             flow.kill()
 
-    # -- the store check ------------------------------------------------------------------
+    # -- checks ---------------------------------------------------------------------------
 
-    @staticmethod
-    def _check_store(db: str) -> str:
-        """Reach and migrate the store once, so a bad --db stops the proxy before it serves."""
-        from harness.errors import HarnessError
-        from harness.store import make_engine, migrate, resolve_url
+    def _check_plan_and_shadow(self) -> None:
+        """The plan loads; shadow targets are not production; their signer can sign."""
+        from harness.plan import load_plan
+        from harness.replay.safety import check_targets
+        from harness.signers import load_signer
 
-        try:
-            engine = make_engine(db)
-            try:
-                migrate(engine)
-            finally:
-                engine.dispose()
-        except HarnessError as exc:
-            raise exceptions.OptionsError(str(exc)) from None
-        return resolve_url(db)
+        opts = ctx.options
+        plan = load_plan(opts.capture_plan)
+        if opts.capture_shadow:
+            targets: dict[str, str] = {}
+            for spec in opts.capture_shadow:
+                name, _, url = spec.partition("=")
+                if not name or "://" not in url:
+                    from harness.errors import ConfigError
+
+                    raise ConfigError(f"capture_shadow wants NAME=URL, got {spec!r}")
+                targets[name] = url
+            # The proxy's own upstream is production, whatever the plan says.
+            check_targets(targets, plan, reverse_upstreams(opts.mode))
+            load_signer(plan.signer)  # a missing key stops the proxy now, not every request
+
+    def _spool_path(self) -> str:
+        from harness.spool import default_spool_path
+
+        return str(ctx.options.capture_spool or default_spool_path(self._db_url or "harness.db"))
 
     # -- the ingest process ---------------------------------------------------------------
 
-    def _start_ingest(self) -> None:
-        from harness.spool import default_spool_path
+    def _start_feed(self) -> None:
+        from harness.feed import IngestFeed
 
+        self.feed = IngestFeed(
+            self._launch,
+            ctx.master.event_loop,
+            queue_limit=ctx.options.capture_queue,
+            max_queued_bytes=MAX_QUEUED_BYTES,
+        )
+        self.feed.start()
+
+    def _launch(self, ack_fd: int) -> subprocess.Popen[bytes]:
         opts = ctx.options
-        db = self._db_url or opts.capture_db
-        spool = opts.capture_spool or str(default_spool_path(db))
         cmd = ingest_command(
-            spool, opts.capture_plan, opts.capture_shadow, reverse_upstreams(opts.mode)
+            self._spool_path(),
+            opts.capture_plan,
+            opts.capture_shadow,
+            reverse_upstreams(opts.mode),
+            opts.capture_max_body,
         )
         env = dict(os.environ)
-        env["HARNESS_DB"] = db
+        env["HARNESS_DB"] = self._db_url or opts.capture_db
         if self._key is not None:
             env["HARNESS_KEY"] = self._key.hex()
-        try:
-            # exec'd (not forked from this process): it inherits no listening socket, and
-            # it exits on EOF when this process goes away.
-            self._proc = subprocess.Popen(
-                cmd, stdin=subprocess.PIPE, env=env, close_fds=True, start_new_session=False
-            )
-        except OSError as exc:
-            logger.error("capture: cannot start the ingest process: %s", exc.strerror)
-            self._proc = None
-            self._fd = None
-            return
-        assert self._proc.stdin is not None
-        self._fd = self._proc.stdin.fileno()
-        with contextlib.suppress(OSError):  # a bigger pipe: fewer trips through the writer
-            fcntl.fcntl(self._fd, _F_SETPIPE_SZ, MiB)
-        os.set_blocking(self._fd, False)
-        logger.info("capture: ingest process %d started", self._proc.pid)
-        if self._head is not None or self._queue:
-            self._drain()
-
-    def _stop_ingest(self) -> None:
-        """Write out everything queued (blocking is fine now), close the pipe, wait."""
-        self._remove_writer()
-        proc, fd = self._proc, self._fd
-        if proc is None or fd is None:
-            self._lose_queue()
-            return
-        os.set_blocking(fd, True)
-        try:
-            if self._head is not None:
-                _write_all(fd, self._head)
-                self._head = None
-                self.captured += 1
-            while self._queue:
-                data = self._queue.popleft()
-                self._queued_bytes -= len(data)
-                _write_all(fd, data)
-                self.captured += 1
-        except OSError:
-            logger.error("capture: the ingest process went away during shutdown")
-            self._lose_queue()
-        self._detach(proc)
-        try:
-            code = proc.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            logger.error(
-                "capture: ingest process %d still flushing after %.0fs; leaving it to finish",
-                proc.pid,
-                STOP_TIMEOUT,
-            )
-            return
-        if code != 0:
-            logger.error("capture: ingest process %d exited with %d", proc.pid, code)
-
-    def _detach(self, proc: subprocess.Popen[bytes]) -> None:
-        """Close this end of the pipe (the ingest process sees EOF) and forget the process."""
-        with contextlib.suppress(OSError):
-            if proc.stdin is not None:
-                proc.stdin.close()
-        self._proc = None
-        self._fd = None
-
-    def _ingest_died(self) -> None:
-        """The pipe broke: count what is lost, then restart the process a bounded number of times."""
-        proc = self._proc
-        self._remove_writer()
-        if self._head is not None:  # half a frame went to the dead process
-            self._head = None
-            self._drop(1)
-        if proc is not None:
-            code = proc.poll()
-            logger.error(
-                "capture: ingest process %d died (exit %s)", proc.pid, "?" if code is None else code
-            )
-            self._detach(proc)
-        self._proc = None
-        self._fd = None
-        now = time.monotonic()
-        if self._restarts >= MAX_RESTARTS or now - self._last_restart < RESTART_PAUSE:
-            if not self._gave_up and self._restarts >= MAX_RESTARTS:
-                logger.error("capture: ingest restarted %d times; capture is off", MAX_RESTARTS)
-                self._gave_up = True
-            self._lose_queue()
-            return
-        self._restarts += 1
-        self._last_restart = now
-        self._start_ingest()
-
-    # -- frames ---------------------------------------------------------------------------
+        # exec'd (not forked from this process): it inherits no listening socket, and it
+        # exits on EOF when this process goes away.
+        return subprocess.Popen(
+            [*cmd, "--ack-fd", str(ack_fd)],
+            stdin=subprocess.PIPE,
+            env=env,
+            close_fds=True,
+            pass_fds=(ack_fd,),
+        )
 
     def _capture(self, flow: http.HTTPFlow) -> None:
         flow.metadata["harness_captured"] = True
@@ -391,99 +323,26 @@ class Capture:
             self.errors += 1
             logger.error("capture: cannot frame exchange %s: %s", flow.id, type(exc).__name__)
             return
-        self._send(data)
-
-    def _send(self, data: bytes) -> None:
-        if self._fd is None:
-            if self._proc is None and self._running and not self._gave_up:
-                self._ingest_died()  # try a restart (bounded)
-            if self._fd is None:
-                self._drop(1)
-                return
-        if self._head is None and not self._queue:
-            try:
-                n = os.write(self._fd, data)
-            except BlockingIOError:
-                n = 0
-            except OSError:
-                self._queue_frame(data)
-                self._ingest_died()
-                return
-            if n == len(data):
-                self.captured += 1
-                return
-            self._head = memoryview(data)[n:]
-            self._add_writer()
+        if self.feed is None:
+            self.errors += 1
             return
-        self._queue_frame(data)
-
-    def _queue_frame(self, data: bytes) -> None:
-        if (
-            len(self._queue) >= ctx.options.capture_queue
-            or self._queued_bytes + len(data) > MAX_QUEUED_BYTES
-        ):
-            self._drop(1)
-            return
-        self._queue.append(data)
-        self._queued_bytes += len(data)
-
-    def _drain(self) -> None:
-        """Write what the pipe takes now; called by the event loop when the pipe is writable."""
-        fd = self._fd
-        if fd is None:
-            return
-        try:
-            while True:
-                if self._head is None:
-                    if not self._queue:
-                        self._remove_writer()
-                        return
-                    data = self._queue.popleft()
-                    self._queued_bytes -= len(data)
-                    self._head = memoryview(data)
-                n = os.write(fd, self._head)
-                if n < len(self._head):
-                    self._head = self._head[n:]
-                    self._add_writer()
-                    return
-                self._head = None
-                self.captured += 1
-        except BlockingIOError:
-            self._add_writer()
-        except OSError:
-            self._ingest_died()
-
-    def _add_writer(self) -> None:
-        if not self._writer and self._fd is not None:
-            ctx.master.event_loop.add_writer(self._fd, self._drain)
-            self._writer = True
-
-    def _remove_writer(self) -> None:
-        if self._writer and self._fd is not None:
-            ctx.master.event_loop.remove_writer(self._fd)
-        self._writer = False
-
-    def _lose_queue(self) -> None:
-        lost = len(self._queue) + (self._head is not None)
-        self._queue.clear()
-        self._queued_bytes = 0
-        self._head = None
-        if lost:
-            self._drop(lost)
-
-    def _drop(self, n: int) -> None:
-        self.dropped += n
-        now = time.monotonic()
-        if now - self._last_drop_log >= 10.0:
-            self._last_drop_log = now
-            logger.warning("capture: dropped %d exchanges so far (fail open)", self.dropped)
+        self.feed.send(data)
 
 
-def _write_all(fd: int, data: bytes | memoryview) -> None:
-    view = memoryview(data)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
+def _check_store(db: str) -> str:
+    """Reach and migrate the store once: a bad --db stops the proxy before it serves; a
+    store that does not answer yet only warns (the ingest spools until it does)."""
+    from harness.errors import StoreUnavailable
+    from harness.store import make_engine, migrate, resolve_url
+
+    engine = make_engine(db)
+    try:
+        migrate(engine)
+    except StoreUnavailable as exc:
+        logger.warning("capture: %s; starting anyway, spooling until it answers", exc)
+    finally:
+        engine.dispose()
+    return resolve_url(db)
 
 
 addons = [Capture()]

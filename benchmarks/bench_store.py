@@ -6,7 +6,7 @@ into one store through three paths, taking turns every :data:`TURN` rows so that
 machine's noise falls on all three alike, into the same table of the same SQLite file (or
 the same PostgreSQL schema):
 
-- **ingest**: the ingest process's own path, ``harness.ingest.Store.write`` (one Core
+- **ingest**: the ingest process's own path, ``harness.sink.Sink.write`` (one Core
   executemany per batch of ``harness.ingest.BATCH`` rows, one transaction each, through
   the store's engine);
 - **bare Core**: ``sqlalchemy.create_engine(url)`` and ``conn.execute(insert(table), rows)``
@@ -162,12 +162,13 @@ def _inserts(url: str, rows: list[dict[str, Any]], tmp: Path) -> dict[str, float
     """Rows/s of each insert path, taking turns on the same table (see the docstring)."""
     from sqlalchemy import insert
 
-    from harness.ingest import BATCH, Store
+    from harness.ingest import BATCH
+    from harness.sink import Sink
     from harness.spool import Spool
     from harness.store.jsoncol import dumps as json_dumps
     from harness.store.models import Exchange
 
-    store = Store(url, Spool(tmp / "bench.spool"))
+    store = Sink(url, [Spool(tmp / "bench.spool")])
     store.start()  # migrates
     table = Exchange.__table__
     bare = {"bare Core": _bare_engine(url), "bare Core, orjson": _bare_engine(url, json_dumps)}

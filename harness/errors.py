@@ -4,6 +4,8 @@
      ├── ConfigError             a bad option, environment variable or file path
      │    └── PlanError          a gateway plan that does not load or does not validate
      ├── StoreError              the store cannot be reached, migrated or queried
+     │    ├── StoreUnavailable    the store does not answer (down, unreachable): spool, retry
+     │    └── SpoolError          a spool file cannot be written (full disk, read-only)
      ├── NotFoundError           an id or a name that does not exist
      ├── CodecError              a body that cannot be decoded or re-encoded
      ├── SafetyError             an action refused for safety (a production target)
@@ -30,6 +32,14 @@ class PlanError(ConfigError):
 
 class StoreError(HarnessError):
     """The store cannot be reached, migrated or queried."""
+
+
+class StoreUnavailable(StoreError):
+    """The store does not answer right now (server down, network cut): worth retrying."""
+
+
+class SpoolError(StoreError):
+    """A spool file cannot be opened or written (full disk, read-only directory)."""
 
 
 class NotFoundError(HarnessError):

@@ -1,6 +1,7 @@
 """The ingest process: reads raw exchanges from the proxy, writes sanitized rows to the store.
 
-    python -m harness.ingest [--db URL] [--plan FILE] [--spool PATH] [--shadow NAME=URL ...]
+    python -m harness.ingest [--db URL] [--plan FILE] [--spool PATH] [--spool-fallback PATH]
+        [--max-body BYTES] [--ack-fd FD] [--shadow NAME=URL ...]
 
 Started by the capture addon (``addons/capture.py``) with its stdin as a pipe. Each frame is a
 4-byte big-endian length and a ``marshal``-ed dict (see ``addons.frames.record``). A reader
@@ -10,12 +11,23 @@ inserts the batch in one transaction. The secret key comes from HARNESS_KEY (hex
 store from HARNESS_DB when --db is not given: the capture addon passes both by environment,
 never argv, where any local user could read a database password.
 
-When the store is down or erroring, sanitized rows go to the spool file
-(:mod:`harness.spool`); the store is retried every :data:`RETRY_SECONDS` and the spool is
-back-filled when it answers, and at start. On EOF (the proxy closed the pipe or died)
-everything read is processed and flushed, then the process exits 0. SIGINT is ignored (a
-terminal sends it to the whole process group; the proxy decides when to stop); SIGTERM
-waits briefly for the proxy's last frames, then finishes what it has read and exits.
+Rows go through a :class:`harness.sink.Sink`: the store, else the spool file, else a
+fallback spool in a private temporary directory, else a bounded memory buffer, else
+counted as lost; the store is retried every few seconds and the spools are back-filled
+when it answers, and at start.
+
+Acknowledgements: with ``--ack-fd FD`` the process writes a line to that descriptor after
+every batch, ``"<handled> <stored> <spooled> <lost>\\n"``, cumulative counts of the frames
+it read: ``handled`` = ``stored + spooled + lost``, frames now durable or known lost (a
+frame held in memory is not handled yet). The proxy counts as captured only what was
+acknowledged, and as lost what a dead ingest never acknowledged. Writes to the ack pipe
+never block (the counts are cumulative: a later line says everything).
+
+On EOF (the proxy closed the pipe or died) everything read is processed and flushed, then
+the process exits 0. SIGINT is ignored (a terminal sends it to the whole process group;
+the proxy decides when to stop); SIGTERM waits briefly (:data:`TERM_GRACE`) for the proxy's
+last frames, then finishes what it has read and exits; past :data:`STOP_DEADLINE` seconds
+after SIGTERM, frames not yet processed are counted lost and the process exits anyway.
 
 Logs go to stderr: counts, ids and durations, never a body.
 """
@@ -34,34 +46,33 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
-
-from harness.errors import ConfigError, HarnessError
-from harness.spool import Row, Spool, default_spool_path
+from harness.errors import ConfigError, HarnessError, StoreUnavailable
+from harness.sink import Sink
+from harness.spool import Spool, default_spool_path, fallback_spool_path
 
 log = logging.getLogger("harness.ingest")
 
 BATCH = 500  # frames per transaction, at most
 BATCH_WAIT = 0.05  # seconds a batch waits to fill
-RETRY_SECONDS = 3.0  # between tries of a store that is down
-SQLITE_BUSY_MS = 2000  # a SQLite lock held longer than this: spool, retry later
 TERM_GRACE = 2.0  # after SIGTERM, seconds to wait for the proxy's last frames
+STOP_DEADLINE = 30.0  # after SIGTERM, seconds before unprocessed frames are given up
 STATS_EVERY = 60.0  # seconds between progress lines
 # The ingest yields the CPU to the proxy: capture is background work and production traffic
 # comes first (on a busy host the ingest falls behind for a while and catches up later).
 NICE = 19
 _HEADER = struct.Struct(">I")
 _EOF = None
+_BAD = object()  # a frame that was not an exchange record
 
 
-def read_frames(fd: int, chunk: int = 1 << 20) -> Iterator[dict[str, Any]]:
-    """Frames from a file descriptor until EOF; a torn last frame is dropped with a log line.
+def read_frames(fd: int, chunk: int = 1 << 20) -> Iterator[dict[str, Any] | None]:
+    """Frames from a file descriptor until EOF; None for a frame that is not a record.
 
-    Reads the raw descriptor (no buffered reader: a daemon thread blocked in a buffered
-    read makes the interpreter abort at exit).
+    A torn last frame is dropped with a log line. Reads the raw descriptor (no buffered
+    reader: a daemon thread blocked in a buffered read makes the interpreter abort at exit).
     """
     buf = bytearray()
     while True:
@@ -81,132 +92,48 @@ def read_frames(fd: int, chunk: int = 1 << 20) -> Iterator[dict[str, Any]]:
                 yield rec
             else:
                 log.error("a frame is not an exchange record; skipped")
+                yield None
         if pos:
             del buf[:pos]
     if buf:
         log.error("torn frame at end of input (%d bytes)", len(buf))
 
 
-class Store:
-    """Inserts batches of rows; spools them while the store is down, back-fills after."""
+class Acks:
+    """Cumulative counts to the proxy over a pipe, without ever blocking."""
 
-    def __init__(self, db: str, spool: Spool, *, want_ids: bool = False) -> None:
-        from harness.store import make_engine
+    def __init__(self, fd: int | None) -> None:
+        self.fd = fd
+        self._last: bytes | None = None
+        if fd is not None:
+            os.set_blocking(fd, False)
 
-        self.db = db
-        self.want_ids = want_ids  # set each inserted row's "id" (live shadow needs it)
-        self.spool = spool
-        self.engine: Engine = make_engine(db, sqlite_busy_ms=SQLITE_BUSY_MS)
-        self.stored = 0
-        self.spooled = 0
-        self.refused = 0  # rows the store refused one by one (written to <spool>.rejected)
-        self.down_since: float | None = None
-        self._next_try = 0.0
-        self._migrated = False
-
-    def _migrate(self) -> None:
-        if not self._migrated:
-            from harness.store import migrate
-
-            migrate(self.engine)
-            self._migrated = True
-
-    def start(self) -> None:
-        """Migrate and back-fill a spool left by an earlier run (store down: spool on)."""
-        self._try_store()
-
-    def _try_store(self) -> bool:
-        try:
-            self._migrate()
-            if self.spool.exists():
-                started = time.monotonic()
-                n = self.spool.drain(self._insert)
-                if n:
-                    log.info(
-                        "back-filled %d spooled exchanges in %.2fs", n, time.monotonic() - started
-                    )
-        except (SQLAlchemyError, HarnessError) as exc:
-            self._down(exc)
-            return False
-        if self.down_since is not None:
-            log.info("store is back after %.1fs", time.monotonic() - self.down_since)
-        self.down_since = None
-        return True
-
-    def _down(self, exc: BaseException) -> None:
-        now = time.monotonic()
-        if self.down_since is None:
-            self.down_since = now
-            log.error("store unavailable (%s); spooling to %s", _reason(exc), self.spool.path)
-        self._next_try = now + RETRY_SECONDS
-
-    def tick(self, force: bool = False) -> None:
-        """Retry a store that is down (when due, or now with ``force``) and back-fill."""
-        if self.down_since is None and not self.spool.exists():
+    def send(self, handled: int, stored: int, spooled: int, lost: int) -> None:
+        if self.fd is None:
             return
-        if force or time.monotonic() >= self._next_try:
-            self._try_store()
-
-    def write(self, rows: list[Row]) -> None:
-        """Insert rows in one transaction, or spool them; never raises for a store problem."""
-        if not rows:
-            return
-        pending = self.down_since is not None or self.spool.exists()
-        if pending and (time.monotonic() < self._next_try or not self._try_store()):
-            self.spooled += self.spool.append(rows)
+        line = f"{handled} {stored} {spooled} {lost}\n".encode("ascii")
+        if line == self._last:
             return
         try:
-            self._insert(rows)
-        except (SQLAlchemyError, HarnessError) as exc:
-            self._down(exc)
-            for row in rows:
-                row.pop("id", None)  # an id from a transaction that did not commit
-            self.spooled += self.spool.append(rows)
-
-    def _insert(self, rows: list[Row]) -> None:
-        from harness.store.queries import insert_exchanges
-
-        try:
-            with self.engine.begin() as conn:
-                insert_exchanges(conn, rows, returning_ids=self.want_ids)
-            self.stored += len(rows)
-        except (IntegrityError, DataError):
-            # The store answers but refuses something in this batch: find the rows.
-            self._insert_one_by_one(rows)
-
-    def _insert_one_by_one(self, rows: list[Row]) -> None:
-        from harness.store.queries import insert_exchanges
-
-        refused: list[Row] = []
-        for row in rows:
-            try:
-                with self.engine.begin() as conn:
-                    insert_exchanges(conn, [row], returning_ids=self.want_ids)
-                self.stored += 1
-            except (IntegrityError, DataError) as exc:
-                refused.append(row)
-                log.error("store refused an exchange (%s): %s", row.get("endpoint"), _reason(exc))
-        if refused:
-            self.refused += Spool(str(self.spool.path) + ".rejected").append(refused)
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-
-def _reason(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__
+            if os.write(self.fd, line) == len(line):  # <= PIPE_BUF: all or nothing
+                self._last = line
+        except BlockingIOError:
+            pass  # the proxy is busy: the next line carries these counts too
+        except OSError:
+            self.fd = None  # the proxy is gone; EOF on stdin will follow
 
 
 class Ingest:
     """The main loop: frames in, sanitized rows out."""
 
-    def __init__(self, builder: Any, store: Store, shadow: Any = None) -> None:
+    def __init__(self, builder: Any, sink: Sink, shadow: Any = None, acks: Acks | None = None):
         self.builder = builder
-        self.store = store
+        self.sink = sink
         self.shadow = shadow
-        self.frames: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
-        self.received = 0
+        self.acks = acks or Acks(None)
+        self.frames: queue.SimpleQueue[dict[str, Any] | None | object] = queue.SimpleQueue()
+        self.bad_frames = 0  # frames that were not records: lost
+        self.given_up = 0  # frames not processed by the stop deadline: lost
         self.processed = 0
         self.batches = 0
         self.eof = threading.Event()
@@ -216,12 +143,21 @@ class Ingest:
         """Thread: parse frames into the queue; EOF (or a broken stream) ends it."""
         try:
             for rec in read_frames(fd):
-                self.frames.put(rec)
-        except (OSError, ValueError, EOFError) as exc:
+                self.frames.put(_BAD if rec is None else rec)
+        except (OSError, ValueError, EOFError, TypeError) as exc:
             log.error("input broken: %s", type(exc).__name__)
         finally:
             self.eof.set()
             self.frames.put(_EOF)
+
+    @property
+    def lost(self) -> int:
+        return self.sink.lost + self.bad_frames + self.given_up
+
+    def ack(self) -> None:
+        s = self.sink
+        lost = self.lost
+        self.acks.send(s.stored + s.spooled + lost, s.stored, s.spooled, lost)
 
     def on_sigterm(self, *_: Any) -> None:
         if self.term_at is None:
@@ -232,30 +168,40 @@ class Ingest:
         """One batch; the flag says the input is over."""
         batch: list[dict[str, Any]] = []
         deadline = time.monotonic() + BATCH_WAIT
+        stopping = self.term_at is not None and time.monotonic() - self.term_at >= TERM_GRACE
         while len(batch) < BATCH:
             timeout = deadline - time.monotonic()
             try:
                 rec = (
                     self.frames.get(timeout=max(timeout, 0.0))
-                    if timeout > 0
+                    if timeout > 0 and not stopping
                     else self.frames.get_nowait()
                 )
             except queue.Empty:
-                break
+                # After SIGTERM: the input is over once what was queued is taken.
+                return batch, stopping
             if rec is _EOF:
                 return batch, True
-            batch.append(rec)
-        if self.term_at is not None and time.monotonic() - self.term_at >= TERM_GRACE:
-            # Take what is already queued, then stop.
-            while True:
-                try:
-                    rec = self.frames.get_nowait()
-                except queue.Empty:
-                    return batch, True
-                if rec is _EOF:
-                    return batch, True
-                batch.append(rec)
+            if rec is _BAD:
+                self.bad_frames += 1
+                continue
+            batch.append(rec)  # type: ignore[arg-type]
         return batch, False
+
+    def _past_deadline(self) -> bool:
+        """After SIGTERM and STOP_DEADLINE: count what is left as lost and stop."""
+        if self.term_at is None or time.monotonic() - self.term_at < STOP_DEADLINE:
+            return False
+        while True:
+            try:
+                rec = self.frames.get_nowait()
+            except queue.Empty:
+                break
+            if rec is not _EOF:
+                self.given_up += 1
+        if self.given_up:
+            log.error("stop deadline: %d exchanges not processed, counted lost", self.given_up)
+        return True
 
     def run(self) -> None:
         last_stats = time.monotonic()
@@ -268,28 +214,40 @@ class Ingest:
                     self.builder.build(rec, self.processed + i + 1) for i, rec in enumerate(batch)
                 ]
                 self.processed += len(rows)
-                self.store.write(rows)
+                self.sink.write(rows)
                 self.batches += 1
                 if self.shadow is not None:
                     # Only rows in the store have an id; spooled ones are not mirrored.
                     self.shadow.submit([r for r in rows if "id" in r])
                 log.debug("batch of %d in %.1f ms", len(rows), (time.monotonic() - started) * 1000)
             else:
-                self.store.tick()  # idle: back-fill the spool once the store answers
+                self.sink.tick()  # idle: back-fill the spool once the store answers
+            self.ack()
+            if not done and self._past_deadline():
+                break
             now = time.monotonic()
             if now - last_stats >= STATS_EVERY:
                 last_stats = now
                 self.log_stats()
-        self.store.tick(force=True)
+        self.sink.tick(force=True)
+        self.ack()
+
+    def finish(self) -> None:
+        """Close the sink (held rows: last try, else lost), acknowledge, log the totals."""
+        self.sink.close()
+        self.ack()
         self.log_stats()
 
     def log_stats(self) -> None:
-        s = self.store
+        s = self.sink
         log.info(
-            "%d exchanges: %d stored, %d spooled, %d refused, %d with errors, %d batches",
+            "%d exchanges: %d stored, %d spooled, %d held, %d lost, %d refused, "
+            "%d with errors, %d batches",
             self.processed,
             s.stored,
             s.spooled,
+            s.held,
+            self.lost,
             s.refused,
             getattr(self.builder, "errors", 0),
             self.batches,
@@ -336,6 +294,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--plan", default=None, help="gateway plan YAML")
     parser.add_argument("--spool", default=None, help="spool file (default: next to the db)")
+    parser.add_argument(
+        "--spool-fallback",
+        default=None,
+        help="second spool, used when the first cannot be written (default: a private "
+        "directory under the system's temporary directory)",
+    )
+    parser.add_argument(
+        "--max-body",
+        type=int,
+        default=1 << 20,
+        help="decoded bodies (Content-Encoding undone) are cut at this many bytes",
+    )
+    parser.add_argument(
+        "--ack-fd", type=int, default=None, help="pipe to acknowledge durable frames on"
+    )
     parser.add_argument("--shadow", action="append", default=[], help="live shadow target NAME=URL")
     parser.add_argument(
         "--production",
@@ -351,6 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s harness.ingest[%(process)d] %(levelname)s %(message)s",
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    os.umask(0o077)  # the store, its WAL and the spools: readable by this user only
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if args.nice:
         with contextlib.suppress(OSError):
@@ -362,16 +336,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         plan = load_plan(args.plan)
         db = resolve_url(args.db)
-        spool = Spool(args.spool or default_spool_path(db))
-        builder = RowBuilder(plan, _key())
-        shadow = _shadow(args.shadow, plan, db, args.production)
-        store = Store(db, spool, want_ids=shadow is not None)
+        primary = Path(args.spool or default_spool_path(db))
+        spools = [Spool(primary)]
+        fallback = _fallback(args.spool_fallback, primary)
+        if fallback is not None:
+            spools.append(fallback)
+        builder = RowBuilder(plan, _key(), max_body=max(0, args.max_body))
+        try:
+            shadow = _shadow(args.shadow, plan, db, args.production)
+        except StoreUnavailable as exc:  # capture goes on; the shadow needs the store
+            log.error("live shadow off: %s", exc)
+            shadow = None
+        sink = Sink(db, spools, want_ids=shadow is not None)
     except HarnessError as exc:
         log.error("%s", exc)
         return 2
-    ingest = Ingest(builder, store, shadow)
+    ingest = Ingest(builder, sink, shadow, Acks(args.ack_fd))
     signal.signal(signal.SIGTERM, ingest.on_sigterm)
-    store.start()
+    sink.start()
     thread = threading.Thread(
         target=ingest.reader, args=(sys.stdin.fileno(),), name="frames", daemon=True
     )
@@ -381,8 +363,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if shadow is not None:
             shadow.close(timeout=10.0)
-        store.close()
+        ingest.finish()
     return 0
+
+
+def _fallback(given: str | None, primary: Path) -> Spool | None:
+    """The second spool. The default lives in a shared temporary directory: its folder
+    must be private to this user, else there is no fallback (a warning says why)."""
+    from harness.errors import SpoolError
+    from harness.spool import private_dir
+
+    if given:
+        return Spool(given)
+    path = fallback_spool_path(primary)
+    if path.resolve() == primary.resolve():
+        return None
+    try:
+        private_dir(path.parent)
+    except SpoolError as exc:
+        log.warning("no fallback spool: %s", exc)
+        return None
+    return Spool(path)
 
 
 if __name__ == "__main__":

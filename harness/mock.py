@@ -46,7 +46,6 @@ from harness import codecs, fields
 from harness.endpoint import endpoint_key
 from harness.errors import CodecError, ConfigError, HarnessError
 from harness.plan import DEFAULT_CODE_KEYS, DEFAULT_MESSAGE_KEYS, Plan
-from harness.record import decode_content_encoding
 from harness.rules import RuleSpec, describe, kind_of, violations
 
 log = logging.getLogger("harness.mock")
@@ -192,11 +191,12 @@ class MockGateway:
         if endpoint not in self.known:
             return self._not_found(endpoint, codecs.decode(b"", content_type))
         try:
-            data, _ = decode_content_encoding(body, content_encoding)
-            if len(data) > self.max_body:
-                raise ValueError("body beyond the limit once decoded")
-        except ValueError:
+            decoded = codecs.decode_content_encoding(body, content_encoding, self.max_body)
+        except CodecError:  # an encoding it cannot undo, or a body that does not decode
             return self._malformed(endpoint, codecs.decode(b"", content_type))
+        if decoded.truncated:  # a bomb, or a body beyond the limit once decoded
+            return self._malformed(endpoint, codecs.decode(b"", content_type))
+        data = decoded.data
         request = codecs.decode(data, content_type)
         if data and (request.format not in DOCUMENTS or not isinstance(request.tree, dict)):
             return self._malformed(endpoint, request)

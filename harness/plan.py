@@ -98,6 +98,7 @@ class Plan:
     sensitive_fields: tuple[str, ...] = ()
     sensitive_headers: tuple[str, ...] = ()
     sanitize_all_text: bool = False  # pseudonymize every free-text leaf, not just listed ones
+    sensitive_default: str = "allow"  # "deny": every string leaf not in keep is pseudonymized
     keep_fields: tuple[str, ...] = ()  # never pseudonymized (enums, amounts, codes)
     labels: dict[str, str] = field(default_factory=dict)  # field name or path -> bank's label
     noise: tuple[str, ...] = ()  # response paths ignored by the diff
@@ -210,6 +211,12 @@ _TOP_KEYS = {
 }
 
 
+def _sensitive_default(value: Any) -> str:
+    if value not in ("allow", "deny"):
+        raise PlanError(f"plan key 'sensitive.default' must be allow or deny, got {value!r}")
+    return str(value)
+
+
 def parse_plan(data: Any, source: str | None = None) -> Plan:
     """Validate a plan mapping (as loaded from YAML) into a :class:`Plan`."""
     if data is None:
@@ -251,6 +258,7 @@ def parse_plan(data: Any, source: str | None = None) -> Plan:
         sensitive_fields=_tuple(sensitive.get("fields"), "sensitive.fields"),
         sensitive_headers=_tuple(sensitive.get("headers"), "sensitive.headers"),
         sanitize_all_text=bool(sensitive.get("all_text", False)),
+        sensitive_default=_sensitive_default(sensitive.get("default", "allow")),
         keep_fields=_tuple(sensitive.get("keep"), "sensitive.keep"),
         labels={str(k): str(v) for k, v in labels.items()},
         noise=_tuple(data.get("noise"), "noise"),

@@ -24,7 +24,9 @@ else of it:
   expanded with SHAKE-256 into one 16-bit word per character (one HMAC per value, not per
   character). Equal raw values give equal pseudonyms across exchanges, processes and days.
 - **never the raw value** when at least 4 characters are replaceable: a pseudonym equal to
-  its raw value is drawn again with a counter.
+  its raw value is drawn again with a counter (a value with nothing replaceable, all
+  punctuation, is returned at once).
+- **linear time** in the length of the value.
 
 Pools are computed once per process, lazily (about 0.1 s for the BMP; an astral plane when
 its first character is met). The CJK pools come from fixed code point ranges and the GBK
@@ -48,16 +50,25 @@ from harness.charsets import shape_key
 from harness.checksums import (
     CREDIT_ALPHABET,
     credit_code_check,
+    iban_check_digits,
     id_birth_date,
     id_number_check,
+    is_iban,
     is_luhn,
     luhn_check,
 )
-from harness.identifiers import FOLD_FULLWIDTH, detect_kind, find_identifiers
+from harness.identifiers import (
+    FOLD_FULLWIDTH,
+    IDENTIFIER_KINDS,
+    SEPARATORS,
+    compact,
+    detect_kind,
+    find_identifiers,
+)
 
 __all__ = ["KINDS", "Pseudonymizer", "detect_kind", "find_identifiers", "pool_of"]
 
-KINDS = ("text", "mobile", "card", "id_number", "credit_code", "email")
+KINDS = ("text", *IDENTIFIER_KINDS)
 
 # --- character pools --------------------------------------------------------------------
 
@@ -255,6 +266,8 @@ class Pseudonymizer:
             "id_number": self._id_number,
             "credit_code": self._credit_code,
             "email": self._email,
+            "iban": self._iban,
+            "phone": self._phone,
         }
         _ensure(0)
 
@@ -274,6 +287,8 @@ class Pseudonymizer:
             return raw
         if kind == "number":
             kind = detect_kind(raw) or "number"
+        elif kind not in ("text", "email") and any(c in raw for c in SEPARATORS):
+            return self._formatted(raw, kind, verified)
         elif kind != "text" and not verified and detect_kind(raw.translate(_FULL_ASCII)) != kind:
             kind = "text"
         mapper = self._mappers.get(kind, self._text)
@@ -281,9 +296,17 @@ class Pseudonymizer:
         out = raw
         for attempt in range(_MAX_ATTEMPTS):
             out = mapper(raw, stream, attempt)
-            if out != raw:
+            if out != raw or (attempt == 0 and not replaceable(raw)):
                 return out
         return out
+
+    def _formatted(self, raw: str, kind: str, verified: bool) -> str:
+        """An identifier written with spaces or dashes: map its compact form, put them back."""
+        bare = compact(raw)
+        if not verified and detect_kind(bare.translate(_FULL_ASCII)) != kind:
+            return self.pseudonym(raw, "text")
+        new = iter(self.pseudonym(bare, kind, verified=True))
+        return "".join(c if c in SEPARATORS else next(new) for c in raw)
 
     # -- kinds --
 
@@ -399,7 +422,29 @@ class Pseudonymizer:
         out.append(".".join(labels[-keep:]))
         return "".join(out)
 
+    def _iban(self, raw: str, stream: _Stream, attempt: int) -> str:
+        half = raw.translate(_FULL_ASCII)
+        country, check, bban = half[:2], half[2:4], half[4:]
+        words = stream.words(len(bban) + 1, attempt)
+        new_bban = "".join(
+            _pick("0123456789" if c.isdigit() else _IBAN_LETTERS, words[i])
+            for i, c in enumerate(bban)
+        )
+        right = iban_check_digits(country, new_bban)
+        if not is_iban(half):  # keep it invalid: any other two digits
+            right = f"{(int(right) + 1 + words[-1] % 97) % 100:02d}"
+            if right == iban_check_digits(country, new_bban):
+                right = f"{(int(right) + 1) % 100:02d}"
+        del check
+        return _rewiden(country + right + new_bban, raw)
 
+    def _phone(self, raw: str, stream: _Stream, attempt: int) -> str:
+        half = raw.translate(_FULL_ASCII)
+        keep = 3 if half[:1] == "+" else 2  # "+" and the country code's first digits
+        return _rewiden(half[:keep] + _digits(half[keep:], stream, attempt), raw)
+
+
+_IBAN_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _GENERIC_SLD = frozenset({"com", "net", "org", "edu", "gov", "ac", "co"})
 
 

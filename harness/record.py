@@ -5,26 +5,32 @@ method, path, header fields as ``(bytes, bytes)`` pairs, raw bodies (perhaps tru
 status, timings, a transport error. :class:`RowBuilder` turns one into a row: bodies decoded
 (Content-Encoding, then format and charset), classified, sanitized, re-encoded in their
 original format and charset, flattened into field maps. Nothing raw leaves this module:
-every value put into a row has passed the sanitizer, and a stage that fails leaves its
-columns empty (the row keeps what the earlier stages produced, and a note names the stage).
+every value put into a row has passed the sanitizer (bodies, headers, path and query, the
+rejection message, the transport error), and a stage that fails leaves its columns empty
+(the row keeps what the earlier stages produced, and a note names the stage).
+
+Content-Encoding is undone within the body limit (:func:`harness.codecs.decode_content_encoding`):
+an encoded body that inflates past it is cut there and flagged truncated, like a large
+body. ``notes["pseudonymized"]`` lists the request field paths (as in ``request_fields``)
+whose value the sanitizer replaced, whole or in part. A text body (no fields to tell
+sensitive parts by) is pseudonymized whole.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import hashlib
 import hmac
 import logging
-import zlib
 from datetime import UTC, datetime
 from typing import Any
 
 from harness import codecs, fields
 from harness.classify import Classifier
 from harness.endpoint import endpoint_key
+from harness.errors import CodecError
 from harness.plan import Plan
-from harness.sanitize import Sanitizer
+from harness.sanitize import REDACTED, Sanitizer
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +39,7 @@ _WIDTHS = {"client": 64, "method": 16, "scheme": 8, "host": 255, "endpoint": 512
 _CHARSET_WIDTH = 32
 _TEXT_COLUMNS = ("path", "message", "error", "code", "endpoint", "host", "client")
 _STRUCTURED = ("json", "form", "xml")
+MiB = 1024 * 1024
 
 
 def _str(value: bytes | str | None) -> str:
@@ -58,33 +65,28 @@ def _lookup(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return out
 
 
-def decode_content_encoding(data: bytes, encoding: str | None) -> tuple[bytes, str | None]:
-    """Undo gzip/deflate/br/zstd. Returns (identity bytes, the encoding undone or None).
+SHIM_LIMIT = 16 * MiB
 
-    Raises ValueError when the body does not decode under the encoding it claims.
+
+def decode_content_encoding(
+    data: bytes, encoding: str | None, limit: int = SHIM_LIMIT
+) -> tuple[bytes, str | None]:
+    """Kept for callers of the old name (the mock): use
+    :func:`harness.codecs.decode_content_encoding` instead.
+
+    Returns (identity bytes, the encodings undone or None). Raises ValueError for an
+    unknown or corrupt encoding, and for a body that inflates past ``limit`` bytes (it
+    stops there: a bomb costs at most ``limit``).
     """
-    enc = (encoding or "").strip().lower()
-    if not data or enc in ("", "identity"):
-        return data, None
     try:
-        if enc in ("gzip", "x-gzip"):
-            return gzip.decompress(data), enc
-        if enc == "deflate":
-            try:
-                return zlib.decompress(data), enc
-            except zlib.error:
-                return zlib.decompress(data, -zlib.MAX_WBITS), enc  # raw deflate
-        if enc == "br":
-            import brotli  # mitmproxy's dependency
-
-            return brotli.decompress(data), enc
-        if enc == "zstd":
-            import zstandard  # mitmproxy's dependency
-
-            return zstandard.ZstdDecompressor().decompressobj().decompress(data), enc
-    except Exception as exc:  # corrupt or truncated: the caller keeps no body
-        raise ValueError(f"body does not decode as {enc!r}") from exc
-    raise ValueError(f"unknown content-encoding {enc!r}")
+        decoded = codecs.decode_content_encoding(data, encoding, limit)
+    except CodecError as exc:
+        raise ValueError(str(exc)) from None
+    if decoded.truncated and len(decoded.data) >= limit:
+        raise ValueError(f"body inflates past {limit} bytes")
+    if decoded.truncated:
+        raise ValueError("body does not decode: the stream ends early")
+    return decoded.data, ", ".join(decoded.encodings) or None
 
 
 def _outcome_from_status(status: int | None, plan: Plan) -> str:
@@ -96,9 +98,10 @@ def _outcome_from_status(status: int | None, plan: Plan) -> str:
 class RowBuilder:
     """Turns raw capture records into sanitized rows under one plan and one key."""
 
-    def __init__(self, plan: Plan, key: bytes) -> None:
+    def __init__(self, plan: Plan, key: bytes, max_body: int = MiB) -> None:
         self.plan = plan
         self.key = key
+        self.max_body = max_body  # decoded (Content-Encoding undone) bodies stop here
         self.classifier = Classifier(plan)
         self.sanitizer = Sanitizer(key, plan)
         self.errors = 0
@@ -109,6 +112,7 @@ class RowBuilder:
         """One row for the ``exchanges`` table; never raises for a bad record."""
         row = self._skeleton(rec)
         stage = "headers"
+        replaced: dict[str, str] = {}
         try:
             req_pairs = [(_str(k), _str(v)) for k, v in rec.get("req_headers") or ()]
             resp_pairs = [(_str(k), _str(v)) for k, v in rec.get("resp_headers") or ()]
@@ -137,19 +141,19 @@ class RowBuilder:
             row["outcome"] = verdict.outcome
             row["code"] = _clip(verdict.code, _WIDTHS["code"])
             stage = "sanitize"
-            req_out, req_replaced = self._sanitize(req_body, rec.get("req_truncated"), None)
+            req_out, req_replaced = self._sanitize(req_body, row["request_truncated"], None)
             # The response is scrubbed of echoes of the request's raw values too (a rejection
             # message that quotes the company name it refused).
             resp_out, resp_replaced = self._sanitize(
-                resp_body, rec.get("resp_truncated"), req_replaced
+                resp_body, row["response_truncated"], req_replaced
             )
+            replaced = {**req_replaced, **resp_replaced}
             if verdict.message is not None:
-                row["message"] = self.sanitizer.text(
-                    verdict.message, {**req_replaced, **resp_replaced}
-                )
+                row["message"] = self.sanitizer.text(verdict.message, replaced)
             stage = "encode"
             self._store_body(req_out, req_body, req_bytes, "request", row)
             self._store_body(resp_out, resp_body, resp_bytes, "response", row)
+            _note_pseudonymized(req_body, row)
         except Exception as exc:
             self.errors += 1
             row.setdefault("notes", None)
@@ -159,6 +163,7 @@ class RowBuilder:
             log.error(
                 "exchange #%d (%s): %s failed: %s", seq, row["endpoint"], stage, type(exc).__name__
             )
+        row["error"] = self._error(rec.get("error"), replaced)
         for name in _TEXT_COLUMNS:  # PostgreSQL text cannot hold NUL characters
             value = row[name]
             if value and "\x00" in value:
@@ -205,9 +210,19 @@ class RowBuilder:
             "code": None,
             "message": None,
             "duration_ms": round((t_end - ts) * 1000.0, 3) if ts and t_end else None,
-            "error": rec.get("error"),
+            "error": None,  # set from the sanitized transport error
             "notes": None,
         }
+
+    def _error(self, error: Any, replaced: dict[str, str]) -> str | None:
+        """The transport error, sanitized (it may quote the bytes of a malformed answer)."""
+        if not error:
+            return None
+        try:
+            return self.sanitizer.error(_str(error), replaced)
+        except Exception as exc:  # never store what could not be sanitized
+            log.error("a transport error could not be sanitized: %s", type(exc).__name__)
+            return REDACTED
 
     def _time(self, headers: dict[str, str], row: dict[str, Any]) -> datetime:
         """The capture time, or the plan's time header when the plan names one."""
@@ -239,13 +254,16 @@ class RowBuilder:
         content_encoding = headers.get("content-encoding")
         if content_encoding:
             try:
-                data, undone = decode_content_encoding(data, content_encoding)
-            except ValueError:
+                decoded = codecs.decode_content_encoding(data, content_encoding, self.max_body)
+            except CodecError:
                 # Cannot see inside: keep only its size and a keyed digest.
                 _note(row, f"{side}_content_encoding", "undecodable")
                 return codecs.Body("binary", None, None, {"size": len(data)}), data
-            if undone:
-                _note(row, f"{side}_content_encoding", undone)
+            data = decoded.data
+            if decoded.encodings:
+                _note(row, f"{side}_content_encoding", ", ".join(decoded.encodings))
+            if decoded.truncated:
+                row[f"{side}_truncated"] = True
         return codecs.decode(data, content_type), data
 
     def _sanitize(
@@ -257,12 +275,14 @@ class RowBuilder:
         """
         if body.format in ("empty", "binary"):
             return body, {}
-        if body.format == "text" and (body.meta.get("error") or truncated):
-            # A body that claimed a structure but did not parse (malformed or cut short) has
-            # lost its field names, so nobody can tell which parts are sensitive:
-            # pseudonymize all of it (its shape, punctuation and layout survive).
+        if body.format == "text":
+            # Free text has no field names (and a body that claimed a structure but did not
+            # parse, malformed or cut short, has lost them), so nobody can tell which parts
+            # are sensitive: pseudonymize all of it (its shape, punctuation and layout
+            # survive). Its echoes elsewhere (a message taken from it) are scrubbed too.
             text = body.tree if isinstance(body.tree, str) else ""
-            return dataclasses.replace(body, tree=self.sanitizer.value(text)), {}
+            new = self.sanitizer.value(text)
+            return dataclasses.replace(body, tree=new), ({text: new} if new != text else {})
         tree, replaced = self.sanitizer.tree(body.tree, known)
         return dataclasses.replace(body, tree=tree), replaced
 
@@ -289,6 +309,20 @@ class RowBuilder:
             numbers = [p for p, v in flat.items() if isinstance(v, codecs.JsonNumber)]
             if side == "request" and numbers:  # the JSON column keeps them as text
                 _note(row, "request_numbers", numbers)
+
+
+def _note_pseudonymized(before: codecs.Body, row: dict[str, Any]) -> None:
+    """``notes["pseudonymized"]``: request field paths whose stored value is not the raw one."""
+    after = row.get("request_fields")
+    if not after:
+        return
+    raw = fields.flatten(before.tree)
+    changed = sorted(path for path, value in after.items() if raw.get(path, _ABSENT) != value)
+    if changed:
+        _note(row, "pseudonymized", changed)
+
+
+_ABSENT = object()
 
 
 def _note(row: dict[str, Any], key: str, value: Any) -> None:

@@ -1,69 +1,98 @@
 """Sanitizing exchanges: no raw customer data at rest, while every value keeps its shape.
 
 The ingest process runs every captured exchange through a :class:`Sanitizer` before
-anything is stored or mirrored. What counts as sensitive:
+anything is stored or mirrored. What counts as sensitive, with or without a plan:
 
 - a leaf whose path matches ``plan.sensitive_fields`` (:func:`harness.fields.matches`:
   full path, rule path or last name, case-insensitive, ``*`` globs; a pattern naming a
   dict or list covers every leaf under it);
+- a leaf whose field name says it holds personal data: names, addresses, contacts, in
+  English, Chinese and pinyin abbreviations (:func:`harness.personal.personal_field`);
+- a leaf whose whole value reads as a Chinese personal name or holds a postal address
+  (:mod:`harness.personal`), except at the paths where codes and messages live;
 - with ``plan.sanitize_all_text``, every free-text leaf (a string with at least one
-  letter, not a JSON number) whose path does not match ``plan.keep_fields``;
-- wherever they occur, also inside longer text and in fields nobody listed: mobile
-  numbers, 18-character resident ID numbers (valid or not), unified social credit codes,
-  bank card numbers (13-19 digits) and e-mail addresses (detectors, see
+  letter, not a JSON number); with ``sensitive: {default: deny}`` every string leaf
+  (``plan.sensitive_default == "deny"``): only ``keep`` stays raw;
+- wherever they occur, also inside longer text and in fields nobody listed: mobile and
+  other phone numbers (E.164 included), 18-character resident ID numbers (valid or not),
+  unified social credit codes, bank card numbers, IBANs, runs of 10 or more digits and
+  e-mail addresses, plain or written with spaces or dashes (detectors, see
   :mod:`harness.identifiers`); full-width digits count too.
 
 ``plan.keep_fields`` wins over everything: such leaves are never changed.
 
 Sensitive values are replaced by pseudonyms that keep their shape (length, per-character
 class, GBK and UTF-8 byte length, check-character validity, mobile prefix, card BIN, ID
-region and birth year); see :mod:`harness.pseudonym` for the mapping. Pseudonyms are
-deterministic under the key: the same raw value gets the same pseudonym in every exchange,
-process and day, so grouping and joining still work on sanitized data, and echoes match.
+region and birth year, IBAN country and mod-97 validity); see :mod:`harness.pseudonym` for
+the mapping. Pseudonyms are deterministic under the key: the same raw value gets the same
+pseudonym in every exchange, process and day, so grouping and joining still work on
+sanitized data, and echoes match.
 
 - :meth:`Sanitizer.tree` sanitizes a decoded body and returns the raw -> pseudonym map of
   what it replaced; it also scrubs echoes of those raw values from the body's other
   strings. Keep that map in memory only: it is the one place raw values remain.
 - :meth:`Sanitizer.text` scrubs a string (a response message, a header value) of echoes of
   known raw values, longest first, and of anything the detectors find.
-- :meth:`Sanitizer.headers` replaces secret header values (``plan.secret_headers``:
-  authorization, cookies, signatures, tokens, the plan's own) with ``"[redacted]"`` and
-  runs the detectors over the rest.
+- :meth:`Sanitizer.error` sanitizes a transport error message: quoted parts (where
+  mitmproxy quotes the bytes of a malformed answer) and non-ASCII runs are pseudonymized
+  whole, the rest is scrubbed as :meth:`text` does.
+- :meth:`Sanitizer.headers` replaces secret header values with ``"[redacted]"``: the
+  plan's and the default list (``plan.secret_headers``) and any header whose name says
+  secret (:func:`harness.personal.secret_header`: token, secret, key, signature, session,
+  password, auth...); a header named like personal data is pseudonymized; the detectors run
+  over the rest.
 - :meth:`Sanitizer.query` sanitizes a request target's query values by the same rules as
-  body fields (the parameter name is the path) and path segments by the detectors.
+  body fields (the parameter name is the path) and path segments (percent-decoded) by the
+  detectors and the value rules.
+
+Linear time: every step is linear in the text it looks at. Scrubbing echoes costs the
+text's length times the number of raw values replaced; past :data:`ECHO_BUDGET`
+character checks for one body (a hostile body with many thousands of replaced values),
+every string that would be scrubbed is pseudonymized whole instead.
 
 JSON numbers stay :class:`harness.codecs.JsonNumber` with valid number text. Dict keys are
 structure and kept, unless a detector fires on a key (a map keyed by phone numbers).
 
-:func:`load_key` finds the key: ``HARNESS_KEY`` (hex, at least 16 bytes) or a key file
-(default ``./.harness.key``, created with mode 0600 and 32 random bytes when missing).
+:func:`load_key` (:mod:`harness.keys`) finds the key: ``HARNESS_KEY`` (hex, at least 16
+bytes) or a key file (default ``./.harness.key``, created with mode 0600 and 32 random bytes
+when missing; an existing key file that others can read is refused).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
+from urllib.parse import quote as url_quote
 from urllib.parse import unquote_plus, unquote_to_bytes
 
 from harness import fields
 from harness.codecs import JsonNumber, form_codec
 from harness.errors import CodecError, ConfigError
-from harness.identifiers import detect_kind, find_identifiers
-from harness.plan import Plan
+from harness.identifiers import MIN_LENGTH, detect_kind, find_identifiers
+from harness.keys import DEFAULT_KEY_FILE, load_key
+from harness.personal import (
+    looks_like_address,
+    looks_like_cjk_name,
+    personal_field,
+    secret_header,
+)
+from harness.plan import DEFAULT_CODE_KEYS, DEFAULT_MESSAGE_KEYS, Plan
 from harness.pseudonym import Pseudonymizer
 
-__all__ = ["REDACTED", "Sanitizer", "load_key"]
+__all__ = ["DEFAULT_KEY_FILE", "ECHO_BUDGET", "REDACTED", "Sanitizer", "load_key"]
 
 REDACTED = "[redacted]"
-DEFAULT_KEY_FILE = ".harness.key"
+ECHO_BUDGET = 20_000_000  # character checks spent scrubbing echoes in one body
 _LETTER = re.compile(r"[^\W\d_]")
+# Quoted parts (mitmproxy quotes the bytes of a malformed answer) and non-ASCII runs.
+_OPAQUE = re.compile(r"b?'[^']*'|b?\"[^\"]*\"|[^\x00-\x7f]+")
 _CACHE_LIMIT = 200_000  # entries
 _CACHE_MAX_LEN = 256  # longer values (whole free-text bodies) are not worth keeping
-_PLAIN, _SENSITIVE, _KEEP = 0, 1, 2
+# Decisions for a path: keep it, pseudonymize it (a plan pattern: the whole subtree), a
+# personal field by its name (that leaf), where codes and messages live, or plain.
+_PLAIN, _SENSITIVE, _KEEP, _PERSONAL, _STRUCTURAL = 0, 1, 2, 3, 4
+_STRUCTURAL_NAMES = frozenset(k.lower() for k in (*DEFAULT_CODE_KEYS, *DEFAULT_MESSAGE_KEYS))
 
 
 def _echo_worthy(raw: str) -> bool:
@@ -80,6 +109,18 @@ def _echo_list(replaced: dict[str, str] | None) -> list[tuple[str, str]]:
     )
 
 
+def _field_name(path: str) -> str:
+    """The name a leaf is known by: its last name; an XML element's for its ``#text``."""
+    try:
+        name = fields.name_of(path)
+        if name == "#text":
+            head = path[: path.rfind(".#text")] if ".#text" in path else ""
+            name = fields.name_of(head) if head else ""
+    except ConfigError:
+        return path.rsplit(".", 1)[-1]
+    return name.lstrip("@")
+
+
 class Sanitizer:
     """Pseudonymizes bodies, headers, messages and query strings under one key and plan."""
 
@@ -90,8 +131,10 @@ class Sanitizer:
         self._engine = Pseudonymizer(bytes(key))
         self._sensitive = fields.compile_matcher(plan.sensitive_fields)
         self._keep = fields.compile_matcher(plan.keep_fields)
+        self._structural = fields.compile_matcher((*plan.code_paths, *plan.message_paths))
         self._secret = plan.secret_headers
         self._all_text = plan.sanitize_all_text
+        self._deny = plan.sensitive_default == "deny"
         self._cache: dict[tuple[str, str], str] = {}
         self._decisions: dict[str, int] = {}
 
@@ -112,9 +155,10 @@ class Sanitizer:
     def value(self, text: str, kind: str | None = None) -> str:
         """The pseudonym of a whole value.
 
-        ``kind`` is ``text``, ``mobile``, ``card``, ``id_number``, ``credit_code``,
-        ``email``, ``number`` (the text of a JSON number) or None to detect it. A JSON
-        number stays a :class:`~harness.codecs.JsonNumber`.
+        ``kind`` is ``text``, an identifier kind (``mobile``, ``phone``, ``card``,
+        ``id_number``, ``credit_code``, ``iban``, ``email``), ``number`` (the text of a
+        JSON number) or None to detect it. A JSON number stays a
+        :class:`~harness.codecs.JsonNumber`.
         """
         if not text:
             return text
@@ -126,7 +170,7 @@ class Sanitizer:
 
     def _detect(self, text: str, replaced: dict[str, str] | None = None) -> str:
         """Replace only the identifiers found inside ``text``."""
-        if len(text) < 11 and "@" not in text:
+        if len(text) < MIN_LENGTH and "@" not in text:
             return text
         spans = find_identifiers(text)
         if not spans:
@@ -152,21 +196,42 @@ class Sanitizer:
         replaced[str(text)] = str(new)
         return new
 
+    def _personal_value(self, text: str) -> bool:
+        """A whole value that is personal data by itself (a person's name, an address)."""
+        return looks_like_cjk_name(text) or looks_like_address(text)
+
     def text(self, s: str | None, replaced: dict[str, str] | None = None) -> str | None:
         """Scrub ``s``: echoes of ``replaced``'s raw values (longest first), then detectors."""
         if not s:
             return s
-        return self._scrub(s, _echo_list(replaced), None)
+        echoes = _echo_list(replaced)
+        if len(s) * len(echoes) > ECHO_BUDGET:
+            return self.value(s)
+        return self._scrub(s, echoes, None)
+
+    def error(self, s: str | None, replaced: dict[str, str] | None = None) -> str | None:
+        """A transport error message, safe to store (see the module docstring)."""
+        if not s:
+            return s
+
+        def whole(m: re.Match[str]) -> str:
+            return self.value(m.group(0))
+
+        return self.text(_OPAQUE.sub(whole, s), replaced)
 
     def _scrub(self, s: str, echoes: list[tuple[str, str]], record: dict[str, str] | None) -> str:
         spans: list[tuple[int, int, str]] = []
+        taken: bytearray | None = None
         for raw, new in echoes:
-            if raw not in s:
-                continue
             start = s.find(raw)
+            if start < 0:
+                continue
+            if taken is None:
+                taken = bytearray(len(s))
             while start >= 0:
                 end = start + len(raw)
-                if all(end <= a or start >= b for a, b, _ in spans):
+                if not any(taken[start:end]):
+                    taken[start:end] = b"\x01" * (end - start)
                     spans.append((start, end, new))
                 start = s.find(raw, end)
         if not spans:
@@ -195,14 +260,22 @@ class Sanitizer:
         root: list[Any] = [None]
         self._visit(root, 0, tree, "", self._decide(""), False, replaced, others)
         echoes = _echo_list({**known, **replaced} if known else replaced)
+        if echoes and len(echoes) * sum(len(c[k]) for c, k in others) > ECHO_BUDGET:
+            for container, key in others:  # hostile: too many values to look for
+                raw = container[key]
+                new = self.value(raw)
+                if new != raw:
+                    replaced[raw] = new
+                container[key] = new
+            return root[0], replaced
         for container, key in others:
             s = container[key]
-            if echoes or len(s) >= 11 or "@" in s:
+            if echoes or len(s) >= MIN_LENGTH or "@" in s:
                 container[key] = self._scrub(s, echoes, replaced)
         return root[0], replaced
 
     def _decide(self, path: str) -> int:
-        """_KEEP, _SENSITIVE or _PLAIN for a path (cached: paths repeat across exchanges)."""
+        """How a path is treated (cached: paths repeat across exchanges)."""
         decision = self._decisions.get(path)
         if decision is None:
             if len(self._decisions) >= _CACHE_LIMIT:
@@ -211,10 +284,18 @@ class Sanitizer:
                 decision = _KEEP
             elif path and self._sensitive(path):
                 decision = _SENSITIVE
+            elif path and self._structural_path(path):
+                decision = _STRUCTURAL
+            elif path and personal_field(_field_name(path)):
+                decision = _PERSONAL
             else:
                 decision = _PLAIN
             self._decisions[path] = decision
         return decision
+
+    def _structural_path(self, path: str) -> bool:
+        """Where a code or a message lives (the plan's paths, or a default name)."""
+        return self._structural(path) or _field_name(path).lower() in _STRUCTURAL_NAMES
 
     def _visit(
         self,
@@ -237,9 +318,9 @@ class Sanitizer:
             container[key] = new
             for k, v in node.items():
                 nk = k
-                if isinstance(k, str) and (len(k) >= 11 or "@" in k):
+                if isinstance(k, str) and (len(k) >= MIN_LENGTH or "@" in k):
                     nk = self._detect(k, replaced)
-                child = fields.join(path, k)
+                child = fields.join(path, nk)
                 self._visit(new, nk, v, child, self._decide(child), sensitive, replaced, others)
             return
         if isinstance(node, list):
@@ -253,16 +334,23 @@ class Sanitizer:
         container[key] = node
         if not isinstance(node, str) or not node:
             return
+        whole = sensitive or decision in (_SENSITIVE, _PERSONAL)
         if isinstance(node, JsonNumber):
-            if sensitive or decision == _SENSITIVE:
+            if whole:
                 new_leaf = self.value(node)
                 if new_leaf != node:
                     replaced[str(node)] = str(new_leaf)
                 container[key] = new_leaf
-            elif len(node) >= 11:
+            elif len(node) >= MIN_LENGTH:
                 container[key] = self._detect_number(node, replaced)
             return
-        if sensitive or decision == _SENSITIVE or (self._all_text and _LETTER.search(node)):
+        if not whole and decision != _STRUCTURAL:
+            whole = (
+                self._deny
+                or (self._all_text and _LETTER.search(node) is not None)
+                or self._personal_value(node)
+            )
+        if whole:
             new_leaf = self.value(node)
             if new_leaf != node:
                 replaced[node] = new_leaf
@@ -273,21 +361,25 @@ class Sanitizer:
     # -- headers and query strings --------------------------------------------------------
 
     def headers(self, pairs: Iterable[Sequence[str]]) -> list[tuple[str, str]]:
-        """Header pairs with secrets redacted and identifiers in other values replaced."""
+        """Header pairs with secrets redacted and personal data and identifiers replaced."""
         out = []
         for pair in pairs:
             name, value = str(pair[0]), str(pair[1])
-            if name.lower() in self._secret:
+            if name.lower() in self._secret or secret_header(name):
                 out.append((name, REDACTED))
+            elif personal_field(name) and value:
+                out.append((name, self.value(value)))
+            elif "?" in value and "/" in value:  # a URL (Location, Referer): its query
+                out.append((name, self.query(value)))
             else:
                 out.append((name, self._detect(value)))
         return out
 
     def query(self, path: str) -> str:
-        """A request target with its query values and identifiers in its path sanitized."""
+        """A request target with its query values and its path segments sanitized."""
         base, qmark, rest = path.partition("?")
         query, hash_, fragment = rest.partition("#")
-        base = "/".join(self._detect(seg) for seg in base.split("/"))
+        base = "/".join(self._segment(seg) for seg in base.split("/"))
         if not qmark:
             return base
         parts = []
@@ -298,22 +390,40 @@ class Sanitizer:
             parts.append(name + eq + value)
         return base + "?" + "&".join(parts) + hash_ + fragment
 
+    def _segment(self, seg: str) -> str:
+        """One path segment: identifiers, a name or an address in it (percent-decoded)."""
+        if not seg:
+            return seg
+        if "%" not in seg:
+            if self._personal_value(seg):
+                return self.value(seg)
+            return self._detect(seg)
+        decoded = _percent_decode(seg)
+        if decoded is None:
+            return seg
+        text, codec = decoded
+        new = self.value(text) if self._personal_value(text) else self._detect(text)
+        if new == text:
+            return seg
+        try:
+            return url_quote(new.encode(codec), safe="")
+        except UnicodeEncodeError:
+            return REDACTED
+
     def _query_value(self, name: str, raw_value: str) -> str:
         key = unquote_plus(name, errors="replace")
-        if self._keep(key):
+        decision = self._decide(key)
+        if decision == _KEEP:
             return raw_value
-        raw_bytes = unquote_to_bytes(raw_value.replace("+", " "))
-        decoded = None
-        for codec in ("utf-8", "gb18030"):
-            try:
-                decoded = (raw_bytes.decode(codec), codec)
-                break
-            except UnicodeDecodeError:
-                continue
+        decoded = _percent_decode(raw_value.replace("+", " "))
         if decoded is None:
-            return raw_value
+            return REDACTED  # not text in any charset we know: nobody can tell what it is
         text, codec = decoded
-        if self._sensitive(key) or (self._all_text and _LETTER.search(text)):
+        if (
+            decision in (_SENSITIVE, _PERSONAL)
+            or (decision != _STRUCTURAL and (self._deny or self._personal_value(text)))
+            or (self._all_text and _LETTER.search(text))
+        ):
             new = self.value(text)
         else:
             new = self._detect(text)
@@ -326,45 +436,20 @@ class Sanitizer:
             return REDACTED
 
 
+def _percent_decode(text: str) -> tuple[str, str] | None:
+    """Percent-decoded text and the charset it decoded in (UTF-8, else GB18030)."""
+    raw_bytes = unquote_to_bytes(text)
+    for codec in ("utf-8", "gb18030"):
+        try:
+            return raw_bytes.decode(codec), codec
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def _copy(node: Any) -> Any:
     if isinstance(node, dict):
         return {k: _copy(v) for k, v in node.items()}
     if isinstance(node, list):
         return [_copy(v) for v in node]
     return node
-
-
-def load_key(path: str | os.PathLike[str] | None = None) -> bytes:
-    """The sanitizer key: ``HARNESS_KEY`` (hex), else the key file, created when missing.
-
-    The key file holds the key in hex; a new one gets 32 random bytes and mode 0600. Bad
-    values raise :class:`harness.errors.ConfigError` (the message never shows the key).
-    """
-    env = os.environ.get("HARNESS_KEY")
-    if env is not None and env.strip():
-        return _parse_key(env, "HARNESS_KEY")
-    p = Path(path) if path is not None else Path(DEFAULT_KEY_FILE)
-    try:
-        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise ConfigError(f"cannot create key file {str(p)!r}: {exc.strerror}") from None
-    else:
-        with os.fdopen(fd, "w", encoding="ascii") as f:
-            f.write(secrets.token_hex(32) + "\n")
-    try:
-        text = p.read_text(encoding="ascii")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read key file {str(p)!r}: {type(exc).__name__}") from None
-    return _parse_key(text, f"key file {str(p)!r}")
-
-
-def _parse_key(text: str, where: str) -> bytes:
-    try:
-        key = bytes.fromhex(text.strip())
-    except ValueError:
-        raise ConfigError(f"{where} does not hold a hex key") from None
-    if len(key) < 16:
-        raise ConfigError(f"{where} holds {len(key)} bytes; a key needs at least 16")
-    return key

@@ -24,11 +24,12 @@ from typing import Any
 
 from harness import verdicts
 from harness.classify import Classifier
+from harness.errors import SafetyError
 from harness.plan import Plan, default_plan
 from harness.replay.assess import assess, failed, learn_noise
 from harness.replay.client import Sender
 from harness.replay.request import Sample, build_request
-from harness.replay.safety import check_targets
+from harness.replay.safety import check_targets, origin_of
 from harness.replay.summary import Tally, build_summary
 from harness.replay.writer import BatchWriter
 from harness.signers import SignerError, fresh_headers, load_signer
@@ -51,9 +52,11 @@ class ShadowSender:
         stats = sender.close(timeout=10.0)  # flush: finish in-flight work, write results
 
     - ``targets``: name -> base URL; production targets are refused here with
-      :class:`~harness.errors.SafetyError`, exactly as for ``harness replay``. Pass
-      ``production=[upstream_url]`` when the proxy's upstream comes from the command line
-      rather than the plan, so that it is refused too.
+      :class:`~harness.errors.SafetyError`, exactly as for ``harness replay``
+      (:mod:`harness.replay.safety`). Pass ``production=[upstream_url]`` when the proxy's
+      upstream comes from the command line rather than the plan, so that it is refused
+      too. Each row's own origin (the host it was captured from) is checked as well: a
+      target that reaches it is never sent that row (counted in ``refused``).
     - ``plan``: the same plan the capture classifies with (``None``: the default plan, and
       no production check); its signer signs each request afresh (a missing key raises
       :class:`~harness.errors.SignerError` here, not later).
@@ -108,6 +111,8 @@ class ShadowSender:
         self.dropped = 0
         self.failures = 0
         self.skipped = 0
+        self.refused = 0  # (row, target) pairs not sent: the target reaches the row's origin
+        self._refused_for: dict[str, frozenset[str]] = {}  # origin -> targets refused for it
         self._queued = 0  # waiting + in flight
         self._rows: deque[Mapping[str, Any]] = deque()
         self._lock = threading.Lock()
@@ -173,6 +178,7 @@ class ShadowSender:
                 "queued": self._queued,
                 "results": len(self._tallies),
                 "skipped": self.skipped,
+                "refused": self.refused,
                 "failures": self.failures,
                 "requests": self._sender.sent if self._sender else 0,
             }
@@ -287,8 +293,12 @@ class ShadowSender:
         if sample.skip:
             self.skipped += 1
             return
+        refused = self._refused(row)
         try:
             for target, url in self.targets.items():
+                if target in refused:
+                    self.refused += 1
+                    continue
                 try:
                     request = build_request(
                         sample, url, self.plan, self.signer, self.fresh, self.secret
@@ -317,6 +327,23 @@ class ShadowSender:
         except Exception as exc:  # fail-open: one bad row must not stop the shadow
             self.failures += 1
             log.error("shadow: exchange %s failed: %s", row.get("id"), type(exc).__name__)
+
+    def _refused(self, row: Mapping[str, Any]) -> frozenset[str]:
+        """Targets that reach the origin ``row`` was captured from (checked once per origin)."""
+        origin = origin_of(row)
+        if origin is None:
+            return frozenset()
+        refused = self._refused_for.get(origin)
+        if refused is None:
+            names = set()
+            for name, url in self.targets.items():
+                try:
+                    check_targets({name: url}, None, captured=[origin])
+                except SafetyError as exc:
+                    log.error("shadow: %s", exc)
+                    names.add(name)
+            refused = self._refused_for[origin] = frozenset(names)
+        return refused
 
     async def _add(self, writer: BatchWriter, sample: Sample, row: dict[str, Any]) -> None:
         self._tallies.append(

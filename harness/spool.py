@@ -7,21 +7,31 @@ ever written here: the ingest process sanitizes a row before it can reach the sp
 The ingest process appends rows with :meth:`Spool.append` when an insert fails, and
 back-fills them with :meth:`Spool.drain` once the store answers again; the file is truncated
 only after every row it held is in the store. A line torn by a crash (no trailing newline,
-or not JSON) is skipped and counted, never fatal.
+or not JSON) is skipped and counted, never fatal. An append that fails (a full disk, a
+directory turned read-only) raises :class:`harness.errors.SpoolError` and leaves the file as
+it was (a partial write is cut off again), so the next append starts on a line of its own.
+
+Files are created 0600; :func:`fallback_spool_path` names the second location the ingest
+uses when the first cannot be written (a private directory under the system's temporary
+directory), and :func:`check_writable` is the start-up check.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import hashlib
 import json
 import logging
 import os
+import stat
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConfigError
+from harness.errors import ConfigError, SpoolError
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +92,11 @@ class Spool:
             return False
 
     def append(self, rows: Iterable[Row]) -> int:
-        """Append rows, flushed and fsynced; returns how many were written."""
+        """Append rows, flushed and fsynced; returns how many were written.
+
+        Raises :class:`SpoolError` when they cannot all be written; the file then holds
+        exactly what it held before.
+        """
         lines = [dumps_row(r) + "\n" for r in rows]
         if not lines:
             return 0
@@ -90,14 +104,21 @@ class Spool:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         except OSError as exc:
-            raise ConfigError(f"cannot open spool {str(self.path)!r}: {exc.strerror}") from None
+            raise SpoolError(f"cannot open spool {str(self.path)!r}: {exc.strerror}") from None
+        size = -1
         try:
+            size = os.fstat(fd).st_size
             data = "".join(lines).encode("utf-8")
             view = memoryview(data)
             while view:
                 n = os.write(fd, view)
                 view = view[n:]
             os.fsync(fd)
+        except OSError as exc:
+            if size >= 0:
+                with contextlib.suppress(OSError):  # no torn line for the next append to glue on
+                    os.ftruncate(fd, size)
+            raise SpoolError(f"cannot write spool {str(self.path)!r}: {exc.strerror}") from None
         finally:
             os.close(fd)
         return len(lines)
@@ -185,6 +206,49 @@ class Spool:
                 os.fsync(f.fileno())
         except FileNotFoundError:
             pass
+
+
+def fallback_spool_path(primary: str | os.PathLike[str]) -> Path:
+    """The second spool location: ``<tmp>/harness-<uid>/<name>-<hash>.spool``.
+
+    The hash is of the primary's absolute path, so two stores never share a fallback (a
+    back-fill must not carry one store's rows into another).
+    """
+    p = Path(primary).expanduser().resolve()
+    digest = hashlib.sha256(str(p).encode("utf-8", "surrogateescape")).hexdigest()[:12]
+    name = f"{p.stem or 'harness'}-{digest}.spool"
+    return Path(tempfile.gettempdir()) / f"harness-{os.getuid()}" / name
+
+
+def private_dir(path: Path) -> None:
+    """Create ``path`` 0700, or check that an existing one is ours and private.
+
+    A shared temporary directory is writable by everyone: a directory someone else made
+    there (or a symlink) must not receive our spool. Raises :class:`SpoolError`.
+    """
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = os.lstat(path)
+    except OSError as exc:
+        raise SpoolError(f"cannot create directory {str(path)!r}: {exc.strerror}") from None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid():
+        raise SpoolError(f"{str(path)!r} is not a directory of this user")
+    if stat.S_IMODE(st.st_mode) & 0o077:
+        try:
+            os.chmod(path, 0o700)
+        except OSError as exc:
+            raise SpoolError(f"cannot make {str(path)!r} private: {exc.strerror}") from None
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`ConfigError` (one line) when a spool file could not be written there."""
+    p = Path(path)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(p, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.close(fd)
+    except OSError as exc:
+        raise ConfigError(f"spool {str(p)!r} is not writable: {exc.strerror}") from None
 
 
 def default_spool_path(db_url: str) -> Path:

@@ -23,7 +23,7 @@ def pg_url() -> Iterator[str]:
     if not PG_URL:
         pytest.skip("no PostgreSQL: set HARNESS_TEST_PG_URL (.ci/run does)")
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
+    admin = create_engine(PG_URL, pool_pre_ping=True)  # survives a server restart (test_faults)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in PG_URL else "?"

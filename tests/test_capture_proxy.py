@@ -240,69 +240,34 @@ def _one_line_error(res: subprocess.CompletedProcess) -> str:
     return lines[0]
 
 
+def _proxy_error(up: str | None, db: Path, *extra: str, port: int | None = None) -> str:
+    """The one error line of a `harness proxy` that must refuse to start."""
+    args = ["proxy", "--listen-port", str(port or free_port()), "--db", str(db), *extra]
+    return _one_line_error(_run_harness(*args, *(("--upstream", up) if up else ())))
+
+
 def test_bad_options_fail_with_one_line_before_serving(up, tmp_path):
     plan = tmp_path / "bad.yaml"
     plan.write_text("success: [oops\n")
-    line = _one_line_error(
-        _run_harness(
-            "proxy",
-            "--upstream",
-            up,
-            "--listen-port",
-            str(free_port()),
-            "--db",
-            str(tmp_path / "a.db"),
-            "--plan",
-            str(plan),
-        )
-    )
-    assert "not valid YAML" in line
-
-    dead_db = f"postgresql+psycopg://u:pw@127.0.0.1:{free_port()}/h?connect_timeout=2"
-    line = _one_line_error(
-        _run_harness("proxy", "--upstream", up, "--listen-port", str(free_port()), "--db", dead_db)
-    )
-    assert "pw@" not in line and "store" in line
-
+    assert "not valid YAML" in _proxy_error(up, tmp_path / "a.db", "--plan", str(plan))
+    line = _proxy_error(up, tmp_path / "no-such-dir" / "h.db")
+    assert "store directory does not exist" in line
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    line = _proxy_error(up, tmp_path / "d.db", "--spool", str(blocker / "h.spool"))
+    assert "spool" in line and "not writable" in line
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
-        busy = taken.getsockname()[1]
-        line = _one_line_error(
-            _run_harness(
-                "proxy",
-                "--upstream",
-                up,
-                "--listen-port",
-                str(busy),
-                "--db",
-                str(tmp_path / "b.db"),
-            )
-        )
+        line = _proxy_error(up, tmp_path / "b.db", port=taken.getsockname()[1])
     assert "in use" in line
-
-    line = _one_line_error(
-        _run_harness("proxy", "--listen-port", str(free_port()), "--db", str(tmp_path / "c.db"))
-    )
-    assert "upstream" in line
+    assert "upstream" in _proxy_error(None, tmp_path / "c.db")
 
 
 def test_the_upstream_is_never_a_shadow_target_even_without_a_plan(up, tmp_path):
     port = up.rsplit(":", 1)[1]
-    for alias in (up, f"http://localhost:{port}"):
-        line = _one_line_error(
-            _run_harness(
-                "proxy",
-                "--upstream",
-                up,
-                "--listen-port",
-                str(free_port()),
-                "--db",
-                str(tmp_path / "s.db"),
-                "--shadow",
-                f"staging={alias}",
-            )
-        )
+    for alias in (up, f"http://localhost:{port}", f"http://0.0.0.0:{port}"):
+        line = _proxy_error(up, tmp_path / "s.db", "--shadow", f"staging={alias}")
         assert "staging" in line and "production" in line
 
 

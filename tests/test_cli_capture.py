@@ -201,8 +201,19 @@ def test_missing_or_unreachable_store_is_one_line(tmp_path, monkeypatch, capsys)
     assert code == 1 and "no harness store" in err and err.count("\n") == 1
     assert not (tmp_path / "none.db").exists()  # looking does not create it
     dead = f"postgresql+psycopg://h:pw@127.0.0.1:{free_port()}/h?connect_timeout=2"
-    code, _, err = cli(monkeypatch, capsys, "stats", "--db", dead)
+    monkeypatch.setenv("HARNESS_DB", dead)  # where a URL with a password belongs
+    code, _, err = cli(monkeypatch, capsys, "stats")
     assert code == 1 and "cannot reach store" in err and "pw" not in err and err.count("\n") == 1
+
+
+def test_a_password_in_db_on_the_command_line_is_warned_about(monkeypatch, capsys):
+    dead = f"postgresql+psycopg://h:pw@127.0.0.1:{free_port()}/h?connect_timeout=2"
+    code, _, err = cli(monkeypatch, capsys, "stats", "--db", dead)
+    warning, error = err.splitlines()
+    assert warning.startswith("warning: --db carries a password") and "HARNESS_DB" in warning
+    assert code == 1 and error.startswith("error: ") and "pw" not in err
+    monkeypatch.setenv("HARNESS_DB", dead)
+    assert "warning" not in cli(monkeypatch, capsys, "stats")[2]  # from the environment: fine
 
 
 def test_proxy_with_a_malformed_plan_fails_before_serving(tmp_path):

@@ -228,7 +228,8 @@ def test_tree_fields_detectors_keep_and_echoes(san):
     assert out["contacts"][0]["tel"] != "13900001111"  # detector, in a field nobody listed
     assert out["contactInfo"]["nested"]["x"] != "anything"  # "contact*" covers the subtree
     assert out["remark"]["code"] == "KEEP1234" and out["remark"]["text"] != "备注"
-    assert out["serial"] == tree["serial"]  # 20 digits: no identifier
+    serial = out["serial"]  # 20 digits: a long digit run is an identifier too
+    assert serial != tree["serial"] and len(serial) == 20 and serial.isdigit()
     assert out["flag"] is True and out["empty"] is None
     assert replaced["演示样例(中国)有限公司"] == name
     assert replaced["13812345678"] == out["purpose"][-11:]
@@ -515,7 +516,11 @@ def test_canary_no_raw_value_survives(san):
     [
         ("13812345678", "mobile"),
         ("8613812345678", "mobile"),
-        ("12812345678", None),
+        ("12812345678", "phone"),  # 11 digits, not a mainland mobile: another phone
+        ("0612345678", "phone"),
+        ("+33612345678", "phone"),
+        ("+8613812345678", "mobile"),
+        ("123456789", None),  # 9 digits: amounts, dates, codes
         ("11010519491231002X", "id_number"),
         ("110105194913310023", "id_number"),  # not a date, still an ID number's shape
         ("91350100M000100Y43", "credit_code"),
@@ -523,8 +528,10 @@ def test_canary_no_raw_value_survives(san):
         ("911101085923662400", "credit_code"),
         ("4111111111111111", "card"),
         ("202611240800000001", "card"),  # 18 digits, no ID, no credit code
-        ("123456789012", None),
-        ("12345678901234567890", None),
+        ("123456789012", "phone"),
+        ("12345678901234567890", "phone"),
+        ("DE89370400440532013000", "iban"),
+        ("DE89370400440532013001", None),  # IBAN-shaped, wrong check digits
         ("ABCDEFGHJKLMNPQRTU", None),
         ("a.b@example.com", "email"),
         ("100.00", None),
@@ -540,6 +547,7 @@ def test_find_identifiers_positions():
     assert found == [
         ("13812345678", "mobile"),
         ("11010519491231002X", "id_number"),
+        ("20261124000000000001", "phone"),
         ("a@b.cn", "email"),
     ]
     assert find_identifiers("短文本") == []

@@ -7,6 +7,7 @@ is a bug and keeps its traceback (without local variables, which may hold payloa
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -36,6 +37,9 @@ _register()
 
 
 def main() -> None:
+    # Everything the harness writes (the store and its WAL, spools, keys, exports, reports)
+    # is bank data or derived from it: readable by this user only.
+    os.umask(0o077)
     try:
         app()  # standalone: typer reports its own usage errors with exit 2
     except HarnessError as exc:

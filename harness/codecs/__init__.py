@@ -13,6 +13,15 @@ with sniffing when it is missing, generic, or wrong (JSON sent as ``text/plain``
 ``application/octet-stream`` is read as JSON; ``meta["declared"]`` then says what the header
 claimed).
 
+Nesting: a JSON or XML document nested deeper than :data:`MAX_DEPTH` containers does not
+decode as a structure (``meta["error"]`` says "nested too deeply"), so every consumer of a
+tree (flattening, sanitizing, rule checks) works on bounded depth.
+
+Linear time: every codec (the JSON, XML, form and text paths, and sniffing) runs in time
+linear in the body, whatever its content; a regression test feeds 1 MiB adversarial
+bodies. Content-Encoding is undone separately, within a hard output limit, by
+:func:`decode_content_encoding` (see :mod:`harness.codecs.content_encoding`).
+
 Charset: the Content-Type ``charset``, then the XML declaration, then UTF-8, then GB18030;
 the first that decodes the bytes and encodes them back identically wins. A ``gb2312``
 label falls back to GBK, the superset senders mean by it. A UTF-8 byte-order mark is kept.
@@ -45,21 +54,26 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.codecs import form_codec, json_codec, xml_codec
+from harness.codecs.content_encoding import Decoded, decode_content_encoding
 from harness.codecs.json_codec import JsonNumber
 from harness.errors import CodecError
 
 __all__ = [
     "FORMATS",
+    "MAX_DEPTH",
     "Body",
+    "Decoded",
     "JsonNumber",
     "content_type_for",
     "decode",
+    "decode_content_encoding",
     "encode",
     "parse_content_type",
     "public_meta",
 ]
 
 FORMATS = ("json", "form", "xml", "text", "binary", "empty")
+MAX_DEPTH = 64  # deeper JSON or XML is not a gateway's body: it falls back to text
 
 _BOM = b"\xef\xbb\xbf"
 _FORM_SNIFF = re.compile(rb"[A-Za-z0-9_.\-\[\]%*]+=[^&\s]*(?:&[A-Za-z0-9_.\-\[\]%*]+=[^&\s]*)*")
@@ -237,6 +251,7 @@ def _decode_json(payload: bytes, label: str | None, meta: dict[str, Any]) -> Bod
         raise UnicodeError("json")
     text, codec = decoded
     tree = json_codec.loads(text)
+    _check_depth(tree)
     style, exact = json_codec.detect_style(text, tree)
     out = dict(meta)
     out["_json"] = style
@@ -269,11 +284,27 @@ def _decode_xml(payload: bytes, label: str | None, meta: dict[str, Any]) -> Body
     if decoded is None:
         raise UnicodeError("xml")
     text, codec = decoded
-    tree, doc = xml_codec.parse(text)
+    tree, doc = xml_codec.parse(text, MAX_DEPTH)
     out = dict(meta)
     out["_xml"] = doc
     out["exact"] = xml_codec.render(tree, doc) == text
     return Body("xml", codec, tree, out)
+
+
+def _check_depth(tree: Any) -> None:
+    """Raise RecursionError when ``tree`` nests deeper than :data:`MAX_DEPTH` (iteratively)."""
+    stack: list[tuple[Any, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth >= MAX_DEPTH:
+            raise RecursionError("nested too deeply")
+        stack.extend((child, depth + 1) for child in children)
 
 
 _DECODERS = {"json": _decode_json, "form": _decode_form, "xml": _decode_xml}
@@ -306,7 +337,7 @@ def encode(body: Body) -> bytes:
         return _bom(body) + rendered.encode(codec, errors="harness-json-escape")
     if fmt == "form":
         layout, fstyle = body.meta.get("_form") or (None, form_codec.FormStyle())
-        return form_codec.encode_form(body.tree, layout, fstyle, codec)
+        return _bom(body) + form_codec.encode_form(body.tree, layout, fstyle, codec)
     if fmt == "xml":
         doc = body.meta.get("_xml")
         try:

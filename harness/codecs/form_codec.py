@@ -28,6 +28,7 @@ _ALNUM = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 _PUNCT = frozenset(b"!\"#$'()*,-./:;<>?@[\\]^_`{|}~")  # printable ASCII but & = % + alnum
 _DEFAULT_SAFE = b"-._~"
 _PCT = re.compile(rb"%([0-9A-Fa-f]{2})")
+_NONASCII = re.compile(rb"[\x80-\xff]")
 
 
 @dataclass(frozen=True)
@@ -48,17 +49,20 @@ class FormLayout:
 
 
 @lru_cache(maxsize=64)
-def _table(style: FormStyle) -> tuple[bytes, ...]:
+def _table(style: FormStyle) -> tuple[tuple[bytes, ...], bytes]:
+    """Each byte's encoding, and the bytes written as they are."""
     fmt = "%{:02x}" if style.lower_hex else "%{:02X}"
     out = []
+    verbatim = bytearray()
     for b in range(256):
         if b in _ALNUM or b in style.safe or (b >= 0x80 and style.raw_nonascii):
             out.append(bytes((b,)))
+            verbatim.append(b)
         elif b == 0x20:
             out.append(style.space)
         else:
             out.append(fmt.format(b).encode("ascii"))
-    return tuple(out)
+    return tuple(out), bytes(verbatim)
 
 
 def quote(value: str, codec: str, style: FormStyle) -> bytes:
@@ -67,7 +71,9 @@ def quote(value: str, codec: str, style: FormStyle) -> bytes:
         raw = value.encode(codec)
     except UnicodeEncodeError:
         raise CodecError(f"a form value cannot be encoded in {codec!r}") from None
-    table = _table(style)
+    table, verbatim = _table(style)
+    if not raw.translate(None, verbatim):
+        return raw  # nothing to escape (the common case): no per-byte work
     return b"".join([table[b] for b in raw])
 
 
@@ -88,33 +94,33 @@ def split_tokens(data: bytes) -> list[tuple[bytes, bytes | None] | None]:
 
 
 def infer_style(tokens: list[tuple[bytes, bytes | None] | None]) -> FormStyle:
-    literal: set[int] = set()
+    """The sender's encoding habits, read off the raw keys and values."""
+    return infer_style_bytes(b"&".join(b"=".join(t for t in tok if t) for tok in tokens if tok))
+
+
+def infer_style_bytes(data: bytes) -> FormStyle:
+    """:func:`infer_style` over a whole raw body (``&`` and ``=`` are never habits).
+
+    One pass of C-level scans over the bytes, whatever the number of pairs.
+    """
     encoded: set[int] = set()
-    plus = pct20 = lower = upper = nonascii = False
-    for tok in tokens:
-        if tok is None:
-            continue
-        for raw in tok:
-            if not raw:
-                continue
-            plus = plus or b"+" in raw
-            for m in _PCT.finditer(raw):
-                hx = m.group(1)
-                value = int(hx, 16)
-                if value == 0x20:
-                    pct20 = True
-                elif value in _PUNCT:
-                    encoded.add(value)
-                if hx != hx.upper():
-                    lower = True
-                elif hx != hx.lower():
-                    upper = True
-            stripped = _PCT.sub(b"", raw)
-            literal.update(b for b in stripped if b in _PUNCT)
-            nonascii = nonascii or any(b >= 0x80 for b in stripped)
+    pct20 = lower = upper = False
+    for hx in set(_PCT.findall(data)):
+        value = int(hx, 16)
+        if value == 0x20:
+            pct20 = True
+        elif value in _PUNCT:
+            encoded.add(value)
+        if hx != hx.upper():
+            lower = True
+        elif hx != hx.lower():
+            upper = True
+    stripped = _PCT.sub(b"", data) if b"%" in data else data
+    literal = _PUNCT.intersection(stripped)
+    nonascii = _NONASCII.search(stripped) is not None
     safe = (set(_DEFAULT_SAFE) - encoded) | literal
     return FormStyle(
-        space=b"%20" if pct20 and not plus else b"+",
+        space=b"%20" if pct20 and b"+" not in data else b"+",
         safe=bytes(sorted(safe)),
         lower_hex=lower and not upper,
         raw_nonascii=nonascii,

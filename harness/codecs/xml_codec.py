@@ -33,7 +33,7 @@ _TOKEN = re.compile(
     r"""(?P<comment><!--.*?-->)
       |(?P<cdata><!\[CDATA\[(?P<cdata_text>.*?)\]\]>)
       |(?P<pi><\?.*?\?>)
-      |(?P<doctype><!DOCTYPE(?:[^\[>]|\[.*?\])*>)
+      |(?P<doctype><!DOCTYPE[^\[>]*(?:\[[^\]]*\]\s*)?>)
       |(?P<end></(?P<end_name>[^\s<>/]+)\s*>)
       |(?P<start><(?P<name>[^\s<>/!?"'=]+)
           (?P<attrs>(?:\s+[^\s<>/="']+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*)
@@ -121,8 +121,13 @@ class XmlSyntaxError(ValueError):
     """Not well-formed enough to round-trip."""
 
 
-def parse(text: str) -> tuple[dict[str, Any], Document]:
-    """Parse XML text into ``(tree, template)``; raises :class:`XmlSyntaxError`."""
+def parse(text: str, max_depth: int = 64) -> tuple[dict[str, Any], Document]:
+    """Parse XML text into ``(tree, template)``; raises :class:`XmlSyntaxError`.
+
+    Linear in the text: the tokenizer never backtracks across tokens (a DOCTYPE has at
+    most one internal subset, which ends at its first ``]``). Elements nested deeper than
+    ``max_depth`` raise RecursionError.
+    """
     pos = 0
     prolog: list[str] = []
     epilog: list[str] = []
@@ -149,6 +154,8 @@ def parse(text: str) -> tuple[dict[str, Any], Document]:
                 raise XmlSyntaxError("more than one root element")
             if not elem.self_closing:
                 stack.append(elem)
+                if len(stack) > max_depth:
+                    raise RecursionError("nested too deeply")
             continue
         if not stack:
             if kind == "text" and tok.strip():

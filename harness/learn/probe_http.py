@@ -23,6 +23,7 @@ from harness.plan import Plan
 from harness.replay import Sample, build_request, check_targets
 from harness.replay.client import Sender
 from harness.replay.request import header
+from harness.replay.safety import check_captured
 from harness.rules import as_text
 from harness.signers import fresh_headers, load_signer
 
@@ -45,6 +46,7 @@ class HttpSend:
         timeout: float = 10.0,
     ) -> None:
         check_targets({target: url}, plan)
+        self.target = target
         self.load = load
         self.plan = plan
         self.url = url
@@ -71,7 +73,9 @@ class HttpSend:
 
     def _base(self, base_id: Any) -> tuple[Sample, codecs.Body]:
         if base_id not in self._cache:
-            sample = Sample.from_row(self.load(base_id))
+            row = self.load(base_id)
+            check_captured({self.target: self.url}, row)  # never where it was captured from
+            sample = Sample.from_row(row)
             body = codecs.decode(sample.body, header(sample.headers, "content-type"))
             self._cache[base_id] = (sample, body)
         return self._cache[base_id]

@@ -39,7 +39,7 @@ from harness.replay import worker
 from harness.replay.assess import Assessor, probes_of
 from harness.replay.client import Sender
 from harness.replay.request import Sample, build_request
-from harness.replay.safety import check_targets
+from harness.replay.safety import captured_origins, check_targets
 from harness.replay.sinks import InlineSink, ProcessSink, Sink
 from harness.replay.summary import Findings, build_summary
 from harness.replay.writer import BatchWriter, store_errors
@@ -140,6 +140,7 @@ def replay(
         try:
             with store_errors("select exchanges"), factory.begin() as session:
                 rows = _select(session, selection)
+                check_targets(targets, plan, captured=captured_origins(session))  # their origin
                 samples = [Sample.from_row(r) for r in rows]
                 run_id = store.create_run(
                     session,

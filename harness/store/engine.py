@@ -1,26 +1,44 @@
 """Engines, sessions and migrations for the store.
 
 ``--db`` takes a path (a SQLite file) or any SQLAlchemy URL; HARNESS_DB is the default,
-then ./harness.db.
+then ./harness.db. A URL with a password belongs in HARNESS_DB, not on a command line
+(other local users can read command lines).
+
+Hygiene, whatever the caller:
+
+- engines hide statement parameters in their errors and logs (``hide_parameters``): no
+  exception message or log line ever carries a row's values;
+- a SQLite file is created 0600 before SQLite opens it (its WAL and shared-memory files
+  inherit that mode), and an existing one open to others is tightened to 0600;
+- a store whose schema revision this harness does not know (one migrated by a newer
+  version) is refused with one line, before any command reads or writes it;
+- a store that does not answer (a server down, a connection refused) raises
+  :class:`harness.errors.StoreUnavailable`, which callers that can wait (the ingest, the
+  proxy at start) treat as "spool and retry"; other failures raise :class:`StoreError`.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from harness.errors import StoreError
+from harness.errors import StoreError, StoreUnavailable
 from harness.store import jsoncol
 
 DEFAULT_DB = "harness.db"
+PG_CONNECT_TIMEOUT = 10  # seconds, unless the URL says otherwise
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -44,13 +62,19 @@ def _sqlite_pragmas(busy_ms: int):  # type: ignore[no-untyped-def]
     return on_connect
 
 
-def make_engine(db: str | None = None, *, sqlite_busy_ms: int = 10000) -> Engine:
+def make_engine(
+    db: str | None = None, *, sqlite_busy_ms: int = 10000, create: bool = True
+) -> Engine:
     """An engine for the store; SQLite files are opened in WAL mode.
 
     ``sqlite_busy_ms``: how long a SQLite write waits for another writer's lock before it
     fails (the ingest process uses a short wait: it spools and retries instead).
+    ``create``: create a missing SQLite file (0600); without it, SQLite reports it missing.
     """
     url = resolve_url(db)
+    connect_args: dict[str, int] = {}
+    if url.startswith("postgresql") and "connect_timeout" not in url:
+        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT  # a cut network: fail, spool
     try:
         engine = create_engine(
             url,
@@ -58,15 +82,50 @@ def make_engine(db: str | None = None, *, sqlite_busy_ms: int = 10000) -> Engine
             pool_pre_ping=not url.startswith("sqlite"),
             json_serializer=jsoncol.dumps,
             json_deserializer=jsoncol.loads,
+            hide_parameters=True,
+            connect_args=connect_args,
         )
     except (SQLAlchemyError, ImportError, ValueError) as exc:
-        raise StoreError(f"cannot use store URL {_redact(url)!r}: {exc}") from None
+        raise StoreError(f"cannot use store URL {_redact(url)!r}: {_first_line(exc)}") from None
     if engine.dialect.name == "sqlite":
-        db_path = engine.url.database
-        if db_path and db_path != ":memory:" and not Path(db_path).parent.is_dir():
-            raise StoreError(f"store directory does not exist: {str(Path(db_path).parent)!r}")
+        db_path = sqlite_path(engine)
+        if db_path is not None:
+            if not db_path.parent.is_dir():
+                raise StoreError(f"store directory does not exist: {str(db_path.parent)!r}")
+            if create or db_path.exists():
+                private_file(db_path)
         event.listen(engine, "connect", _sqlite_pragmas(sqlite_busy_ms))
     return engine
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    """The file of a SQLite store (None for another backend or an in-memory database)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    path = engine.url.database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return Path(path)
+
+
+def private_file(path: Path) -> None:
+    """Create ``path`` empty with mode 0600 if missing; tighten an existing one of ours.
+
+    Raises :class:`StoreError` when the file cannot be created (a read-only directory).
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StoreError(f"cannot create store file {str(path)!r}: {exc.strerror}") from None
+    try:
+        st = path.stat()
+        if st.st_uid == os.getuid() and stat.S_IMODE(st.st_mode) & 0o077:
+            os.chmod(path, 0o600)
+    except OSError:
+        pass  # not ours to change: SQLite reports what it cannot open
 
 
 def _alembic_config(engine: Engine) -> Config:
@@ -77,33 +136,66 @@ def _alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Create or upgrade the schema to the newest Alembic revision."""
+    """Create or upgrade the schema to the newest Alembic revision.
+
+    Raises :class:`StoreUnavailable` when the store does not answer, :class:`StoreError`
+    for an unknown schema revision or any other failure.
+    """
+    cfg = _alembic_config(engine)
     try:
-        command.upgrade(_alembic_config(engine), "head")
-    except SQLAlchemyError as exc:
-        raise StoreError(
-            f"cannot reach or migrate store {_redact(str(engine.url))!r}: {_first_line(exc)}"
+        check_revision(engine, cfg)
+        command.upgrade(cfg, "head")
+    except (OperationalError, InterfaceError) as exc:
+        raise StoreUnavailable(
+            f"cannot reach store {_redact(str(engine.url))!r}: {_first_line(exc)}"
         ) from None
+    except (SQLAlchemyError, CommandError) as exc:
+        raise StoreError(
+            f"cannot migrate store {_redact(str(engine.url))!r}: {_first_line(exc)}"
+        ) from None
+
+
+def check_revision(engine: Engine, cfg: Config | None = None) -> None:
+    """Refuse a store whose schema revision this harness does not know (a newer one)."""
+    script = ScriptDirectory.from_config(cfg or _alembic_config(engine))
+    known = {rev.revision for rev in script.walk_revisions()}
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_heads()
+    for revision in current:
+        if revision not in known:
+            raise StoreError(
+                f"store {_redact(str(engine.url))!r} has schema revision {revision!r}, which "
+                "this harness does not know (written by a newer version?); nothing was run"
+            )
 
 
 def open_store(db: str | None = None, *, create: bool = True) -> sessionmaker[Session]:
     """Engine + migrations + a session factory; the caller frames ``with factory.begin() as s``."""
-    engine = make_engine(db)
+    engine = make_engine(db, create=create)
     if not create and engine.dialect.name == "sqlite":
         path = engine.url.database
         if path and path != ":memory:" and not Path(path).is_file():
             engine.dispose()
             raise StoreError(f"no harness store at {path!r} (the file does not exist)")
     if create:
-        migrate(engine)
+        try:
+            migrate(engine)
+        except StoreError:
+            engine.dispose()
+            raise
     else:
         try:
             if not inspect(engine).has_table("exchanges"):
                 raise StoreError(f"no harness store at {_redact(str(engine.url))!r}")
+            check_revision(engine)
         except SQLAlchemyError as exc:
+            engine.dispose()
             raise StoreError(
                 f"cannot reach store {_redact(str(engine.url))!r}: {_first_line(exc)}"
             ) from None
+        except StoreError:
+            engine.dispose()
+            raise
     return sessionmaker(engine, expire_on_commit=False)
 
 

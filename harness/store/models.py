@@ -58,7 +58,20 @@ class Base(DeclarativeBase):
 
 
 class Exchange(Base):
-    """One captured request/response pair, sanitized."""
+    """One captured request/response pair, sanitized.
+
+    ``notes`` (JSON, or None) says what the ingest did beyond the columns; keys a consumer
+    may read:
+
+    - ``pseudonymized``: sorted list of the request field paths (keys of
+      ``request_fields``) whose stored value is not the raw one: the sanitizer replaced
+      it whole or in part. Their values are pseudonyms: never build an enum from them.
+    - ``request_content_encoding`` / ``response_content_encoding``: the encodings undone
+      (``"gzip"``, ``"br, gzip"``) or ``"undecodable"``.
+    - ``request_digest`` / ``response_digest``: a keyed digest of a binary body (not kept).
+    - ``ingest_error``: the stage that failed (``"decode: ValueError"``); its columns are
+      empty.
+    """
 
     __tablename__ = "exchanges"
 

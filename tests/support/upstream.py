@@ -2,7 +2,8 @@
 
 Routes (every answer is a bank-style business answer unless noted):
 - ``POST /echo``: JSON ``{"code":"000000","msg":"成功","data":{"echo": <request JSON>}}``
-  (or the raw request text under ``data.raw`` when it is not JSON).
+  (or the raw request text under ``data.raw`` when it is not JSON); a request's ``rid``
+  is recorded in :data:`ECHOED` (what the upstream answered, whatever the client saw).
 - ``POST /openapi/v1/account/open``: rejects an ``enterpriseName`` holding half-width
   parentheses with ``ED0012`` and a message that quotes the name, like real gateways do.
 - ``POST /xml``: GBK XML; ``<RspMsg>`` quotes the request's ``<EntName>``.
@@ -11,6 +12,7 @@ Routes (every answer is a bank-style business answer unless noted):
 - ``GET /binary``: random-looking bytes, ``application/octet-stream``.
 - ``GET /gzip``: a gzip-encoded JSON answer.
 - ``GET /status/{code}``: that HTTP status with a JSON error body.
+- ``POST /form``: a GBK form; answers JSON echoing its decoded fields under ``data``.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from aiohttp import web
 
 from tests.support.procs import free_port
 
+ECHOED: list[str] = []  # every "rid" /echo answered, in order (the tests' ground truth)
+
 
 async def _echo(request: web.Request) -> web.Response:
     raw = await request.read()
@@ -33,6 +37,9 @@ async def _echo(request: web.Request) -> web.Response:
         data: dict = {"echo": json.loads(raw)}
     except ValueError:
         data = {"raw": raw.decode("utf-8", "replace")}
+    rid = data.get("echo", {}).get("rid") if isinstance(data.get("echo"), dict) else None
+    if isinstance(rid, str):
+        ECHOED.append(rid)
     return web.json_response(
         {"code": "000000", "msg": "成功", "data": data},
         dumps=lambda o: json.dumps(o, ensure_ascii=False),
@@ -91,6 +98,17 @@ async def _status(request: web.Request) -> web.Response:
     return web.json_response({"code": f"E{code}", "msg": "error"}, status=code)
 
 
+async def _form(request: web.Request) -> web.Response:
+    from urllib.parse import parse_qsl
+
+    raw = (await request.read()).decode("ascii", "replace")
+    fields = dict(parse_qsl(raw, keep_blank_values=True, encoding="gbk"))
+    return web.json_response(
+        {"code": "000000", "msg": "成功", "data": fields},
+        dumps=lambda o: json.dumps(o, ensure_ascii=False),
+    )
+
+
 def make_app() -> web.Application:
     app = web.Application(client_max_size=64 * 1024 * 1024)
     app.router.add_post("/echo", _echo)
@@ -101,6 +119,7 @@ def make_app() -> web.Application:
     app.router.add_get("/binary", _binary)
     app.router.add_get("/gzip", _gzip)
     app.router.add_get("/status/{code}", _status)
+    app.router.add_post("/form", _form)
     return app
 
 
