@@ -31,13 +31,19 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass
 class DemoConfig:
-    db: Path = Path("harness.db")
+    """What the demo runs; everything it writes goes under ``out`` (its store included)."""
+
     out: Path = Path("harness-out")
     plan: Path | None = None  # default: replays/simbank.yaml
     count: int = 3000
     day: str = "2026-11-24"
     seed: int = 7
     concurrency: int = 16
+
+    @property
+    def db(self) -> Path:
+        """The demo's own store: never ./harness.db, the default of every other command."""
+        return self.out / "demo.db"
 
 
 @dataclass

@@ -56,6 +56,7 @@ def db(tmp_path) -> str:
             outcome="rejected",
             code="ED0012",
             message="企业名称含有非法字符",
+            request_fields={"enterpriseName": "A(B)"},  # breaks NAME: the rule explains it
         )
         run = ReplayRun(
             kind="replay", started_at=datetime(2026, 11, 25, tzinfo=UTC), targets={"staging": "x"}
