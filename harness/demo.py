@@ -121,6 +121,7 @@ def run_demo(cfg: DemoConfig, notify: Notify) -> DemoResult:
     """Run every stage on the simulated bank; ``notify(stage, facts)`` after each."""
     from harness.jobs import export_rules, incident_report, learn_window
     from harness.plan import load_plan
+    from harness.sanitize import load_key
     from harness.sim.client import send
     from harness.sim.signature import DEMO_KEY, KEY_ENV
     from harness.sim.traffic import generate
@@ -174,6 +175,8 @@ def run_demo(cfg: DemoConfig, notify: Notify) -> DemoResult:
                 str(plan_path),
             ],
             ports["proxy"],
+            # The sanitizer's key: the demo's own, under --out, never ./.harness.key.
+            env={"HARNESS_KEY": load_key(cfg.out / "demo.key").hex()},
         )
         notify("servers", {"urls": url, "logs": logs})
 
@@ -201,17 +204,16 @@ def run_demo(cfg: DemoConfig, notify: Notify) -> DemoResult:
             learned = learn_window(factory, plan, start=window[0], end=window[1])
             notify("learned", {"learned": learned})
 
-            for fmt, name in (
+            exports = (
                 ("jsonschema", "rules.schema.json"),
                 ("yaml", "rules.yaml"),
+                ("openapi", "openapi.json"),
                 ("markdown", "checklist.md"),
-            ):
+            )
+            for fmt, name in exports:
                 text, _ = export_rules(factory, plan, fmt)
                 result.files[fmt] = _write(cfg.out / name, text)
-            notify(
-                "exported",
-                {"files": {k: result.files[k] for k in ("jsonschema", "yaml", "markdown")}},
-            )
+            notify("exported", {"files": {fmt: result.files[fmt] for fmt, _ in exports}})
 
             procs.start(
                 "mock",
@@ -229,7 +231,11 @@ def run_demo(cfg: DemoConfig, notify: Notify) -> DemoResult:
             mocked = _replay(factory, plan, {"mock": url["mock"]}, window, sign_env)
             notify("replayed", {"target": "mock", **mocked})
 
-            for fmt, name in (("markdown", "report.md"), ("html", "report.html")):
+            for fmt, name in (
+                ("markdown", "report.md"),
+                ("html", "report.html"),
+                ("notice", "notice.md"),
+            ):
                 text = incident_report(
                     factory,
                     plan,
