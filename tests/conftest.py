@@ -91,11 +91,9 @@ def _starts_processes(item: pytest.Item) -> bool:
     module = getattr(item, "module", None)
     todo = [getattr(item, "function", None)]
     info = getattr(item, "_fixtureinfo", None)
-    for defs in (info.name2fixturedefs.values() if info else ()):
+    for defs in info.name2fixturedefs.values() if info else ():
         todo += [
-            d.func
-            for d in defs
-            if _ours(d.func) and d.argname != "_no_process_in_the_fast_run"
+            d.func for d in defs if _ours(d.func) and d.argname != "_no_process_in_the_fast_run"
         ]
     seen: set[int] = set()
     while todo:

@@ -91,9 +91,7 @@ def rules() -> list[RuleSpec]:
             XFER, "amount", "decimal", {"scale": 2}, code="ED0301", state="confirmed", support=1
         ),
         RuleSpec(XFER, "remark", "no_surrounding_space", code="ED0099", support=1),
-        RuleSpec(
-            XFER, "payeeAccount", "checksum", {"algorithm": "luhn"}, code="ED0099", support=2
-        ),
+        RuleSpec(XFER, "payeeAccount", "checksum", {"algorithm": "luhn"}, code="ED0099", support=2),
         RuleSpec(
             OPEN,
             "businessAddress",
