@@ -105,7 +105,7 @@ def _store_with_rules(path: Path, shift: int) -> str:
 
     factory = open_store(str(path))
     with factory.begin() as s:
-        for i in range(shift):  # other exchanges first: the evidence gets other ids
+        for _ in range(shift):  # other exchanges first: the evidence gets other ids
             s.add(
                 Exchange(
                     ts=datetime(2026, 1, 1, tzinfo=UTC),
