@@ -3,7 +3,7 @@
 The learner stores evidence as a mapping of plain values (counts, exchange ids, per-day
 counts, probe results, replay verdicts, brackets of accepted vs rejected extremes). This
 module turns any such mapping into indented lines of text a person reads: known keys get a
-sentence-case label, ids are listed as ``#72, #91 … (20 in all)``, mappings become nested
+sentence-case label, ids are listed as ``#72, #91 and 18 more (20 in all)``, mappings become nested
 lines, and nothing is ever printed as a Python repr.
 """
 
@@ -49,7 +49,12 @@ LABELS = {
 }
 
 
-def label(key: str) -> str:
+TOP_ONLY = {"accepted", "rejected"}  # inside a mapping these are plain words (a bracket)
+
+
+def label(key: str, nested: bool = False) -> str:
+    if nested and key in TOP_ONLY:
+        return key.replace("_", " ")
     return LABELS.get(key, key.replace("_", " "))
 
 
@@ -80,10 +85,11 @@ def scalar(value: Any) -> str:
 
 def id_list(ids: list[Any]) -> str:
     shown = ", ".join(f"#{i}" for i in ids[:IDS_SHOWN])
-    return shown + (f" … ({len(ids)} in all)" if len(ids) > IDS_SHOWN else "")
+    more = len(ids) - IDS_SHOWN
+    return shown + (f" and {more:,} more ({len(ids):,} in all)" if more > 0 else "")
 
 
-def _shown(evidence: Mapping[str, Any]) -> list[tuple[str, Any]]:
+def _shown(evidence: Mapping[str, Any], nested: bool = False) -> list[tuple[str, Any]]:
     """The entries worth a line, ordered by label: no empty values, no internal keys (rule
     identities such as ``derived_from_key``: the rule's own words say the same)."""
     keep = [
@@ -91,7 +97,7 @@ def _shown(evidence: Mapping[str, Any]) -> list[tuple[str, Any]]:
         for k, v in evidence.items()
         if v is not None and not (str(k) == "key" or str(k).endswith("_key"))
     ]
-    return sorted(keep, key=lambda kv: label(kv[0]))
+    return sorted(keep, key=lambda kv: label(kv[0], nested))
 
 
 def _is_flat(value: Mapping[str, Any]) -> bool:
@@ -99,7 +105,7 @@ def _is_flat(value: Mapping[str, Any]) -> bool:
 
 
 def _inline(value: Mapping[str, Any]) -> str:
-    return ", ".join(f"{label(str(k))} {scalar(v)}" for k, v in _shown(value))
+    return ", ".join(f"{label(k, True)} {scalar(v)}" for k, v in _shown(value, True))
 
 
 def _rule_words(value: Mapping[str, Any]) -> str | None:
@@ -123,8 +129,8 @@ Line = tuple[int, str]  # (indent level, text)
 
 def lines(evidence: Mapping[str, Any], indent: int = 0) -> Iterator[Line]:
     """The evidence as (indent, ``label: value``) lines, nested mappings one level deeper."""
-    for key, value in _shown(evidence):
-        name = label(key)
+    for key, value in _shown(evidence, indent > 0):
+        name = label(key, indent > 0)
         if isinstance(value, dict):
             if not value:
                 yield indent, f"{name}: none"
