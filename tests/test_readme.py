@@ -80,7 +80,7 @@ def _stop_servers(work: Path) -> list[str]:
     """Stop every server the README started; returns the logs of those that had died."""
     pids = (work / "servers.pid").read_text().split() if (work / "servers.pid").exists() else []
     dead = []
-    for i, pid in enumerate(pids):
+    for pid in pids:
         try:
             os.kill(int(pid), 0)
         except ProcessLookupError:
