@@ -81,6 +81,29 @@ def test_replay_then_runs_and_runs_show(db, tmp_path):
     assert "POST /v1/account/open" in table.stdout
 
 
+def test_replay_says_what_the_limit_left_out(db):
+    with recording(strict_on_parens) as staging:
+        done = harness(
+            "replay",
+            "--db",
+            db,
+            "--target",
+            f"staging={staging.url}",
+            "--repeat-noise",
+            "0",
+            "--limit",
+            "1",
+        )
+        assert done.returncode == 0, done.stderr
+        assert "replayed 1 of 2 selected (--limit)" in done.stdout
+        out = json.loads(
+            harness(
+                "replay", "--db", db, "--target", f"staging={staging.url}", "--limit", "1", "--json"
+            ).stdout
+        )
+    assert (out["matched"], out["limit"], out["summary"]["selected"]) == (2, 1, 1)
+
+
 def test_replay_table_output(db):
     with recording(strict_on_parens) as staging:
         done = harness(
