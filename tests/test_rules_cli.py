@@ -127,7 +127,8 @@ def test_learn_prints_rules_and_risks(sqlite_store, sqlite_url, plan_file):
     fill(sqlite_store, day_rows())
     proc = run("learn", "--db", sqlite_url, "--plan", plan_file)
     assert "Learned from production's rejections" in proc.stdout
-    assert "At risk" in proc.stdout and "ascii_punct" in proc.stdout
+    assert "Captured requests a carried rule would reject" in proc.stdout
+    assert "at risk: production accepted them" in proc.stdout and "ascii_punct" in proc.stdout
     assert "华瑞" not in proc.stdout  # ids and classes, never a value
 
 

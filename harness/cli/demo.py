@@ -91,7 +91,7 @@ class _View:
     def on_replayed(self, target: str, run_id: int, summary: dict[str, Any]) -> None:
         from harness.cli.replay import render_summary
 
-        console.rule(f"[bold]Production's rejections replayed against {target}")
+        console.print(f"[bold]Production's rejections replayed against {target}[/]")
         render_summary(run_id, summary, console)
         verdicts = summary.get("targets", {}).get(target, {}).get("verdicts", {})
         if target == "staging":
@@ -109,7 +109,6 @@ class _View:
     def on_learned(self, learned: Any) -> None:
         from harness.cli.rules import print_risks, print_rules
 
-        console.rule("[bold]Rules production enforces, learned from its rejections")
         print_rules(console, learned.rules)
         s = learned.stats
         console.print(

@@ -263,9 +263,7 @@ def print_risks(
     groups: dict[Any, list[dict[str, Any]]] = {}
     for risk in risks:
         groups.setdefault(risk["rule_id"], []).append(risk)
-    console.rule(
-        "At risk: captured requests a carried rule would reject (--json: all)", align="left"
-    )
+    console.rule("Captured requests a carried rule would reject (--json: all)", align="left")
     rows = []
     for rule_id, group in groups.items():
         classes: dict[str, int] = {}
@@ -276,12 +274,14 @@ def print_risks(
         origin = (rule.evidence.get("origins") or [{}])[0] if rule else {}
         ids = ", ".join(str(r["exchange_id"]) for r in group[:RISK_IDS])
         more = f" +{len(group) - RISK_IDS}" if len(group) > RISK_IDS else ""
+        accepted = sum(r.get("outcome") == "accepted" for r in group)
         rows.append(
             [
                 str(rule_id or "-"),
                 group[0]["field"],
                 str(origin.get("field", "-")),
-                str(len(group)),
+                str(accepted),
+                str(len(group) - accepted),
                 f"exchanges {ids}{more}; characters: {_classes(classes)}",
             ]
         )
@@ -289,10 +289,16 @@ def print_risks(
         layout.Column("rule", "right"),
         layout.Column("field"),
         layout.Column("from"),
-        layout.Column("requests", "right"),
+        layout.Column("at risk", "right"),
+        layout.Column("rejected", "right"),
         layout.Column("which", grow=True),
     ]
     layout.show(console, columns, rows, wide)
+    console.print(
+        "at risk: production accepted them, and would reject them if it enforced the rule "
+        "there too; rejected: production refused them anyway, for another reason.",
+        highlight=False,
+    )
 
 
 def list_rules(
