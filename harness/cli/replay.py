@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -21,6 +21,7 @@ from harness.cli.common import (
     WideOpt,
     console,
     err_console,
+    iso,
     json_list,
     out,
     print_json,
@@ -426,19 +427,11 @@ def _run_json(run: Any) -> dict[str, Any]:
         "id": run.id,
         "kind": run.kind,
         "state": run.state,
-        "started_at": _iso(run.started_at),
-        "finished_at": _iso(run.finished_at),
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
         "plan": run.plan_name,
         "targets": run.targets,
     }
-
-
-def _iso(ts: datetime | None) -> str | None:
-    if ts is None:
-        return None
-    if ts.tzinfo is None:  # SQLite hands back naive UTC
-        ts = ts.replace(tzinfo=UTC)
-    return ts.isoformat(timespec="seconds")
 
 
 def register(app: typer.Typer) -> None:
