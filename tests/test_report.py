@@ -12,7 +12,7 @@ import pytest
 
 from harness.plan import parse_plan
 from harness.report import default_path, render
-from harness.report.charts import Bar, Series, hbars, text_bars
+from harness.report.charts import Bar, Series, fit, hbars, text_bars
 from harness.rules import RuleSpec
 from harness.store.models import Exchange, ReplayResult, ReplayRun
 from harness.store.reporting import load_report_data, rule_verdicts
@@ -261,6 +261,10 @@ def test_charts_escape_and_align():
     # CJK counts two cells: the bars start in the same column.
     assert lines[0].index("█") + 4 == lines[1].index("█")  # 4 wide characters in the label
     assert "none" in hbars("t", [], series, "none")
+    path = "POST /openapi/v1/enterprise/{id}/update"
+    assert fit(path, 100, 12) == "POST /openapi…"  # labels: cut at the end
+    assert fit(path, 100, 12, keep_end=True) == "…e/{id}/update"  # paths: at the start
+    assert fit("企业名称", 100, 12) == "企业名称"
 
 
 def test_default_path():

@@ -138,7 +138,7 @@ def figures(data: ReportData, plan: Plan | None) -> list[Block]:
     endpoint_bars = []
     totals = _endpoint_categories(data)
     for endpoint in sorted(by_endpoint):
-        endpoint_bars.append(charts.Bar(endpoint, totals.get(endpoint, {})))
+        endpoint_bars.append(charts.Bar(endpoint, totals.get(endpoint, {}), keep_end=True))
     field_bars = [
         charts.Bar(
             _label(g.field, plan),

@@ -33,7 +33,8 @@ class Bar:
 
     label: str
     values: dict[str, int]
-    note: str = ""
+    note: str = ""  # a second, smaller line (an endpoint: shortened from its start)
+    keep_end: bool = False  # shorten the label from its start (paths end in what differs)
 
     @property
     def total(self) -> int:
@@ -49,10 +50,13 @@ def text_width(text: str, size: float) -> float:
     return sum(char_width(c) for c in text) * size
 
 
-def fit(text: str, room: float, size: float) -> str:
-    """``text`` shortened with an ellipsis to fit ``room`` pixels at ``size``."""
+def fit(text: str, room: float, size: float, keep_end: bool = False) -> str:
+    """``text`` shortened with an ellipsis to fit ``room`` pixels at ``size`` (cut at its
+    start when ``keep_end``)."""
     if text_width(text, size) <= room:
         return text
+    if keep_end:
+        return fit(text[::-1], room, size)[::-1]
     out = ""
     for ch in text:
         if text_width(out + ch + "…", size) > room:
@@ -105,12 +109,13 @@ def hbars(title: str, bars: Sequence[Bar], series: Sequence[Series], empty: str)
     for i, b in enumerate(bars):
         y = top + i * row
         body.append(
-            f'<text x="0" y="{y + 14:.0f}" fill="#222">{html.escape(fit(b.label, label_room - 8, 12))}</text>'
+            f'<text x="0" y="{y + 14:.0f}" fill="#222">'
+            f"{html.escape(fit(b.label, label_room - 8, 12, b.keep_end))}</text>"
         )
         if b.note:
             body.append(
                 f'<text x="0" y="{y + 27:.0f}" fill="#777" font-size="10">'
-                f"{html.escape(fit(b.note, label_room - 8, 10))}</text>"
+                f"{html.escape(fit(b.note, label_room - 8, 10, keep_end=True))}</text>"
             )
         x = label_room
         for s in series:
