@@ -215,8 +215,8 @@ def _post(url: str, body: bytes, content_type: str) -> int:
 
 @pytest.mark.slow
 def test_prism_serves_the_export_and_rejects_what_production_rejects(tmp_path):
-    if shutil.which("node") is None:
-        pytest.skip("node is absent: Stoplight Prism cannot load the OpenAPI export here")
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node or npm is absent: Stoplight Prism cannot load the OpenAPI export here")
     assert PRISM.exists(), "Prism is not installed: run `make prism` (make test does)"
     spec = tmp_path / "openapi.json"
     spec.write_text(json.dumps(to_openapi(RULES, PLAN, FACTS), ensure_ascii=False))
