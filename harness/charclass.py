@@ -6,27 +6,43 @@ that the learner, the rules and the sanitizer speak about characters the same wa
 
 :func:`classes` returns a frozenset of class names for one character:
 
-=================  =====================================================================
-``ascii_upper``    ``A``-``Z``
-``ascii_lower``    ``a``-``z``
-``ascii_digit``    ``0``-``9``
-``ascii_punct``    printable ASCII punctuation and symbols (``!``-``/``, ``:``-``@``, ...)
-``ascii_space``    the ASCII space (tab, newline and friends are ``control``)
-``fullwidth_form`` U+FF01..U+FF5E, the full-width forms of ASCII 0x21..0x7E (+0xFEE0)
+=====================  =================================================================
+``ascii_upper``        ``A``-``Z``
+``ascii_lower``        ``a``-``z``
+``ascii_digit``        ``0``-``9``
+``ascii_punct``        printable ASCII punctuation and symbols (``!``-``/``, ``:``-``@``, ...)
+``ascii_space``        the ASCII space (tab, newline and friends are ``control``)
+``fullwidth_form``     U+FF01..U+FF5E, the full-width forms of ASCII 0x21..0x7E (+0xFEE0)
 ``fullwidth_upper`` / ``fullwidth_lower`` / ``fullwidth_digit`` / ``fullwidth_punct``
-                   the kind of a full-width form, mirroring its ASCII counterpart
-``fullwidth_space`` U+3000, the ideographic (full-width) space
-``cjk_punct``      punctuation of Chinese text: （）【】《》，。；：“”‘’、 and the rest of
-                   U+3001..U+303F, the full-width punctuation forms, U+FE30..U+FE4F, the
-                   half-width CJK forms U+FF5F..U+FF64, and — … ·
-``cjk``            a CJK ideograph (unified, extensions, compatibility), BMP or astral
-``gb2312``         encodable in GB2312 (EUC-CN; ASCII included)
-``gbk``            encodable in GBK (ASCII included); absent means "outside GBK"
-``astral``         above U+FFFF (rare ideographs, emoji): 4 bytes in UTF-8 and GB18030
-``control``        Unicode category Cc/Cf/Cs (tab, newline, zero-width joiner, ...)
-``other``          none of the specific classes above applies (letters of other scripts,
-                   symbols, marks, unassigned code points)
-=================  =====================================================================
+                       the kind of a full-width form, mirroring its ASCII counterpart
+``fullwidth_space``    U+3000, the ideographic (full-width) space
+``cjk_punct``          punctuation of Chinese text: （）【】《》，。；：“”‘’、 and the rest of
+                       U+3001..U+303F, the full-width punctuation forms, U+FE30..U+FE4F, the
+                       half-width CJK forms U+FF5F..U+FF65, and — … ·
+``cjk``                a CJK ideograph (unified, extensions, compatibility), BMP or astral
+``latin_ext_upper``    a capital Latin letter beyond ASCII: ``É``, ``Ø``, ``Æ``, ``Ł``
+``latin_ext_lower``    a small Latin letter beyond ASCII: ``é``, ``ß``, ``ø``, ``ñ``, ``ı``
+``greek`` ``cyrillic`` ``arabic`` ``hebrew`` ``thai`` ``devanagari`` ``hangul``
+                       letters of those scripts
+``hiragana``           hiragana, but the small ones
+``katakana``           full-width katakana and ``ー``, but the small ones
+``halfwidth_katakana`` U+FF66..U+FF9F: ``ｦ``-``ﾝ``, ``ｰ``, ``ﾞ``, ``ﾟ``, but the small ones:
+                       what Japanese bank transfers write names in
+``kana_small``         small kana of any width: ``ぁ`` ``ァ`` ``ｧ`` ``ｯ`` ... (Zengin refuses them)
+``letter_other``       letters of any other script
+``other_digit``        decimal digits of other scripts (Arabic-Indic, Devanagari, ...)
+``punct_other``        other punctuation: ``¡`` ``¿`` ``«`` ``»`` ``§`` ``†`` ``・`` ...
+``symbol``             other symbols and numbers: ``€`` ``¥`` ``©`` ``°`` ``×`` ``²`` ``¼`` ...
+``emoji``              pictographs: U+1F000..U+1FAFF, U+2600..U+27BF
+``space_other``        other spaces and separators: no-break space, thin space, U+2028 ...
+``mark``               combining marks (a decomposed accent, a variation selector)
+``gb2312``             encodable in GB2312 (EUC-CN; ASCII included)
+``gbk``                encodable in GBK (ASCII included); absent means "outside GBK"
+``astral``             above U+FFFF (rare ideographs, emoji): 4 bytes in UTF-8 and GB18030
+``control``            Unicode category Cc/Cf/Cs (tab, newline, zero-width joiner, ...)
+``other``              none of the specific classes above applies (unassigned code points,
+                       private use)
+=====================  =================================================================
 
 ``gb2312`` and ``gbk`` are membership classes and combine with the others: ``"A"`` is
 ``{ascii_upper, gb2312, gbk}``, ``"中"`` is ``{cjk, gb2312, gbk}``, ``"（"`` is
@@ -62,7 +78,7 @@ __all__ = [
     "to_halfwidth",
 ]
 
-CLASS_NAMES = (
+_BASE_CLASSES = (
     "ascii_upper",
     "ascii_lower",
     "ascii_digit",
@@ -82,6 +98,30 @@ CLASS_NAMES = (
     "control",
     "other",
 )
+# Letters, digits and symbols beyond ASCII, CJK and the full-width forms.
+SCRIPT_CLASSES = (
+    "latin_ext_upper",
+    "latin_ext_lower",
+    "greek",
+    "cyrillic",
+    "arabic",
+    "hebrew",
+    "thai",
+    "devanagari",
+    "hangul",
+    "hiragana",
+    "katakana",
+    "halfwidth_katakana",
+    "kana_small",
+    "letter_other",
+    "other_digit",
+    "punct_other",
+    "symbol",
+    "emoji",
+    "space_other",
+    "mark",
+)
+CLASS_NAMES: tuple[str, ...] = _BASE_CLASSES + SCRIPT_CLASSES
 
 # Ideograph ranges: unified (BMP), extension A, compatibility, and the astral extensions
 # and compatibility supplement. Ranges rather than the Unicode database, so that a
@@ -120,7 +160,7 @@ def is_cjk_punct(ch: str) -> bool:
     cp = ord(ch)
     if 0x3001 <= cp <= 0x303F:
         return unicodedata.category(ch)[0] in "PS"
-    if 0xFE30 <= cp <= 0xFE4F or 0xFF5F <= cp <= 0xFF64:
+    if 0xFE30 <= cp <= 0xFE4F or 0xFF5F <= cp <= 0xFF65:
         return True
     if 0xFF01 <= cp <= 0xFF5E:
         return not ch.isalnum()
@@ -220,6 +260,10 @@ def classes(ch: str) -> frozenset[str]:
     cat = unicodedata.category(ch)
     if cat in ("Cc", "Cf", "Cs"):
         out.add("control")
+    elif out <= {"astral"}:
+        script = script_classes(ch, cat)
+        if script:
+            out.update(script)
     specific = bool(out)
     if in_gb2312(ch):
         out.add("gb2312")
@@ -228,6 +272,52 @@ def classes(ch: str) -> frozenset[str]:
     if not specific:
         out.add("other")
     return frozenset(out)
+
+
+# Scripts named by the first word(s) of a character's Unicode name.
+_SCRIPTS = {
+    "GREEK": "greek",
+    "COPTIC": "greek",
+    "CYRILLIC": "cyrillic",
+    "ARABIC": "arabic",
+    "HEBREW": "hebrew",
+    "THAI": "thai",
+    "DEVANAGARI": "devanagari",
+    "HANGUL": "hangul",
+    "HIRAGANA": "hiragana",
+    "KATAKANA": "katakana",
+}
+_EMOJI_RANGES = ((0x1F000, 0x1FAFF), (0x2600, 0x27BF))
+
+
+def script_classes(ch: str, cat: str) -> tuple[str, ...]:
+    """The script classes of a character outside ASCII, CJK and the full-width forms."""
+    cp = ord(ch)
+    if any(lo <= cp <= hi for lo, hi in _EMOJI_RANGES) and cat[0] == "S":
+        return ("emoji",)
+    if cat[0] == "Z":
+        return ("space_other",)
+    if cat[0] == "M":
+        return ("mark",)
+    if cat[0] == "P":
+        return ("punct_other",)
+    if cat[0] == "S" or cat in ("No", "Nl"):
+        return ("symbol",)
+    if cat == "Nd":
+        return ("other_digit",)
+    if cat[0] != "L":
+        return ()
+    name = unicodedata.name(ch, "")
+    small = " SMALL " in name and ("KATAKANA" in name or "HIRAGANA" in name)
+    if small:
+        return ("kana_small",)
+    if name.startswith("HALFWIDTH KATAKANA"):
+        return ("halfwidth_katakana",)
+    if name.startswith("KATAKANA-HIRAGANA"):  # the prolonged sound mark and friends
+        return ("katakana",)
+    if name.startswith("LATIN"):
+        return ("latin_ext_upper",) if cat in ("Lu", "Lt") else ("latin_ext_lower",)
+    return (_SCRIPTS.get(name.split(" ", 1)[0], "letter_other"),)
 
 
 def signature(s: str) -> tuple[frozenset[str], ...]:

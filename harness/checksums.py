@@ -11,6 +11,11 @@
   upper-case ``X`` (a lower-case ``x`` is not valid here: many gateways reject it).
 - Bank card numbers: Luhn (ISO/IEC 7812).
 - Mainland mobile numbers: ``^1[3-9]\\d{9}$`` (ASCII digits).
+- IBAN (ISO 13616): a 2-letter country code, 2 check digits, up to 30 letters and digits;
+  moved four characters to the end and letters read as 10..35, the number mod 97 is 1.
+
+:data:`CHECKSUMS` names the algorithms a ``checksum`` rule may use (``gb32100``,
+``gb11643``, ``luhn``, ``iban``); a plan or a plug-in adds more with :func:`register`.
 
 The ``*_check`` functions take the body without its check character and return the
 character that makes it valid; they raise ``ValueError`` on a body of the wrong shape.
@@ -20,18 +25,25 @@ The ``is_*`` functions never raise.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 __all__ = [
+    "CHECKSUMS",
     "CREDIT_ALPHABET",
+    "Checksum",
     "credit_code_check",
     "id_birth_date",
     "id_number_check",
+    "iban_check_digits",
     "is_credit_code",
+    "is_iban",
     "is_id_number",
     "is_luhn",
     "is_mobile",
     "luhn_check",
+    "register",
     "valid_date",
 ]
 
@@ -122,3 +134,85 @@ def is_luhn(s: str) -> bool:
 def is_mobile(s: str) -> bool:
     """True for a mainland mobile number: ``^1[3-9]\\d{9}$`` with ASCII digits."""
     return isinstance(s, str) and _MOBILE.fullmatch(s) is not None
+
+
+_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}")
+
+
+def _iban_number(rearranged: str) -> int:
+    return int("".join(str(int(c, 36)) for c in rearranged))
+
+
+def iban_check_digits(country: str, bban: str) -> str:
+    """The two check digits of an IBAN with ``country`` (2 letters) and ``bban``."""
+    if not (len(country) == 2 and country.isascii() and country.isupper() and country.isalpha()):
+        raise ValueError("an IBAN country code is two capital letters")
+    if not (bban and bban.isascii() and bban.isalnum() and bban == bban.upper()):
+        raise ValueError("a BBAN is capital letters and digits")
+    return f"{98 - _iban_number(bban + country + '00') % 97:02d}"
+
+
+def is_iban(s: str) -> bool:
+    """True for an IBAN in electronic form (no spaces, capitals) whose mod 97 is 1."""
+    if not isinstance(s, str) or len(s) > 34 or _IBAN.fullmatch(s) is None:
+        return False
+    return _iban_number(s[4:] + s[:4]) % 97 == 1
+
+
+# -- the registry ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checksum:
+    """A check-character algorithm: ``test(text)`` validates, ``repair(text)`` returns the
+    value with its check characters made right (None when its shape does not allow it)."""
+
+    name: str
+    title: str
+    test: Callable[[str], bool]
+    repair: Callable[[str], str | None]
+
+
+def _repair_last(
+    compute: Callable[[str], str], length: int | None = None
+) -> Callable[[str], str | None]:
+    def repair(text: str) -> str | None:
+        if len(text) < 2 or (length is not None and len(text) != length):
+            return None
+        try:
+            return text[:-1] + compute(text[:-1])
+        except (ValueError, KeyError):
+            return None
+
+    return repair
+
+
+def _repair_iban(text: str) -> str | None:
+    try:
+        return text[:2] + iban_check_digits(text[:2], text[4:]) + text[4:]
+    except ValueError:
+        return None
+
+
+CHECKSUMS: dict[str, Checksum] = {}
+
+
+def register(checksum: Checksum) -> None:
+    """Add (or replace) a check-character algorithm."""
+    CHECKSUMS[checksum.name] = checksum
+
+
+for _checksum in (
+    Checksum(
+        "gb32100",
+        "GB 32100 (unified social credit code)",
+        is_credit_code,
+        _repair_last(credit_code_check, 18),
+    ),
+    Checksum(
+        "gb11643", "GB 11643 (resident ID number)", is_id_number, _repair_last(id_number_check, 18)
+    ),
+    Checksum("luhn", "Luhn (bank card number)", is_luhn, _repair_last(luhn_check)),
+    Checksum("iban", "ISO 13616 (IBAN, mod 97)", is_iban, _repair_iban),
+):
+    register(_checksum)

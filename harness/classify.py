@@ -11,11 +11,14 @@ little. :class:`Classifier` reads a response the way the plan describes it:
   does not count as a level, so ``<Response><Head><RspCode>`` is depth 2).
 - **no response** (``status`` None, or a transport ``error``): ``upstream_error``.
 - **status in** ``plan.upstream_error_status`` (502/503/504 by default): ``upstream_error``.
-- **status in** ``plan.success_status``: ``accepted`` when no code is found or the code is a
-  success code, else ``rejected``. Success codes come from ``plan.success_codes``; when the
-  plan has none, the classifier learns one: among the codes seen so far in 2xx answers, a
-  conventional success code (all zeros, ``200``, ``ok``, ``success``) if one was seen,
-  else the most frequent code.
+- **a success status** (``plan.success_status``; without a plan, any 2xx: 200, 201, 202,
+  ...): ``accepted`` when no code is found or the code is a success code, else
+  ``rejected``. Success codes come from ``plan.success_codes``; when the plan has none, the
+  classifier learns one: among the codes seen so far in 2xx answers, a conventional
+  success code (all zeros, ``200``, ``ok``, ``success``) if one was seen, else the most
+  frequent code, unless more 2xx answers carry no code at all (then none is a success code). Without a plan, an answer with no code but a top-level indicator word
+  (``result``, ``status``, ``success``...) that means failure (``NG``, ``FAIL``,
+  ``ERROR``, ``false``...) is ``rejected`` too.
 - **any other status**: ``rejected``, with the body's code or else the status as the code.
 
 :func:`normalize_message` reduces a message to its template, so that messages that differ
@@ -31,7 +34,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness import fields
-from harness.plan import DEFAULT_CODE_KEYS, DEFAULT_MESSAGE_KEYS, Plan, default_plan
+from harness.plan import (
+    DEFAULT_CODE_KEYS,
+    DEFAULT_INDICATOR_KEYS,
+    DEFAULT_MESSAGE_KEYS,
+    Plan,
+    default_plan,
+)
 
 __all__ = ["OUTCOMES", "Classifier", "Verdict", "normalize_message"]
 
@@ -137,6 +146,20 @@ def _in_dict(d: dict[str, Any], wanted: list[str]) -> str | None:
     return None
 
 
+_FAILURE = re.compile(
+    r"ng|fail(ed|ure)?|err(or)?|false|rejected|refused|denied|invalid|ko", re.IGNORECASE
+)
+
+
+def _failure_word(body: Any) -> str | None:
+    """A top-level indicator that says the request failed (``{"result": "NG"}``), or None."""
+    root = _root(body)
+    if not isinstance(root, dict):
+        return None
+    found = _in_dict(root, [k.lower() for k in DEFAULT_INDICATOR_KEYS])
+    return found if found is not None and _FAILURE.fullmatch(found) else None
+
+
 class Classifier:
     """Classifies responses under one plan; learns the success code when the plan has none.
 
@@ -146,6 +169,7 @@ class Classifier:
     def __init__(self, plan: Plan | None = None) -> None:
         self.plan = plan or default_plan()
         self.codes: Counter[str] = Counter()
+        self.codeless = 0  # 2xx answers without a code (then a code means a rejection)
 
     @property
     def success_code(self) -> str | None:
@@ -154,7 +178,9 @@ class Classifier:
         if conventional:
             return max(conventional)[1]
         common = self.codes.most_common(1)
-        return common[0][0] if common else None
+        if not common or common[0][1] < self.codeless:
+            return None  # successes carry no code: whatever carries one is a rejection
+        return common[0][0]
 
     def code_of(self, headers: Headers, body: Any) -> str | None:
         """The bank's code in a response, or None."""
@@ -180,8 +206,12 @@ class Classifier:
             self.codes[code] += 1
         if status in self.plan.upstream_error_status:
             return Verdict("upstream_error", code or str(status), message)
-        if status in self.plan.success_status:
+        if self.plan.is_success_status(status):
+            failed = None if self.plan.code_paths else _failure_word(body)
+            if failed is not None:
+                return Verdict("rejected", code or failed, message)
             if code is None:
+                self.codeless += 1
                 return Verdict("accepted", None, message)
             if self.plan.success_codes:
                 ok = code in self.plan.success_codes

@@ -27,18 +27,21 @@ def export_rules(
     fmt: str,
     *,
     include_retired: bool = False,
+    strict: bool = False,
     provenance: bool = False,
 ) -> tuple[str, int]:
     """The stored rules as JSON Schema, YAML, Markdown or OpenAPI; returns (text, live rule
     count).
 
-    YAML, JSON Schema and OpenAPI are stable (:mod:`harness.export.stable`): the same
-    evidence gives the same bytes, so a diff shows only rule changes; ``provenance`` keeps
-    rule ids, exchange ids and times. The Markdown checklist keeps rule ids: people answer it
-    with ``harness rules confirm ID``.
+    The JSON Schema and the OpenAPI document enforce confirmed rules, and suspected ones
+    too when ``strict``. YAML, JSON Schema and OpenAPI are stable
+    (:mod:`harness.export.stable`): the same evidence gives the same bytes, so a diff shows
+    only rule changes; ``provenance`` keeps rule ids, exchange ids and times. The Markdown
+    checklist keeps rule ids: people answer it with ``harness rules confirm ID``.
     """
     from harness.export import to_jsonschema, to_markdown, to_yaml
     from harness.export.openapi import to_openapi
+    from harness.export.schema import ENFORCED, STRICT
     from harness.export.stable import stable_rules
     from harness.store.reporting import endpoint_facts, rule_verdicts
     from harness.store.rules import load_rules
@@ -54,10 +57,12 @@ def export_rules(
         return to_markdown(rules, plan, verdicts=verdicts, include_retired=include_retired), live
     if not provenance:
         rules = stable_rules(rules)
+    states = STRICT if strict else ENFORCED
     if fmt == "jsonschema":
-        text = json.dumps(to_jsonschema(rules, plan), ensure_ascii=False, indent=2) + "\n"
+        text = json.dumps(to_jsonschema(rules, plan, states), ensure_ascii=False, indent=2) + "\n"
     elif fmt == "openapi":
-        text = json.dumps(to_openapi(rules, plan, facts), ensure_ascii=False, indent=2) + "\n"
+        document = to_openapi(rules, plan, facts, states)
+        text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     else:
         text = to_yaml(rules, plan_name=plan.name, include_retired=include_retired)
     return text, live

@@ -1,27 +1,36 @@
-"""The mock gateway: an aiohttp.web server that enforces the learned rules and answers like
-production.
+"""The mock gateway: an aiohttp.web server that enforces the learned rules and rejects the
+way production rejects.
 
-For each request it decodes the body (:mod:`harness.codecs`), flattens it
-(:mod:`harness.fields`), finds the endpoint (:func:`harness.endpoint.endpoint_key` with the
-plan's templates) and checks that endpoint's rules (:func:`harness.rules.violations`; retired
-rules never, the states chosen by the caller). On a violation it answers the way production
-rejects: the rule's code and message where the plan says codes and messages live, in the
-request's format and charset (a GBK XML request gets a GBK XML answer), with production's
-status for that code when known. Otherwise it answers a success shaped like production's.
+For each request it decodes the body (its Content-Encoding first, bounded, then
+:mod:`harness.codecs`), flattens it (:mod:`harness.fields`), finds the endpoint
+(:func:`harness.endpoint.endpoint_key` with the plan's templates) and checks that
+endpoint's rules (:func:`harness.rules.violations`; by default the confirmed ones, with
+``strict`` the suspected ones too; retired rules never). It answers:
 
-Shapes come from :class:`Template` answers: sanitized production answers from the store,
-one accepted per endpoint and one rejected per endpoint and code
+- a broken rule: production's rejection for it, with the rule's code and message (a rule
+  without a code of its own gets the code production rejects that endpoint with, its
+  generic code), in production's envelope and HTTP status for rejections on that endpoint,
+  in the request's format and charset (a GBK XML request gets a GBK XML answer); never a
+  code production never sent when production's answers are known, never a success;
+- a body that does not decode, is not a document (``null``, an array, binary) or comes in
+  a Content-Encoding it cannot undo: production's rejection of malformed bodies (learned
+  from captured requests whose body did not parse), else the endpoint's rejection;
+- a route production never served (no rule, no stored answer, no plan template): a 404 in
+  the gateway's own envelope (production's 404 answer when one was captured);
+- anything else: a success shaped like production's (its status: 200, 201, 202...).
+
+Shapes come from :class:`Template` answers: sanitized production answers from the store
 (:func:`harness.store.answers.answer_templates`). Without one, a minimal envelope is built
 from the plan (``{"code": ..., "msg": ..., "data": {}}``, or ``<Response><Head><RspCode>``
-for XML).
+for XML) with status 400 for rejections.
 
-Which rule answers when several are broken: ``required`` rules first (gateways check
-presence before format), then the field that comes first in the request document, then the
-rule with the most supporting evidence.
+Which rule answers when several are broken: the kind's priority (``required`` first:
+gateways check presence before format), then the field that comes first in the request
+document, then the rule with the most supporting evidence.
 
 ``GET /__harness/mock`` reports the mock's rules and endpoints (for readiness checks); every
 other path answers as the gateway would. A rejection carries the header ``X-Harness-Rule``
-with the id (or key) of the rule that answered.
+with the id (or key) of the rule that answered, or ``malformed`` / ``not-found``.
 """
 
 from __future__ import annotations
@@ -37,7 +46,8 @@ from harness import codecs, fields
 from harness.endpoint import endpoint_key
 from harness.errors import CodecError, ConfigError, HarnessError
 from harness.plan import DEFAULT_CODE_KEYS, DEFAULT_MESSAGE_KEYS, Plan
-from harness.rules import RuleSpec, describe, violations
+from harness.record import decode_content_encoding
+from harness.rules import RuleSpec, describe, kind_of, violations
 
 log = logging.getLogger("harness.mock")
 
@@ -46,12 +56,23 @@ RULE_HEADER = "X-Harness-Rule"
 DEFAULT_SUCCESS_CODE = "000000"
 DEFAULT_SUCCESS_MESSAGE = "OK"
 DEFAULT_REJECT_CODE = "INVALID"
-DEFAULT_STATES = ("confirmed", "suspected")
+DEFAULT_STATES = ("confirmed",)
+STRICT_STATES = ("confirmed", "suspected")
+REJECT_STATUS = 400  # a rejection's status when no production answer says otherwise
+MAX_BODY = 16 * 1024 * 1024
+DOCUMENTS = ("json", "xml", "form")
+MALFORMED_MESSAGE = "malformed request body"
+NOT_FOUND_MESSAGE = "no such interface"
 
 
 @dataclass(frozen=True)
 class Template:
-    """One production answer to mirror (already sanitized in the store)."""
+    """One production answer to mirror (already sanitized in the store).
+
+    ``role``: ``answer`` (an accepted or rejected answer of the endpoint), ``malformed``
+    (the rejection of a request whose body did not parse) or ``not_found`` (an unknown
+    route's answer).
+    """
 
     endpoint: str
     outcome: str  # accepted | rejected
@@ -61,6 +82,7 @@ class Template:
     charset: str | None
     body: bytes
     content_type: str | None = None
+    role: str = "answer"
 
 
 @dataclass(frozen=True)
@@ -101,8 +123,10 @@ class MockGateway:
         plan: Plan,
         templates: Iterable[Template] = (),
         states: Iterable[str] = DEFAULT_STATES,
+        max_body: int = MAX_BODY,
     ) -> None:
         self.plan = plan
+        self.max_body = max_body
         self.states = tuple(s for s in states if s != "retired")
         self.rules: dict[str, list[RuleSpec]] = {}
         for rule in rules:
@@ -111,13 +135,25 @@ class MockGateway:
         self.accepted: dict[str, Template] = {}
         self.rejected: dict[tuple[str, str | None], Template] = {}
         self.rejected_any: dict[str, Template] = {}
+        self.malformed: dict[str, Template] = {}
+        self.not_found: Template | None = None
+        self.any_rejection: Template | None = None
+        self.known: set[str] = set(self.rules) | set(plan.endpoints)
         for t in templates:
-            if t.outcome == "accepted":
+            if t.role == "not_found":
+                self.not_found = self.not_found or t
+                continue
+            self.known.add(t.endpoint)
+            if t.role == "malformed":
+                self.malformed.setdefault(t.endpoint, t)
+            elif t.outcome == "accepted":
                 self.accepted.setdefault(t.endpoint, t)
             elif t.outcome == "rejected":
                 self.rejected.setdefault((t.endpoint, t.code), t)
                 self.rejected_any.setdefault(t.endpoint, t)
+                self.any_rejection = self.any_rejection or t
         self.success_code = plan.success_codes[0] if plan.success_codes else None
+        self._codes = {ep: _generic_code(rules) for ep, rules in self.rules.items()}
 
     @property
     def rule_count(self) -> int:
@@ -139,15 +175,32 @@ class MockGateway:
             order.setdefault(fields.rule_path(path), i)
 
         def rank(rule: RuleSpec) -> tuple[int, int, int]:
-            return (rule.kind != "required", order.get(rule.field, -1), -rule.support)
+            return (kind_of(rule).priority, order.get(rule.field, -1), -rule.support)
 
         return min(broken, key=rank)
 
-    def answer(self, method: str, path: str, content_type: str | None, body: bytes) -> MockAnswer:
+    def answer(
+        self,
+        method: str,
+        path: str,
+        content_type: str | None,
+        body: bytes,
+        content_encoding: str | None = None,
+    ) -> MockAnswer:
         """What the mock answers to one request."""
-        request = codecs.decode(body, content_type)
         endpoint = endpoint_key(method, path.split("?", 1)[0], self.plan.endpoints)
-        tree = request.tree if request.format not in ("text", "binary", "empty") else None
+        if endpoint not in self.known:
+            return self._not_found(endpoint, codecs.decode(b"", content_type))
+        try:
+            data, _ = decode_content_encoding(body, content_encoding)
+            if len(data) > self.max_body:
+                raise ValueError("body beyond the limit once decoded")
+        except ValueError:
+            return self._malformed(endpoint, codecs.decode(b"", content_type))
+        request = codecs.decode(data, content_type)
+        if data and (request.format not in DOCUMENTS or not isinstance(request.tree, dict)):
+            return self._malformed(endpoint, request)
+        tree = request.tree if request.format in DOCUMENTS else None
         rule = self.breaking(endpoint, tree)
         if rule is None:
             return self._success(endpoint, request)
@@ -169,21 +222,68 @@ class MockGateway:
         return MockAnswer(status, ctype, data, None, endpoint)
 
     def _rejection(self, endpoint: str, request: codecs.Body, rule: RuleSpec) -> MockAnswer:
-        code = rule.code or DEFAULT_REJECT_CODE
+        code = rule.code or self._generic(endpoint)
         label = self.plan.label_for(rule.field) or fields.name_of(rule.field) or rule.field
         message = rule.message or f"{label}: {describe(rule)}"
-        headers = {RULE_HEADER: str(rule.id if rule.id is not None else rule.key)}
-        exact = self.rejected.get((endpoint, rule.code))
-        if exact is None and rule.code is not None:
-            exact = next((t for (_, c), t in self.rejected.items() if c == rule.code), None)
-        template = exact or self.rejected_any.get(endpoint)
+        header = str(rule.id if rule.id is not None else rule.key)
+        exact = self.rejected.get((endpoint, code))
+        if exact is None:
+            exact = next((t for (_, c), t in self.rejected.items() if c == code), None)
+        template = exact or self.rejected_any.get(endpoint) or self.any_rejection
+        return self._reject(endpoint, request, template, code, message, header, rule)
+
+    def _malformed(self, endpoint: str, request: codecs.Body) -> MockAnswer:
+        template = self.malformed.get(endpoint) or next(iter(self.malformed.values()), None)
         if template is not None:
-            built = self._from_template(template, code, message)
+            code, message = template.code, None
+        else:
+            template = self.rejected_any.get(endpoint) or self.any_rejection
+            code, message = self._generic(endpoint), MALFORMED_MESSAGE
+        return self._reject(endpoint, request, template, code, message, "malformed")
+
+    def _not_found(self, endpoint: str, request: codecs.Body) -> MockAnswer:
+        if self.not_found is not None:
+            built = self._from_template(
+                self.not_found, self.not_found.code, None, keep_message=True
+            )
             if built is not None:
-                status = template.status if exact is not None else 200
-                return MockAnswer(status, built[0], built[1], rule, endpoint, headers)
-        ctype, data = self._synthesize(request, code, message, success=False)
-        return MockAnswer(200, ctype, data, rule, endpoint, headers)
+                headers = {RULE_HEADER: "not-found"}
+                return MockAnswer(
+                    self.not_found.status, built[0], built[1], None, endpoint, headers
+                )
+        template = self.any_rejection
+        code = template.code if template is not None else self._generic(endpoint)
+        answer = self._reject(endpoint, request, template, code, NOT_FOUND_MESSAGE, "not-found")
+        return MockAnswer(404, answer.content_type, answer.body, None, endpoint, answer.headers)
+
+    def _reject(
+        self,
+        endpoint: str,
+        request: codecs.Body,
+        template: Template | None,
+        code: str | None,
+        message: str | None,
+        header: str,
+        rule: RuleSpec | None = None,
+    ) -> MockAnswer:
+        """A rejection in ``template``'s envelope and status (else a synthesized one)."""
+        headers = {RULE_HEADER: header}
+        code = code or DEFAULT_REJECT_CODE
+        if template is not None:
+            built = self._from_template(template, code, message, keep_message=message is None)
+            if built is not None:
+                return MockAnswer(template.status, built[0], built[1], rule, endpoint, headers)
+        ctype, data = self._synthesize(request, code, message or "", success=False)
+        return MockAnswer(REJECT_STATUS, ctype, data, rule, endpoint, headers)
+
+    def _generic(self, endpoint: str) -> str | None:
+        """The code production rejects ``endpoint`` with when a rule has none of its own:
+        the endpoint's most supported rule code, else a captured rejection's code."""
+        code = self._codes.get(endpoint)
+        if code:
+            return code
+        template = self.rejected_any.get(endpoint) or self.any_rejection
+        return template.code if template is not None else None
 
     def _code_paths(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
         return (
@@ -230,7 +330,8 @@ class MockGateway:
     ) -> tuple[str, bytes]:
         """A minimal production-like envelope in the request's format and charset."""
         xml = request.format == "xml"
-        code_paths, message_paths = self._code_paths()
+        # The plan's paths, else the most common envelope: {"code": ..., "msg": ...}.
+        code_paths, message_paths = self.plan.code_paths, self.plan.message_paths
         ci = _pick(code_paths, xml)
         mi = _pick(message_paths, xml)
         if ci is None:
@@ -264,6 +365,14 @@ class MockGateway:
 # --- HTTP --------------------------------------------------------------------------------
 
 
+def _generic_code(rules: Iterable[RuleSpec]) -> str | None:
+    support: dict[str, int] = {}
+    for rule in rules:
+        if rule.code:
+            support[rule.code] = support.get(rule.code, 0) + max(rule.support, 1)
+    return max(support, key=lambda c: (support[c], c)) if support else None
+
+
 def make_app(gateway: MockGateway) -> web.Application:
     """An aiohttp application answering every path as the mock gateway does."""
 
@@ -279,12 +388,18 @@ def make_app(gateway: MockGateway) -> web.Application:
     async def handle(request: web.Request) -> web.Response:
         body = await request.read()
         answer = gateway.answer(
-            request.method, request.path_qs, request.headers.get("Content-Type"), body
+            request.method,
+            request.path_qs,
+            request.headers.get("Content-Type"),
+            body,
+            request.headers.get("Content-Encoding"),
         )
         headers = {"Content-Type": answer.content_type, **answer.headers}
         return web.Response(status=answer.status, body=answer.body, headers=headers)
 
-    app = web.Application(client_max_size=16 * 1024 * 1024)
+    # The gateway undoes Content-Encoding itself (bounded, and a body it cannot undo is a
+    # malformed request, not aiohttp's own 400).
+    app = web.Application(client_max_size=gateway.max_body, handler_args={"auto_decompress": False})
     app.router.add_get(STATUS_PATH, status)
     app.router.add_route("*", "/{tail:.*}", handle)
     return app

@@ -21,30 +21,43 @@ from urllib.parse import urlsplit
 import yaml
 
 from harness.errors import PlanError
+from harness.fields import compile_matcher
 
 # Where codes and messages usually live when a plan does not say.
+# Error codes first: an answer with {"result": "NG", "errorCode": "E1203"} is rejected with
+# E1203. Searched at depth 1, then 2 (an XML root does not count as a level).
 DEFAULT_CODE_KEYS = (
+    "errorCode",
+    "errCode",
+    "error_code",
+    "errcode",
     "code",
     "retCode",
     "resultCode",
     "respCode",
     "rspCode",
-    "errcode",
-    "errorCode",
     "returnCode",
+    "rtnCode",
     "status_code",
 )
 DEFAULT_MESSAGE_KEYS = (
+    "errorMessage",
+    "errorMsg",
+    "error_message",
+    "errmsg",
     "msg",
     "message",
     "retMsg",
     "resultMsg",
     "respMsg",
     "rspMsg",
-    "errmsg",
-    "errorMsg",
     "returnMsg",
+    "rtnMsg",
+    "detail",
+    "title",
 )
+# Top-level words some gateways answer with instead of a code: {"result": "OK"}.
+DEFAULT_INDICATOR_KEYS = ("result", "status", "success", "ok", "state", "resultStatus")
 DEFAULT_SECRET_HEADERS = (
     "authorization",
     "proxy-authorization",
@@ -77,7 +90,7 @@ class Plan:
     name: str = "default"
     upstream: str | None = None
     production_hosts: tuple[str, ...] = ()
-    success_status: tuple[int, ...] = (200,)
+    success_status: tuple[int, ...] = ()  # empty: any 2xx
     success_codes: tuple[str, ...] = ()  # empty: learn the most frequent 2xx code
     code_paths: tuple[str, ...] = ()  # empty: DEFAULT_CODE_KEYS at the top level (any depth 1-2)
     message_paths: tuple[str, ...] = ()
@@ -120,11 +133,26 @@ class Plan:
                 return True
         return False
 
+    def is_success_status(self, status: int) -> bool:
+        """A business success may have this status: the plan's, else any 2xx."""
+        return status in self.success_status if self.success_status else 200 <= status < 300
+
+    def is_sensitive(self, path: str) -> bool:
+        """True when ``path`` is among the fields the plan pseudonymizes (as the sanitizer
+        matches them: full path, rule path or last name, ``*`` globs)."""
+        matcher = _MATCHERS.get(self.sensitive_fields)
+        if matcher is None:
+            matcher = _MATCHERS[self.sensitive_fields] = compile_matcher(self.sensitive_fields)
+        return matcher(path)
+
     def label_for(self, path: str) -> str | None:
         """The bank's label for a field path, by full path or last name."""
         if path in self.labels:
             return self.labels[path]
         return self.labels.get(path.rsplit(".", 1)[-1].split("[", 1)[0])
+
+
+_MATCHERS: dict[tuple[str, ...], Any] = {}
 
 
 def _netloc(value: str) -> tuple[str, int] | None:
@@ -211,7 +239,7 @@ def parse_plan(data: Any, source: str | None = None) -> Plan:
         name=str(data.get("name") or (Path(source).stem if source else "default")),
         upstream=upstream,
         production_hosts=_tuple(data.get("production_hosts"), "production_hosts"),
-        success_status=_tuple(success.get("status", [200]), "success.status", int),
+        success_status=_tuple(success.get("status", []), "success.status", int),
         success_codes=_tuple(success.get("code"), "success.code"),
         code_paths=_tuple(response.get("code"), "response.code"),
         message_paths=_tuple(response.get("message"), "response.message"),

@@ -8,7 +8,9 @@ else of it:
   ideograph -> an ideograph of the same pool: GB2312 level 1, GB2312 level 2, GBK outside
   GB2312, BMP outside GBK, astral (so GBK byte width, GB2312 membership and UTF-8 length
   all hold); letters of other scripts -> letters of the same script, category, UTF-8
-  length, GBK width and GB2312 membership (Latin with accents, kana, Hangul, Cyrillic...).
+  length, GBK width and GB2312 membership (Latin with accents, kana, Hangul, Cyrillic...),
+  and of the same character classes and named sets (:func:`harness.charsets.shape_key`: a
+  large kana stays large, a Latin-1 letter stays in Latin-1).
   Punctuation (half-width, full-width, CJK), spaces, symbols (emoji included), marks and
   control characters are kept exactly, as are letters whose pool has one member.
 - **identifiers** keep what rules check: a mobile number keeps its first 3 digits; a card
@@ -42,6 +44,7 @@ from array import array
 from collections.abc import Callable
 
 from harness.charclass import gb2312_level, gbk_width, in_gb2312, is_cjk
+from harness.charsets import shape_key
 from harness.checksums import (
     CREDIT_ALPHABET,
     credit_code_check,
@@ -108,7 +111,15 @@ def _key(ch: str) -> object | None:
     script = words[0]
     if script in _TWO_WORD_SCRIPTS and len(words) > 1:
         script += " " + words[1]
-    return (cat, script, len(ch.encode("utf-8")), gbk_width(ch), in_gb2312(ch), _gb18030_len(ch))
+    return (
+        cat,
+        script,
+        len(ch.encode("utf-8")),
+        gbk_width(ch),
+        in_gb2312(ch),
+        _gb18030_len(ch),
+        shape_key(ch),  # classes and named-set memberships: small kana stay small
+    )
 
 
 _FIXED: dict[str, str] = {}

@@ -38,15 +38,32 @@ CLASSES = [
     ("堃", {"cjk", "gbk"}),  # GBK, not GB2312: common in personal names
     ("\u9fa6", {"cjk"}),  # BMP ideograph outside GBK
     ("\U00020000", {"cjk", "astral"}),
-    ("😀", {"astral"}),
+    ("😀", {"astral", "emoji"}),
     ("【", {"cjk_punct", "gb2312", "gbk"}),
     ("。", {"cjk_punct", "gb2312", "gbk"}),
     ("“", {"cjk_punct", "gb2312", "gbk"}),
     ("、", {"cjk_punct", "gb2312", "gbk"}),
-    ("é", {"other", "gb2312", "gbk"}),  # pinyin letters are in GB2312
-    ("ß", {"other"}),
+    ("é", {"latin_ext_lower", "gb2312", "gbk"}),  # pinyin letters are in GB2312
+    ("ß", {"latin_ext_lower"}),
+    ("Ø", {"latin_ext_upper"}),
+    ("Ж", {"cyrillic", "gb2312", "gbk"}),
+    ("λ", {"greek", "gb2312", "gbk"}),
+    ("한", {"hangul"}),
+    ("あ", {"hiragana", "gb2312", "gbk"}),
+    ("ぁ", {"kana_small", "gb2312", "gbk"}),
+    ("ア", {"katakana", "gb2312", "gbk"}),
+    ("ｧ", {"kana_small"}),
+    ("ｰ", {"halfwidth_katakana"}),
+    ("･", {"cjk_punct"}),
+    ("٣", {"other_digit"}),
+    ("€", {"symbol"}),
+    ("²", {"symbol"}),
+    ("\u00a0", {"space_other"}),
+    ("\u0301", {"mark"}),
+    ("¿", {"punct_other"}),
     ("\u200d", {"control"}),
-    ("ｱ", {"other"}),  # half-width katakana: not in GBK
+    ("ｱ", {"halfwidth_katakana"}),  # half-width katakana: not in GBK
+    ("\ue000", {"other"}),  # private use
 ]
 
 

@@ -135,3 +135,32 @@ def test_normalize_message_with_known_values():
     a = normalize_message("企业名称演示甲公司含有非法字符", values=["演示甲公司"])
     b = normalize_message("企业名称演示乙有限公司含有非法字符", values=["演示乙有限公司", "x"])
     assert a == b == "企业名称<v>含有非法字符"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        # Success is any 2xx without a plan: a payments API that answers 201 or 202.
+        (201, js('{"paymentId":"p-1","status":"ACCEPTED"}'), Verdict("accepted", None, None)),
+        (202, js("{}"), Verdict("accepted", None, None)),
+        # One generic error object: the code and message live one level down.
+        (
+            400,
+            js('{"error":{"code":"FORMAT_ERROR","message":"Invalid request"}}'),
+            Verdict("rejected", "FORMAT_ERROR", "Invalid request"),
+        ),
+        # A result word with an error code beside it: the error code is the code.
+        (
+            200,
+            js('{"result":"NG","errorCode":"E1203","errorMessage":"口座名義エラー"}'),
+            Verdict("rejected", "E1203", "口座名義エラー"),
+        ),
+        (200, js('{"result":"OK"}'), Verdict("accepted", None, None)),
+        # A failure word alone still means a rejection.
+        (200, js('{"result":"NG"}'), Verdict("rejected", "NG", None)),
+        (200, js('{"success":false,"detail":"bad"}'), Verdict("rejected", "false", "bad")),
+        (201, js('{"status":"REJECTED"}'), Verdict("rejected", "REJECTED", None)),
+    ],
+)
+def test_no_plan_defaults_fit_other_conventions(status, body, expected):
+    assert Classifier(Plan()).classify(status, {}, body) == expected

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from harness.export import Checker, to_jsonschema, validate
-from harness.export.schema import DRAFT
+from harness.export.schema import DRAFT, STRICT
 from harness.plan import parse_plan
 from harness.rules import RuleSpec, check, violations
 
@@ -28,6 +28,7 @@ def rule(field: str, kind: str, endpoint: str = E, **params) -> RuleSpec:
         params,
         code="ED0012",
         message="参数校验失败",
+        state="confirmed",
         id=hash((field, kind)) % 1000,
     )
 
@@ -40,7 +41,7 @@ RULES = [
     rule("items[].amount", "decimal", scale=2, min="0.01", max="5000000"),
     rule("items[].amount", "required"),
     rule("currency", "enum", values=["CNY"]),
-    rule("legalName", "encodable", encoding="gb2312"),
+    rule("legalName", "allowed_chars", set="gb2312"),
     rule("legalName", "no_surrounding_space"),
     rule("remark", "max_length", max=20),
     rule("bindCardNo", "allowed_chars", classes=["ascii_digit"]),
@@ -80,7 +81,7 @@ def test_document_is_a_valid_2020_12_schema_keyed_by_endpoint():
         (("items", "[]", "amount"), "maximum", 5000000),
         (("items", "[]", "amount"), "type", ["string", "number", "null"]),
         (("currency",), "enum", ["CNY"]),
-        (("legalName",), "x-encodable", "gb2312"),
+        (("legalName",), "x-allowedChars", {"set": "gb2312"}),
         (("remark",), "maxLength", 20),
         (("bindCardNo",), "pattern", "^[0-9]*(?!\\n)$"),
     ],
@@ -114,9 +115,12 @@ def test_x_rules_summarize_each_rule_without_values():
     assert entry["evidence"]["support_ids"] == [1, 2, 3, 4, 5]
 
 
-def test_retired_rules_are_left_out():
+def test_retired_rules_are_left_out_and_suspected_ones_only_enforced_when_strict():
     doc = to_jsonschema([rule("remark", "max_length", max=3).but(state="retired")])
     assert doc["$defs"] == {}
+    suspected = [rule("remark", "max_length", max=3).but(state="suspected")]
+    assert to_jsonschema(suspected)["$defs"] == {}
+    assert leaf(to_jsonschema(suspected, states=STRICT), E, "remark")["maxLength"] == 3
 
 
 def test_two_values_for_one_keyword_meet_under_allof():
@@ -153,7 +157,7 @@ def test_two_values_for_one_keyword_meet_under_allof():
             {"items": [{"amount": "1"}], "creditCode": "91350100M000100Y44"},
             ["creditCode: x-checksum"],
         ),
-        ({"items": [{"amount": "1"}], "legalName": "王𠀀"}, ["legalName: x-encodable"]),
+        ({"items": [{"amount": "1"}], "legalName": "王𠀀"}, ["legalName: x-allowedChars"]),
         ({"items": [{"amount": "1"}], "legalName": "王五 "}, ["legalName: pattern"]),
         ({"items": [{"amount": "1"}], "currency": "USD"}, ["currency: enum"]),
         ({"items": [{"amount": "1"}], "legalMobile": "1380000000\n"}, ["legalMobile: pattern"]),
@@ -194,7 +198,11 @@ KINDS = [
     rule("f", "max_length", max=3),
     rule("f", "max_bytes", max=5, encoding="gbk"),
     rule("f", "max_bytes", max=5, encoding="utf-8"),
-    rule("f", "encodable", encoding="gb2312"),
+    rule("f", "allowed_chars", set="gb2312"),
+    rule("f", "allowed_chars", set="swift_x"),
+    rule("f", "format", format="date"),
+    rule("f", "format", format="uuid"),
+    rule("f", "min_length", min=2),
     rule("f", "no_surrounding_space"),
     rule("f", "required"),
     rule("f", "pattern", regex="[a-z0-9]{1,3}"),
@@ -255,8 +263,9 @@ def test_patterns_are_portable_text():
 
 # What a plain JSON Schema validator (no x- keywords) sees must agree too, wherever the
 # standard keywords can say the whole rule.
-STANDARD = [r for r in KINDS if r.kind not in ("max_bytes", "encodable", "checksum")]
+STANDARD = [r for r in KINDS if r.kind not in ("max_bytes", "checksum")]
 STANDARD = [r for r in STANDARD if r.params.get("classes") != ["gb2312"]]
+STANDARD = [r for r in STANDARD if r.params.get("set") != "gb2312" and "format" not in r.params]
 
 
 @settings(max_examples=300, deadline=None)

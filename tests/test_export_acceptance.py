@@ -1,6 +1,7 @@
-"""The issue's acceptance test: rules learned from one simulated day, exported as JSON Schema,
-checked with the jsonschema package against a second, fresh simulated day, agree with
-production's verdicts on >= 99% of the requests.
+"""Rules learned from one simulated day, exported as JSON Schema, checked with the jsonschema
+package against a second, fresh simulated day: they catch >= 95% of production's field-rule
+rejections and refuse at most 0.5% of the requests production accepts (recall and false
+rejects apart: accepting everything would already agree with production on 95% of them).
 
 What is compared: every day-2 request that production accepts or rejects by a field rule.
 Excluded (no field rule can explain them): the simulator's random "system busy" answers and
@@ -69,23 +70,25 @@ def test_exported_schema_agrees_with_production_on_a_fresh_day():
     checker = Checker(document)
     day2 = [r for r in production(generate(3000, DAY2, SEED2)) if r["outcome"] != "upstream_error"]
     assert len(day2) > 2900 and sum(r["outcome"] == "rejected" for r in day2) > 60
-    agree = 0
+    caught = false_rejects = 0
     misses: Counter[tuple[str, str | None]] = Counter()
     named_field = named_total = 0
     bank_fields = {rule.id: rule.field for rule in default_bank().rules}
     for row in day2:
         errors = checker.errors(row["endpoint"], row["tree"])
         predicted = "rejected" if errors else "accepted"
-        if predicted == row["outcome"]:
-            agree += 1
-            if predicted == "rejected":
-                named_total += 1
-                wanted = fields.name_of(bank_fields[row["rule"]])
-                named_field += any(fields.name_of(e.split(": ", 1)[0]) == wanted for e in errors)
-        else:
-            misses[(row["outcome"], row["rule"])] += 1
-    ratio = agree / len(day2)
-    assert ratio >= 0.99, f"agreement {ratio:.4f}; misses {misses.most_common(5)}"
+        if predicted == row["outcome"] == "rejected":
+            caught += 1
+            named_total += 1
+            wanted = fields.name_of(bank_fields[row["rule"]])
+            named_field += any(fields.name_of(e.split(": ", 1)[0]) == wanted for e in errors)
+        elif predicted != row["outcome"]:
+            false_rejects += predicted == "rejected"
+            misses[(row["outcome"], row["rule"] or "; ".join(errors))] += 1
+    rejected = sum(r["outcome"] == "rejected" for r in day2)
+    recall, false_rate = caught / rejected, false_rejects / (len(day2) - rejected)
+    assert recall >= 0.95, f"recall {recall:.3f}; misses {misses.most_common(5)}"
+    assert false_rate <= 0.005, f"false rejects {false_rate:.4f}; {misses.most_common(5)}"
     # The schema rejects the right field, not merely the right request.
     assert named_field >= 0.95 * named_total
 

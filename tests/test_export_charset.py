@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from harness.export import charset
+from harness.rules import regex as charset
 
 
 @pytest.mark.parametrize(

@@ -48,7 +48,7 @@ def test_fields_with_labels_and_one_checkbox_per_rule():
         for x in text.splitlines()
         if "enterpriseName" not in x and "'('" in x and "confirmed" in x
     )
-    assert line.startswith("- [ ] **must not contain the characters '(' ')'** — confirmed")
+    assert line.startswith("- [ ] **must not contain '(' ')'** — confirmed")
     assert "14 supporting, 0 contradicting" in line and "`ED0012` “企业名称含有非法字符”" in line
     assert text.count("- [ ] ") == 3  # the retired rule is not on the list
     assert "remark" not in text

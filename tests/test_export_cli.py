@@ -93,9 +93,12 @@ def test_jsonschema_to_stdout(db):
     document = json.loads(done.stdout)
     Draft202012Validator.check_schema(document)
     body = document["$defs"][OPEN]
-    assert set(body["properties"]) == {"enterpriseName", "businessAddress"}  # retired left out
+    assert set(body["properties"]) == {"enterpriseName"}  # confirmed rules only by default
     assert body["properties"]["enterpriseName"]["title"] == "企业名称"
     assert validate(document, OPEN, {"enterpriseName": "A(B)"}) != []
+    strict = json.loads(export(db, "--format", "jsonschema", "--strict").stdout)
+    props = set(strict["$defs"][OPEN]["properties"])
+    assert props == {"enterpriseName", "businessAddress"}  # suspected too; retired never
 
 
 def test_yaml_to_file_loads_back(db, tmp_path):

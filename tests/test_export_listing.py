@@ -96,7 +96,7 @@ def test_round_trip_keeps_what_the_mock_needs():
             rule.source,
         )
         assert {k: v for k, v in got.params.items() if v} == {
-            k: v for k, v in rule.params.items() if v
+            k: sorted(v) if isinstance(v, list) else v for k, v in rule.params.items() if v
         }
         assert got.key == RuleSpec(rule.endpoint, rule.field, rule.kind, got.params).key
     assert back[2].derived_from == 1
@@ -160,7 +160,7 @@ def test_a_hand_written_minimal_list_loads():
         ),
         (
             "rules: [{endpoint: E, field: a, kind: checksum, params: {algorithm: md5}}]",
-            "algorithm must be one of",
+            "unknown checksum algorithm 'md5'",
         ),
         (
             "rules: [{endpoint: E, field: a, kind: decimal, params: {min: lots}}]",

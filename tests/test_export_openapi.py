@@ -16,6 +16,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from harness.export.openapi import EndpointFacts, path_template, to_openapi
+from harness.export.schema import STRICT
 from harness.export.stable import stable_rules
 from harness.plan import parse_plan
 from harness.rules import RuleSpec
@@ -40,9 +41,16 @@ RULES = [
         state="confirmed",
         support=12,
     ),
-    RuleSpec(OPEN, "currency", "enum", {"values": ["EUR", "CHF"]}, code="E001", support=3),
+    RuleSpec(OPEN, "currency", "enum", {"values": ["EUR", "CHF"]}, code="E001", state="confirmed"),
     RuleSpec(OPEN, "iban", "required", code="E001", state="confirmed", support=4),
-    RuleSpec(UPDATE, "Firm.Address.Street", "max_bytes", {"max": 70, "encoding": "utf-8"}),
+    RuleSpec(
+        UPDATE,
+        "Firm.Address.Street",
+        "max_bytes",
+        {"max": 70, "encoding": "utf-8"},
+        state="confirmed",
+    ),
+    RuleSpec(OPEN, "bic", "max_length", {"max": 11}),  # suspected: enforced with --strict only
     RuleSpec(OPEN, "old", "max_length", {"max": 1}, state="retired"),
 ]
 FACTS = {
@@ -63,6 +71,9 @@ def test_openapi_document_is_valid_and_carries_the_rules():
     assert schema["properties"]["name"]["maxLength"] == 35  # a standard keyword
     assert schema["properties"]["currency"]["enum"] == ["EUR", "CHF"]
     assert "iban" in schema["required"] and "old" not in schema["properties"]
+    assert "bic" not in schema["properties"]  # suspected rules only with STRICT
+    strict = to_openapi(RULES, PLAN, FACTS, STRICT)["components"]["schemas"][name]
+    assert strict["properties"]["bic"]["maxLength"] == 11
     assert set(post["responses"]) == {"201", "422"}  # production's statuses, not 200
     assert post["x-rejections"] == [{"code": "E001", "fields": ["currency", "iban", "name"]}]
     put = doc["paths"]["/v2/firms/{id}/profile"]["put"]
@@ -144,6 +155,7 @@ def _store_with_rules(path: Path, shift: int) -> str:
         ]
         carried = RULES[2].but(  # proposed by this run: no evidence of its own yet
             source="analogy",
+            state="suspected",
             support=0,
             evidence={"first_seen": ran, "last_seen": ran, "support_ids": []},
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from harness.learn import learn
 from harness.plan import Plan
 from harness.rules import RuleSpec, check, violations
+from harness.rules.bracket import CONVENTIONAL
 from tests.learn_rows import LABELS, OPEN, PAY, Maker, day_rows, open_fields, row
 
 PLAN = Plan(labels=LABELS)
@@ -17,15 +18,18 @@ def learned(result, source="learned"):
 def test_each_rule_on_the_right_field_with_the_right_parameters():
     rules = learned(learn(day_rows(), plan=PLAN))
     name = rules[(OPEN, "enterpriseName", "forbidden_chars")]
-    assert name.params == {"classes": ["ascii_punct"], "chars": "()"}
+    assert name.params == {"classes": [], "chars": "()"}  # punctuation by character
     assert name.code == "ED0012" and name.message == "企业名称含有非法字符"
     assert name.evidence["names_field"] is True and name.evidence["label"] == "企业名称"
     assert (OPEN, "accountName", "forbidden_chars") not in rules  # the message names the other one
     assert any(a["field"] == "accountName" for a in name.evidence["alternatives"])
     assert rules[(PAY, "remark", "no_surrounding_space")].code == "ED0099"
     assert rules[(PAY, "cardNo", "checksum")].params == {"algorithm": "luhn"}
-    assert rules[(PAY, "amount", "decimal")].params == {"scale": 2}
-    assert not any(r.code == "SY0400" for r in rules.values())  # noise explains nothing
+    result = learn(day_rows(), plan=PLAN)
+    by_code = {r.code: r for r in result.rules if r.field == "amount" and r.source == "learned"}
+    assert by_code["ED0071"].params == {"scale": 2}
+    # Random "system busy" answers: whatever a coincidence explains stays suspected.
+    assert all(r.state == "suspected" for r in rules.values() if r.code == "SY0400")
 
 
 def test_without_labels_the_tie_goes_by_simplicity_then_name():
@@ -59,10 +63,13 @@ def test_every_supporting_rejection_breaks_its_rule():
 def test_state_and_confidence_follow_support():
     rules = learned(learn(day_rows(), plan=PLAN))
     name = rules[(OPEN, "enterpriseName", "forbidden_chars")]
-    assert name.support == 10 and name.state == "confirmed"
     card = rules[(PAY, "cardNo", "checksum")]
-    assert card.support < 10 and card.state == "suspected"
-    assert name.confidence > card.confidence
+    for rule in (name, card):
+        assert rule.support >= rule.evidence["confirm_at"] and rule.state == "confirmed"
+    assert name.confidence >= card.confidence
+    thin = learned(learn(day_rows(accepted=40), plan=PLAN))
+    card = thin[(PAY, "cardNo", "checksum")]
+    assert card.support < card.evidence["confirm_at"] and card.state == "suspected"
 
 
 def test_length_rule_is_bracketed():
@@ -80,27 +87,29 @@ def test_length_rule_is_bracketed():
     assert rule.field == "enterpriseName"
     assert rule.kind == "max_bytes" and rule.params["encoding"] == "gbk"  # Chinese text: GBK bytes
     bracket = rule.evidence["bracket"]
-    assert bracket["longest_accepted"] == rule.params["max"] == 2 * longest
-    assert bracket["shortest_rejected"] > rule.params["max"]
+    assert bracket["accepted"] == 2 * longest
+    # The least restrictive limit the bracket allows: below the shortest rejected value.
+    assert bracket["accepted"] <= rule.params["max"] < bracket["rejected"]
+    assert rule.params["max"] == bracket["rejected"] - 1 or rule.params["max"] in CONVENTIONAL
 
 
 def test_required_enum_pattern_and_range():
     m = Maker(4)
     rows = []
-    for i in range(1, 61):
+    for i in range(1, 251):  # enough for the currency to look like a closed set
         f = {"cardNo": m.card(), "amount": m.amount(), "currency": "CNY", "mobile": m.mobile()}
         rows.append(row(i, PAY, f))
-    base = {"cardNo": m.card(), "amount": "10.00", "currency": "CNY", "mobile": m.mobile()}
+    base = dict(rows[0]["request_fields"], cardNo=m.card(), mobile=m.mobile())
     rows += [
-        row(100, PAY, {k: v for k, v in base.items() if k != "cardNo"}, "ED0001", "卡号不能为空"),
-        row(101, PAY, dict(base, cardNo=""), "ED0001", "卡号不能为空"),
-        row(102, PAY, dict(base, currency="USD"), "ED0073", "币种不支持"),
-        row(103, PAY, dict(base, currency="HKD"), "ED0073", "币种不支持"),
-        row(104, PAY, dict(base, mobile="1381234567"), "ED0033", "手机号格式不正确"),
-        row(105, PAY, dict(base, mobile="+8613812345678"), "ED0033", "手机号格式不正确"),
-        row(106, PAY, dict(base, mobile="12812345678"), "ED0033", "手机号格式不正确"),
-        row(107, PAY, dict(base, amount="8800000.00"), "ED0072", "金额超出限额"),
-        row(108, PAY, dict(base, amount="12000000.00"), "ED0072", "金额超出限额"),
+        row(900, PAY, {k: v for k, v in base.items() if k != "cardNo"}, "ED0001", "卡号不能为空"),
+        row(901, PAY, dict(base, cardNo=""), "ED0001", "卡号不能为空"),
+        row(902, PAY, dict(base, currency="USD"), "ED0073", "币种不支持"),
+        row(903, PAY, dict(base, currency="HKD"), "ED0073", "币种不支持"),
+        row(904, PAY, dict(base, mobile="1381234567"), "ED0033", "手机号格式不正确"),
+        row(905, PAY, dict(base, mobile="+8613812345678"), "ED0033", "手机号格式不正确"),
+        row(906, PAY, dict(base, mobile="12812345678"), "ED0033", "手机号格式不正确"),
+        row(907, PAY, dict(base, amount="8800000.00"), "ED0072", "金额超出限额"),
+        row(908, PAY, dict(base, amount="12000000.00"), "ED0072", "金额超出限额"),
     ]
     rules = {r.code: r for r in learn(rows, plan=PLAN).rules if r.source == "learned"}
     assert (rules["ED0001"].field, rules["ED0001"].kind) == ("cardNo", "required")
@@ -109,7 +118,7 @@ def test_required_enum_pattern_and_range():
     assert rules["ED0033"].params["regex"].startswith("^1[")
     assert not check(rules["ED0033"], "12812345678") and check(rules["ED0033"], "13912345678")
     assert (rules["ED0072"].kind, rules["ED0072"].params) == ("decimal", {"max": "8000000.00"})
-    assert rules["ED0072"].evidence["bracket"]["smallest_rejected"] == "8800000.00"
+    assert rules["ED0072"].evidence["bracket"]["max"]["rejected"] == "8800000.00"
 
 
 def test_one_signature_over_both_bounds_learns_one_range_rule():
@@ -132,18 +141,17 @@ def test_one_signature_over_both_bounds_learns_one_range_rule():
     )
 
 
-def test_a_single_unnamed_rejection_teaches_nothing():
+def test_a_single_rejection_teaches_a_suspected_rule():
     m = Maker(5)
     rows = [row(i, OPEN, open_fields(m)) for i in range(1, 50)]
     f = open_fields(m)
     f["businessAddress"] += "#"
-    rows.append(row(99, OPEN, f, "ED0099", "参数校验失败"))
-    assert [r for r in learn(rows, plan=PLAN).rules if r.source == "learned"] == []
-    rows[-1] = row(99, OPEN, f, "ED0041", "经营地址格式不正确")
-    rules = [r for r in learn(rows, plan=PLAN).rules if r.source == "learned"]
-    assert [(r.field, r.params) for r in rules] == [
-        ("businessAddress", {"classes": ["ascii_punct"], "chars": "#"})
-    ]
+    for code, message in (("ED0099", "参数校验失败"), ("ED0041", "经营地址格式不正确")):
+        rows[-1:] = [row(99, OPEN, f, code, message)]
+        rules = [r for r in learn(rows, plan=PLAN).rules if r.source == "learned"]
+        assert [(r.field, r.params, r.state) for r in rules] == [
+            ("businessAddress", {"classes": [], "chars": "#"}, "suspected")
+        ]
 
 
 def test_letters_generalize_to_both_cases_and_other_classes_stay_out():
@@ -221,7 +229,7 @@ def test_analogy_carries_the_name_rule_and_lists_the_risks_without_values():
     carried = learned(result, "analogy")
     address = carried[(OPEN, "businessAddress", "forbidden_chars")]
     assert address.state == "suspected" and address.contradict == 0
-    assert "ascii_punct" in address.params["classes"]
+    assert set("()") <= set(address.params["chars"])
     assert (
         address.evidence["derived_from_key"]
         == learned(result)[(OPEN, "enterpriseName", "forbidden_chars")].key

@@ -44,7 +44,7 @@ def rule(kind, params=None, field="f"):
         (rule("decimal", {"scale": 2}), "12.345", "12.34"),
         (rule("decimal", {"max": "5000000"}), "8800000.00", "5000000"),
         (rule("enum", {"values": ["CNY"]}), "USD", "CNY"),
-        (rule("encodable", {"encoding": "gb2312"}), "王喆", "王"),
+        (rule("allowed_chars", {"set": "gb2312"}), "王喆", "王"),
     ],
 )
 def test_repair(spec, value, expected):
@@ -207,9 +207,9 @@ REMARK_RULE = RuleSpec(
     TRANSFER,
     "remark",
     "max_bytes",
-    {"max": 11, "encoding": "gbk"},
+    {"max": 64, "encoding": "gbk"},  # the conventional limit inside the traffic bracket
     code="ED0075",
-    evidence={"bracket": {"longest_accepted": 11, "shortest_rejected": 66}},
+    evidence={"bracket": {"accepted": 11, "rejected": 66}},
 )
 AMOUNT_RULE = RuleSpec(
     TRANSFER,
@@ -219,10 +219,8 @@ AMOUNT_RULE = RuleSpec(
     code="ED0072",
     evidence={
         "bracket": {
-            "smallest_accepted": "51.20",
-            "largest_rejected": "0.00",
-            "largest_accepted": "2995466.70",
-            "smallest_rejected": "5000000.01",
+            "min": {"accepted": "51.20", "rejected": "0.00"},
+            "max": {"accepted": "2995466.70", "rejected": "5000000.01"},
         }
     },
 )
@@ -310,7 +308,8 @@ def test_search_bound_finds_the_real_byte_limit():
     (bound,) = search_bound(REMARK_RULE, TRANSFER_FIELDS, probe)
     assert (bound.low, bound.high, bound.exact, bound.stopped) == (60, 61, True, None)
     assert bound.probes == len(sent) <= 8
-    assert refined(REMARK_RULE, [bound]) == {"max": 60, "encoding": "gbk"}
+    params, bracket = refined(REMARK_RULE, [bound])
+    assert params == {"max": 60, "encoding": "gbk"} and bracket == {"accepted": 60, "rejected": 61}
     for fields in sent:  # only the remark changes, and only by cutting it
         assert {k: v for k, v in fields.items() if k != "remark"} == {
             k: v for k, v in TRANSFER_FIELDS.items() if k != "remark"
@@ -328,13 +327,13 @@ def test_search_bound_on_characters_and_an_odd_limit():
     rule = REMARK_RULE.but(kind="max_length", params={"max": 6}, evidence={})
     probe, _ = oracle(by_chars)
     (bound,) = search_bound(rule, TRANSFER_FIELDS, probe)
-    assert (bound.low, bound.high) == (23, 24) and refined(rule, [bound]) == {"max": 23}
+    assert (bound.low, bound.high) == (23, 24) and refined(rule, [bound])[0] == {"max": 23}
     # An odd byte limit of two-byte characters is bracketed as closely as cuts allow.
-    rule = REMARK_RULE.but(evidence={})
+    rule = REMARK_RULE.but(params={"max": 11, "encoding": "gbk"}, evidence={})
     probe, _ = oracle(lambda b, f: transfer_bank(b, f, remark_limit=45))
     (bound,) = search_bound(rule, {**TRANSFER_FIELDS, "remark": "上海宏鑫" * 20}, probe)
     assert (bound.low, bound.high, bound.exact) == (44, 46, False)
-    assert refined(rule, [bound])["max"] == 44
+    assert refined(rule, [bound])[0]["max"] == 45  # the least restrictive inside (44, 46)
 
 
 def test_search_bound_finds_both_amount_bounds_with_few_probes():
@@ -346,7 +345,7 @@ def test_search_bound_finds_both_amount_bounds_with_few_probes():
         ("min", "0.01", "0.00", True),
     ]
     assert len(sent) == 2  # the guesses: 5000000.00 and 0.01 (their neighbours were refused)
-    assert refined(AMOUNT_RULE, bounds) == AMOUNT_RULE.params
+    assert refined(AMOUNT_RULE, bounds)[0] == AMOUNT_RULE.params
 
 
 def test_search_bound_bisects_when_the_guessed_amount_is_wrong():
@@ -354,7 +353,7 @@ def test_search_bound_bisects_when_the_guessed_amount_is_wrong():
     probe, sent = oracle(transfer_bank)
     (bound,) = search_bound(rule, {**TRANSFER_FIELDS, "remark": "", "amount": "9000000"}, probe)
     assert (bound.low, bound.high, bound.stopped) == ("5000000.00", "5000000.01", None)
-    assert refined(rule, [bound]) == {"max": "5000000.00"}
+    assert refined(rule, [bound])[0] == {"max": "5000000.00"}
     assert all(f["amount"].count(".") == 1 and len(f["amount"].split(".")[1]) == 2 for f in sent)
 
 
@@ -368,7 +367,7 @@ def test_search_bound_stops_on_another_answer_and_keeps_the_bracket():
     (bound,) = search_bound(REMARK_RULE, TRANSFER_FIELDS, probe)
     assert bound.stopped == "another answer"
     assert len(sent[-1]["remark"].encode("gbk")) > 40  # the first other answer ends it
-    assert refined(REMARK_RULE, [bound]) == REMARK_RULE.params
+    assert refined(REMARK_RULE, [bound])[0] == REMARK_RULE.params
 
 
 def test_probe_rules_narrows_confirmed_bounds_within_the_budget():
@@ -399,7 +398,7 @@ def test_probe_rules_narrows_confirmed_bounds_within_the_budget():
     }
     assert evidence["spent"] == len(calls)
     assert probed.evidence["replaces_key"] == spec.key  # the stored rule is refined in place
-    assert probed.evidence["bracket"] == spec.evidence["bracket"]
+    assert probed.evidence["bracket"] == {"accepted": 60, "rejected": 61}  # probing narrowed it
     # A budget that only covers the confirmation leaves the traffic bound alone.
     confirming = probe_rules([spec], rows, transfer_bank, per_bound=0)[0]
     spent = confirming.evidence["probe"]["spent"]
@@ -408,7 +407,9 @@ def test_probe_rules_narrows_confirmed_bounds_within_the_budget():
     (partial,) = probe_rules([spec], rows, transfer_bank, budget=spent + 2)
     bound = partial.evidence["probe"]["bound"]
     assert bound["stopped"] == "probe budget spent" and bound["probes"] == 2
-    assert 11 <= partial.params["max"] == bound["low"] <= 60
+    narrowed = partial.evidence["bracket"]
+    assert (narrowed["accepted"], narrowed["rejected"]) == (bound["low"], bound["high"])
+    assert bound["low"] <= partial.params["max"] < bound["high"]
 
 
 def test_a_rule_whose_repair_meets_another_rule_is_not_narrowed():

@@ -20,7 +20,6 @@ import yaml
 
 from harness import charclass
 from harness.endpoint import endpoint_key
-from harness.learn.predicates import char_classes
 from harness.plan import load_plan
 from harness.rules import RuleSpec, check, violations
 from harness.sim.traffic import expected_outcome
@@ -134,25 +133,37 @@ def _classes(truth: list[str]) -> set[str]:
     return out
 
 
+def _refuses(rule: RuleSpec, chars: str) -> bool:
+    return all(not check(rule, ch) for ch in chars)
+
+
+TRUTH_SAMPLES = {"ascii_letter": "Az", "ascii_punct": "(-&", "ascii_digit": "7"}
+
+
 def params_agree(rule: RuleSpec, kind: str, p: dict) -> bool:
     """The learned rule's parameters are what the bank's rule says, as far as a day shows."""
     if kind == "forbid_chars":
-        allowed = _classes(p["classes"])
+        # It refuses a character of every forbidden class the day showed, and nothing else
+        # that is plainly allowed (CJK, full-width parentheses).
+        refused = rule.kind in ("forbidden_chars", "allowed_chars")
         return (
-            rule.kind == "forbidden_chars"
-            and set(rule.params["classes"]) <= allowed
-            and all(char_classes(ch) & allowed for ch in rule.params["chars"])
+            refused
+            and check(rule, "中（）")
+            and any(
+                _refuses(rule, TRUTH_SAMPLES[c][:1]) for c in p["classes"] if c in TRUTH_SAMPLES
+            )
         )
     if kind == "max_bytes":
         if rule.kind == "max_bytes":
             bracket = rule.evidence["bracket"]
             return (
                 rule.params["encoding"] == p["encoding"]
-                and rule.params["max"] <= p["max"] < bracket["shortest_rejected"]
+                and bracket["accepted"] <= p["max"] < bracket["rejected"]
+                and bracket["accepted"] <= rule.params["max"] < bracket["rejected"]
             )
         return rule.kind == "max_length" and rule.params["max"] * 2 <= p["max"]
     if kind == "encodable":
-        return rule.kind == "encodable" and rule.params["encoding"] == p["encoding"]
+        return rule.kind == "allowed_chars" and rule.params.get("set") == p["encoding"]
     if kind == "trimmed":
         return rule.kind == "no_surrounding_space"
     if kind == "check_digit":
@@ -165,12 +176,14 @@ def params_agree(rule: RuleSpec, kind: str, p: dict) -> bool:
         bracket = rule.evidence["bracket"]
         agree = []
         if "max" in rule.params:
-            lo, hi = Decimal(bracket["largest_accepted"]), Decimal(bracket["smallest_rejected"])
+            side = bracket["max"]
+            lo, hi = Decimal(side["accepted"]), Decimal(side["rejected"])
             agree.append(
                 lo <= Decimal(str(p["max"])) < hi and lo <= Decimal(rule.params["max"]) < hi
             )
         if "min" in rule.params:
-            lo, hi = Decimal(bracket["largest_rejected"]), Decimal(bracket["smallest_accepted"])
+            side = bracket["min"]
+            lo, hi = Decimal(side["rejected"]), Decimal(side["accepted"])
             agree.append(
                 lo < Decimal(str(p["min"])) <= hi and lo < Decimal(rule.params["min"]) <= hi
             )
@@ -178,7 +191,7 @@ def params_agree(rule: RuleSpec, kind: str, p: dict) -> bool:
     if kind == "enum":
         return rule.kind == "enum" and set(rule.params["values"]) <= set(map(str, p["values"]))
     if kind == "pattern":
-        return rule.kind == "pattern"
+        return rule.kind in ("pattern", "format")
     return False
 
 
@@ -186,7 +199,6 @@ def test_every_production_only_rule_exercised_is_learned_right(world, captured):
     from harness.sim.traffic import default_bank
 
     bank = default_bank()
-    plan = load_plan(world["plan"])
     truth_rules = {r.id: r for r in bank.rules}
     hits: dict[str, list[dict]] = {}
     for row, truth in captured:
@@ -211,9 +223,6 @@ def test_every_production_only_rule_exercised_is_learned_right(world, captured):
             # The sanitized store no longer shows the rule: accepted values break it.
             uncarried.append(rule_id)
             continue
-        named = plan.label_for(truth.field.rsplit(".", 1)[-1]) in (truth.answer.msg or "")
-        if len(rows) < 2 and not named:
-            continue  # one rejection behind a generic message teaches nothing, by design
         candidates = [
             r
             for r in learned
@@ -253,7 +262,7 @@ def test_analogy_carries_the_name_rule_to_the_address_and_lists_the_risks(world,
     assert address.state == "suspected" and address.contradict == 0
     assert name.key in {o["key"] for o in address.evidence["origins"]}
     assert address.derived_from == name.id or address.evidence["origins"][0]["key"] != name.key
-    assert {"ascii_upper", "ascii_punct"} <= set(address.params["classes"])
+    assert _refuses(address, "A(")
     expected = {
         row["id"]
         for row, _ in captured
@@ -342,7 +351,7 @@ def test_probing_confirms_rules_against_a_validating_target(world):
     }
     for endpoint, field in ((TRANSFER, "remark"), (OPEN, "enterpriseName")):
         sized = rules[(endpoint, field, "max_bytes")]
-        assert sized["evidence"]["bracket"]["longest_accepted"] < limits[(field, "max_bytes")]
+        assert sized["evidence"]["bracket"]["accepted"] == limits[(field, "max_bytes")]
         assert sized["params"]["max"] == limits[(field, "max_bytes")], sized["evidence"]["probe"]
         assert sized["evidence"]["probe"]["bound"]["low"] == sized["params"]["max"]
     listed = json.loads(

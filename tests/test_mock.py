@@ -13,7 +13,7 @@ from aiohttp import web
 
 from harness import codecs
 from harness.classify import Classifier
-from harness.mock import RULE_HEADER, STATUS_PATH, MockGateway, Template, make_app
+from harness.mock import RULE_HEADER, STATUS_PATH, STRICT_STATES, MockGateway, Template, make_app
 from harness.plan import load_plan, parse_plan
 from harness.rules import RuleSpec
 from tests.support.procs import free_port
@@ -62,7 +62,7 @@ XML = (
 )
 
 
-async def _ask(gateway: MockGateway, requests: Sequence[tuple[str, str, str | None, bytes]]):
+async def _ask(gateway: MockGateway, requests: Sequence[tuple]):
     port = free_port()
     runner = web.AppRunner(make_app(gateway))
     await runner.setup()
@@ -71,8 +71,10 @@ async def _ask(gateway: MockGateway, requests: Sequence[tuple[str, str, str | No
     answers = []
     try:
         async with aiohttp.ClientSession() as session:
-            for method, path, ctype, body in requests:
+            for method, path, ctype, body, *more in requests:
                 headers = {"Content-Type": ctype} if ctype else {}
+                if more:
+                    headers["Content-Encoding"] = more[0]
                 async with session.request(
                     method, f"http://127.0.0.1:{port}{path}", data=body, headers=headers
                 ) as r:
@@ -84,7 +86,7 @@ async def _ask(gateway: MockGateway, requests: Sequence[tuple[str, str, str | No
     return answers
 
 
-def ask(gateway: MockGateway, *requests: tuple[str, str, str | None, bytes]):
+def ask(gateway: MockGateway, *requests: tuple):
     return asyncio.run(_ask(gateway, requests))
 
 
@@ -109,7 +111,8 @@ def test_json_violation_gets_the_rules_code_and_message():
     [(status, ctype, headers, body)] = ask(
         gateway, json_request(enterpriseName="某某(中国)有限公司")
     )
-    assert status == 200 and ctype.startswith("application/json")
+    # No production answer to copy: a rejection is never a 2xx.
+    assert status == 400 and ctype.startswith("application/json")
     assert json.loads(body) == {"code": "ED0012", "msg": "企业名称含有非法字符"}
     assert headers[RULE_HEADER] == "1"
     v = verdict(status, ctype, body)
@@ -126,7 +129,7 @@ def test_clean_request_gets_success():
 
 
 def test_gbk_xml_request_gets_a_gbk_xml_answer():
-    gateway = MockGateway(RULES, PLAN)
+    gateway = MockGateway(RULES, PLAN, states=STRICT_STATES)
     bad = XML.format(name="某某(中国)有限公司").encode("gbk")
     good = XML.format(name="某某（中国）有限公司").encode("gbk")
     path = "/openapi/v1/enterprise/M10001/update"
@@ -147,7 +150,7 @@ def test_gbk_xml_request_gets_a_gbk_xml_answer():
 
 
 def test_which_rule_answers_required_first_then_document_order():
-    gateway = MockGateway(RULES, PLAN)
+    gateway = MockGateway(RULES, PLAN, states=STRICT_STATES)
     body = json.dumps({"legalMobile": "12", "enterpriseName": "A(B)"}).encode()
     [(_, _, headers, data)] = ask(
         gateway, ("POST", "/openapi/v1/vaccount/open", "application/json", body)
@@ -160,16 +163,19 @@ def test_which_rule_answers_required_first_then_document_order():
     assert json.loads(data)["code"] == "ED0020" and headers[RULE_HEADER] == "2"
 
 
-def test_states_select_rules_and_retired_never_answers():
-    confirmed_only = MockGateway(RULES, PLAN, states=("confirmed",))
+def test_confirmed_rules_by_default_strict_adds_suspected_and_retired_never_answers():
+    by_default = MockGateway(RULES, PLAN)
     answers = ask(
-        confirmed_only,
+        by_default,
         json_request(legalMobile="12345", enterpriseName="某某公司"),
         json_request(enterpriseName="ABC", remark="long remark"),
     )
     assert json.loads(answers[0][3])["code"] == "000000"  # the mobile rule is only suspected
     assert json.loads(answers[1][3])["code"] == "ED0012"
-    [(_, _, _, body)] = ask(MockGateway(RULES, PLAN), json_request(remark="long remark"))
+    strict = MockGateway(RULES, PLAN, states=STRICT_STATES)
+    [(_, _, _, body)] = ask(strict, json_request(legalMobile="12345", enterpriseName="某某公司"))
+    assert json.loads(body)["code"] == "ED0020"
+    [(_, _, _, body)] = ask(strict, json_request(remark="long remark"))
     assert json.loads(body)["code"] == "000000"
 
 
@@ -208,7 +214,7 @@ def test_answers_mirror_stored_production_answers():
             "application/json;charset=UTF-8",
         ),
     ]
-    gateway = MockGateway(RULES, PLAN, templates)
+    gateway = MockGateway(RULES, PLAN, templates, states=STRICT_STATES)
     (s1, _, _, b1), (s2, _, _, b2), (s3, _, _, b3) = ask(
         gateway,
         json_request(enterpriseName="某某公司"),
@@ -222,7 +228,7 @@ def test_answers_mirror_stored_production_answers():
         "data": None,
         "traceId": "t-1",
     }
-    assert s3 == 200  # another code: production's envelope, but not its status
+    assert s3 == 422  # another code: production's envelope and status for rejections here
     assert json.loads(b3) == {
         "code": "ED0020",
         "msg": "手机号格式错误",
@@ -232,24 +238,107 @@ def test_answers_mirror_stored_production_answers():
 
 
 def test_default_plan_and_rules_without_codes():
-    rule = RuleSpec("POST /v1/pay", "name", "max_length", {"max": 3})
+    rule = RuleSpec("POST /v1/pay", "name", "max_length", {"max": 3}, state="confirmed")
     gateway = MockGateway([rule], parse_plan({}))
     [(status, _, _, body)] = ask(
         gateway, ("POST", "/v1/pay?x=1", "application/json", b'{"name": "abcdef"}')
     )
     answer = json.loads(body)
-    assert status == 200 and answer["code"] == "INVALID" and "at most 3 characters" in answer["msg"]
+    assert status == 400 and answer["code"] == "INVALID" and "at most 3 characters" in answer["msg"]
+
+
+def test_a_rule_without_a_code_answers_with_the_endpoints_generic_code():
+    carried = RuleSpec(OPEN, "businessAddress", "forbidden_chars", {"chars": "()"})
+    gateway = MockGateway([NAME, carried.but(state="confirmed", source="analogy")], PLAN)
+    [(status, _, headers, body)] = ask(gateway, json_request(businessAddress="A路(1)号"))
+    assert json.loads(body)["code"] == "ED0012"  # what production rejects this endpoint with
+    assert headers[RULE_HEADER] == carried.key
 
 
 def test_status_path_reports_rules():
-    [(status, _, _, body)] = ask(MockGateway(RULES, PLAN), ("GET", STATUS_PATH, None, b""))
+    gateway = MockGateway(RULES, PLAN, states=STRICT_STATES)
+    [(status, _, _, body)] = ask(gateway, ("GET", STATUS_PATH, None, b""))
     assert status == 200
     assert json.loads(body) == {"rules": 4, "endpoints": [UPDATE, OPEN], "plan": "simbank"}
 
 
-@pytest.mark.parametrize("garbage", [b"{not json", b"\xff\xfe\x00", b""])
-def test_bodies_that_do_not_parse_do_not_break_it(garbage):
-    [(status, _, _, body)] = ask(
-        MockGateway(RULES, PLAN), ("POST", "/openapi/v1/vaccount/open", "application/json", garbage)
+REJECTION = Template(
+    OPEN,
+    "rejected",
+    "ED0012",
+    200,
+    "json",
+    "utf-8",
+    json.dumps({"code": "ED0012", "msg": "企业名称含有非法字符"}, ensure_ascii=False).encode(),
+    "application/json;charset=UTF-8",
+)
+MALFORMED = Template(
+    OPEN,
+    "rejected",
+    "EA0400",
+    400,
+    "json",
+    "utf-8",
+    json.dumps({"code": "EA0400", "msg": "请求报文格式错误"}, ensure_ascii=False).encode(),
+    "application/json;charset=UTF-8",
+    role="malformed",
+)
+NOT_FOUND = Template(
+    "GET /nope",
+    "rejected",
+    "EA0404",
+    404,
+    "json",
+    "utf-8",
+    json.dumps({"code": "EA0404", "msg": "接口不存在"}, ensure_ascii=False).encode(),
+    "application/json;charset=UTF-8",
+    role="not_found",
+)
+
+
+@pytest.mark.parametrize(
+    "garbage", [b"{not json", b"\xff\xfe\x00", b"null", b"[1, 2]", b'"text"', b"\x00\x01\x02"]
+)
+def test_bodies_that_are_not_documents_get_the_malformed_rejection(garbage):
+    request = ("POST", "/openapi/v1/vaccount/open", "application/json", garbage)
+    [(status, _, headers, body)] = ask(MockGateway(RULES, PLAN, [REJECTION, MALFORMED]), request)
+    assert (status, json.loads(body)["code"], headers[RULE_HEADER]) == (400, "EA0400", "malformed")
+    # Without a captured malformed answer: the endpoint's rejection, never a success.
+    [(status, _, _, body)] = ask(MockGateway(RULES, PLAN, [REJECTION]), request)
+    assert (status, json.loads(body)["code"]) == (200, "ED0012")
+    assert verdict(status, "application/json", body).outcome == "rejected"
+
+
+def test_an_empty_body_is_checked_like_a_request_without_fields():
+    request = ("POST", "/openapi/v1/vaccount/open", "application/json", b"")
+    [(_, _, _, body)] = ask(MockGateway(RULES, PLAN, states=STRICT_STATES), request)
+    assert json.loads(body)["code"] == "ED0001"  # nothing present: required fails
+
+
+def test_content_encodings_are_undone_and_undecodable_ones_rejected():
+    import gzip
+
+    import brotli
+
+    raw = json_request(enterpriseName="某某(中国)有限公司")
+    gateway = MockGateway(RULES, PLAN, [REJECTION, MALFORMED])
+    answers = ask(
+        gateway,
+        (*raw[:3], gzip.compress(raw[3]), "gzip"),
+        (*raw[:3], brotli.compress(raw[3]), "br"),
+        (*raw[:3], b"not brotli at all", "br"),
+        (*raw[:3], raw[3], "x-unknown"),
     )
-    assert status == 200 and json.loads(body)["code"] == "ED0001"  # nothing present: required fails
+    assert [json.loads(a[3])["code"] for a in answers] == ["ED0012", "ED0012", "EA0400", "EA0400"]
+    assert all(a[0] != 500 for a in answers)
+
+
+def test_an_unknown_route_gets_a_404_in_the_gateways_style():
+    gateway = MockGateway(RULES, PLAN, [REJECTION, NOT_FOUND])
+    [(status, _, headers, body)] = ask(
+        gateway, ("POST", "/openapi/v2/nope", "application/json", b"{}")
+    )
+    assert (status, json.loads(body)["code"], headers[RULE_HEADER]) == (404, "EA0404", "not-found")
+    # No captured 404: production's rejection envelope and code, with status 404.
+    [(status, _, _, body)] = ask(MockGateway(RULES, PLAN, [REJECTION]), ("GET", "/nope", None, b""))
+    assert status == 404 and json.loads(body)["code"] == "ED0012"

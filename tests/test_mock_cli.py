@@ -61,6 +61,7 @@ def test_mock_serves_a_yaml_export(tmp_path):
     rules_file.write_text(to_yaml([NAME, MOBILE], plan_name="simbank"), encoding="utf-8")
     port = free_port()
     args = [HARNESS, "mock", "--rules", str(rules_file), "--plan", PLAN, "--port", str(port)]
+    args.append("--strict")  # the mobile rule is only suspected
     with running(args, port=port, cwd=tmp_path) as proc:
         answers = post(
             port,
@@ -68,7 +69,8 @@ def test_mock_serves_a_yaml_export(tmp_path):
             {"enterpriseName": "某某（中国）有限公司"},
             {"legalMobile": "110"},
         )
-    assert answers[0] == (200, {"code": "ED0012", "msg": "企业名称含有非法字符"})
+    # No production answer to copy: a rejection gets 400, never a 2xx.
+    assert answers[0] == (400, {"code": "ED0012", "msg": "企业名称含有非法字符"})
     assert answers[1] == (200, {"code": "000000", "msg": "OK", "data": {}})
     assert answers[2][1]["code"] == "ED0020"
     with proc.stdout:
@@ -108,7 +110,7 @@ def test_mock_serves_the_store_and_mirrors_production(tmp_path, sqlite_url):
             port, {"enterpriseName": "ABC"}, {"enterpriseName": "某某公司", "legalMobile": "110"}
         )
     proc.stdout.close()
-    assert answers[0] == (200, {"code": "ED0012", "msg": "企业名称含有非法字符"})
+    assert answers[0] == (400, {"code": "ED0012", "msg": "企业名称含有非法字符"})
     assert answers[1] == (
         200,
         {"code": "000000", "msg": "成功", "data": {"accountNo": "9558800000000001"}},
@@ -116,14 +118,16 @@ def test_mock_serves_the_store_and_mirrors_production(tmp_path, sqlite_url):
 
 
 def test_answer_templates_latest_per_endpoint_outcome_and_code(store):
-    def ex(i, outcome, code, body, truncated=False):
+    def ex(i, outcome, code, body, truncated=False, status=None, request="json"):
         return Exchange(
             ts=datetime(2026, 11, 24, 0, i, tzinfo=UTC),
             method="POST",
             host="h",
             path="/p",
             endpoint=OPEN,
-            status=400 if code == "E2" else 200,
+            status=status or (400 if code == "E2" else 200),
+            request_format=request,
+            request_size=12,
             outcome=outcome,
             code=code,
             response_body=body,
@@ -143,15 +147,26 @@ def test_answer_templates_latest_per_endpoint_outcome_and_code(store):
                 ex(5, "rejected", "E2", b'{"code":"E2"}'),
                 ex(6, "rejected", "E2", None),
                 ex(7, "upstream_error", None, b"busy"),
+                ex(8, "rejected", "E4", b'{"code":"E4"}', request="text"),  # did not parse
+                ex(9, "rejected", "E404", b'{"code":"E404"}', status=404),
             ]
         )
     with store.begin() as s:
-        found = {(t.outcome, t.code): t for t in answer_templates(s)}
-        assert set(found) == {("accepted", "000000"), ("rejected", "E1"), ("rejected", "E2")}
+        templates = answer_templates(s)
+        found = {(t.outcome, t.code): t for t in templates if t.role == "answer"}
+        assert set(found) == {
+            ("accepted", "000000"),
+            ("rejected", "E1"),
+            ("rejected", "E2"),
+            ("rejected", "E4"),
+        }
+        assert [t.code for t in templates if t.role == "malformed"] == ["E4"]
+        assert [(t.code, t.status) for t in templates if t.role == "not_found"] == [("E404", 404)]
         assert found[("accepted", "000000")].body == b'{"code":"000000","n":2}'
         assert found[("rejected", "E2")].status == 400
         assert found[("rejected", "E1")].content_type == "application/json"
-        assert answer_templates(s, ["GET /other"]) == []
+        # Other endpoints: nothing of their own; the gateway's 404 holds for any route.
+        assert [t.role for t in answer_templates(s, ["GET /other"])] == ["not_found"]
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:

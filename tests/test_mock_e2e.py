@@ -184,24 +184,34 @@ def test_learned_rules_served_by_the_mock_agree_with_production(tmp_path):
 
     classifier = Classifier(PLAN)
     checker = Checker(json.loads((tmp_path / "rules.json").read_text(encoding="utf-8")))
-    compared = mock_agrees = schema_agrees = both_rejected = same_code = 0
+    # Rejection recall and false rejects apart, for the mock and the exported schema alike.
+    caught = {"mock": 0, "schema": 0}
+    refused = {"mock": 0, "schema": 0}
+    rejected = accepted = same_code = 0
     for req, p_answer, m_answer in zip(day2, production, mocked, strict=True):
         p = classify(classifier, p_answer)
         if p.outcome == "upstream_error" or (p_answer[0] or 0) >= 500:
             continue  # not a field rule's answer
-        compared += 1
         m = classify(classifier, m_answer)
-        mock_agrees += m.outcome == p.outcome
-        if m.outcome == p.outcome == "rejected":
-            both_rejected += 1
-            same_code += m.code == p.code
         tree = codecs.decode(req.body, req.headers["Content-Type"]).tree
         errors = checker.errors(endpoint_key(req.method, req.path, PLAN.endpoints), tree)
-        schema_agrees += ("rejected" if errors else "accepted") == p.outcome
-    assert compared > 1900
-    assert mock_agrees / compared >= 0.99, (mock_agrees, compared)
-    assert schema_agrees / compared >= 0.99, (schema_agrees, compared)
-    assert both_rejected > 40 and same_code / both_rejected >= 0.95, (same_code, both_rejected)
+        verdicts = {"mock": m.outcome, "schema": "rejected" if errors else "accepted"}
+        if p.outcome == "rejected":
+            rejected += 1
+            for name, outcome in verdicts.items():
+                caught[name] += outcome == "rejected"
+            same_code += m.outcome == "rejected" and m.code == p.code
+        else:
+            accepted += 1
+            for name, outcome in verdicts.items():
+                refused[name] += outcome == "rejected"
+    assert rejected > 60 and accepted > 1800
+    for name in ("mock", "schema"):
+        # A day of 2,000 requests confirms the frequent rules; the rare ones stay suspected
+        # (not enforced by default), so recall is below the multi-day acceptance figure.
+        assert caught[name] / rejected >= 0.8, (name, caught, rejected)
+        assert refused[name] / accepted <= 0.005, (name, refused, accepted)
+    assert same_code / caught["mock"] >= 0.95, (same_code, caught)
 
     # Replaying day 1's rejections: the mock agrees with production, staging mostly does not.
     from harness.store import open_store

@@ -77,7 +77,7 @@ def test_learn_then_manage_rules(store, db_url, plan_file):
     learned = [r for r in out["rules"] if r["source"] == "learned"]
     name = next(r for r in learned if r["field"] == "enterpriseName")
     assert name["kind"] == "forbidden_chars" and name["id"]
-    assert name["description"].startswith("must not contain half-width punctuation")
+    assert name["description"].startswith("must not contain '(' ')'")
     assert out["stats"]["rejected"] > 0 and out["stats"]["probes"] == 0
     assert all(r["contradict"] == 0 for r in learned)
 

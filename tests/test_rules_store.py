@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from harness.errors import ConfigError, NotFoundError
-from harness.learn.policy import CONFIRM_SUPPORT
+from harness.learn.policy import DEFAULT_CONFIRM
 from harness.rules import RuleSpec
 from harness.store.rules import (
     get_rule,
@@ -77,10 +77,10 @@ def test_same_day_twice_is_counted_once_and_not_duplicated(store):
 
 def test_new_day_adds_evidence_and_confirms(store):
     with store.begin() as s:
-        save_rules(s, [_rule(day="2026-11-24", support=CONFIRM_SUPPORT - 3)])
+        save_rules(s, [_rule(day="2026-11-24", support=DEFAULT_CONFIRM - 3)])
     with store.begin() as s:
         merged = save_rules(s, [_rule(day="2026-11-25", support=3)])[0]
-    assert merged.support == CONFIRM_SUPPORT
+    assert merged.support == DEFAULT_CONFIRM
     assert merged.state == "confirmed"
     assert set(merged.evidence["days"]) == {"2026-11-24", "2026-11-25"}
     assert merged.evidence["first_seen"].startswith("2026-11-24")
@@ -89,7 +89,7 @@ def test_new_day_adds_evidence_and_confirms(store):
 
 def test_contradiction_on_a_later_day_retires(store):
     with store.begin() as s:
-        save_rules(s, [_rule(support=CONFIRM_SUPPORT)])
+        save_rules(s, [_rule(support=DEFAULT_CONFIRM)])
     with store.begin() as s:
         retired = save_rules(s, [_rule(day="2026-11-25", support=0, contradict=1)])[0]
         assert retired.state == "retired"

@@ -68,7 +68,7 @@ BAD = [
     (_mutate(("endpoints",), []), "'endpoints' is empty"),
     (_mutate(("endpoints", 0, "format"), "soap"), "'format' must be one of"),
     (_mutate(("endpoints", 0, "path"), "openapi"), "'path' must start with '/'"),
-    (_mutate(("endpoints", 0, "data", "serialNo"), "uuid"), "unknown generator 'uuid'"),
+    (_mutate(("endpoints", 0, "data", "serialNo"), "guid"), "unknown generator 'guid'"),
     (_mutate(("endpoints", 0, "rules", 1, "kind"), "telepathy"), "unknown rule kind 'telepathy'"),
     (_mutate(("endpoints", 0, "rules", 1, "roles"), ["uat"]), "unknown role 'uat'"),
     (_mutate(("endpoints", 0, "rules", 1, "roles"), KeyError), "needs a non-empty list of 'roles'"),

@@ -24,7 +24,7 @@ app = typer.Typer(
 )
 
 # One module per command group; each defines register(app).
-_GROUPS = ("capture", "sim", "replay", "rules", "mock", "report", "demo")
+_GROUPS = ("capture", "sim", "replay", "rules", "mock", "report", "plan", "demo")
 
 
 def _version(value: bool) -> None:

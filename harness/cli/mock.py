@@ -54,16 +54,27 @@ def mock(
     state: Annotated[
         str,
         typer.Option("--state", help="Rule states to enforce, comma-separated."),
-    ] = "confirmed,suspected",
+    ] = "confirmed",
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Enforce suspected rules too (rules with little evidence: more rejections "
+            "caught, more valid requests refused).",
+        ),
+    ] = False,
 ) -> None:
     """Serve a mock bank gateway that enforces the learned rules and answers like production.
 
     Each request is decoded, its endpoint found with the plan's templates, and its fields
     checked against that endpoint's rules: a violation gets the production rejection the
-    rule explains (code and message where the plan says, in the request's format and
-    charset), anything else a success shaped like production's. Answers mirror stored
-    production answers when the store has them. Rules come from the store (--db) or a YAML
-    export (--rules); retired rules are never enforced. Stop it with Ctrl-C.
+    rule explains (code and message where the plan says, production's status, in the
+    request's format and charset); a body that is not a document gets production's
+    malformed-body rejection, an unknown route a 404 in the gateway's style; anything else
+    a success shaped like production's. Answers mirror stored production answers when the
+    store has them. Rules come from the store (--db) or a YAML export (--rules). Confirmed
+    rules are enforced by default, suspected ones too with --strict; retired rules never.
+    Stop it with Ctrl-C.
 
     Example: harness mock --plan replays/simbank.yaml --rules rules.yaml --port 18082
     """
@@ -71,6 +82,8 @@ def mock(
     from harness.plan import load_plan
 
     states = parse_states(state)
+    if strict and "suspected" not in states:
+        states = (*states, "suspected")
     the_plan = load_plan(plan)
     templates = []
     if rules is not None:

@@ -44,6 +44,13 @@ def export(
             "--include-retired", help="List retired rules too, as comments (YAML, Markdown)."
         ),
     ] = False,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="JSON Schema, OpenAPI: enforce suspected rules too, not only confirmed ones.",
+        ),
+    ] = False,
     provenance: Annotated[
         bool,
         typer.Option(
@@ -62,7 +69,8 @@ def export(
     schemas as its request body, the request's media type and production's statuses, for
     mock servers (Prism) and API test tools. Markdown: the checklist to agree on with the
     bank in writing, with the rules only production can verify (from the latest replay
-    run). Retired rules are never in the schemas. Prints to stdout unless -o is given.
+    run). The schemas enforce confirmed rules (suspected ones too with --strict, as harness
+    mock --strict); retired rules never. Prints to stdout unless -o is given.
 
     Example: harness rules export --format openapi --plan replays/simbank.yaml -o openapi.json
     """
@@ -73,7 +81,12 @@ def export(
     the_plan = load_plan(plan)
     with opened(db) as factory:
         text, live = export_rules(
-            factory, the_plan, fmt, include_retired=include_retired, provenance=provenance
+            factory,
+            the_plan,
+            fmt,
+            include_retired=include_retired,
+            strict=strict,
+            provenance=provenance,
         )
     path = write_out(text, out)
     if path is not None:

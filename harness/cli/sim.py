@@ -1,4 +1,4 @@
-"""``harness sim``: the simulated bank (serve) and a day of its traffic (traffic)."""
+"""``harness sim``: the simulated banks (serve) and a day of their traffic (traffic)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from harness.sim.signature import DEMO_KEY, KEY_ENV
 sim_app = typer.Typer(
     name="sim",
     help=(
-        "The simulated bank: a production gateway, its lax staging twin, and a day of "
-        "traffic.\n\nExample: harness sim serve --role prod --port 18080"
+        "Simulated banks (simbank, eurobank, zenginbank): a production gateway, its lax "
+        "staging twin, and a day of traffic.\n\nExample: harness sim serve --role prod --port 18080"
     ),
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
@@ -27,7 +27,14 @@ SignKeyOpt = Annotated[
     str | None,
     typer.Option(
         "--sign-key",
-        help=f"HMAC-SHA256 key for the X-Signature header (default: ${KEY_ENV}, else the public demo key {DEMO_KEY!r}).",
+        help=f"HMAC-SHA256 key for simbank's X-Signature header (default: ${KEY_ENV}, else the public demo key {DEMO_KEY!r}).",
+    ),
+]
+BankOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--bank",
+        help="A packaged bank (simbank, eurobank, zenginbank) or a bank file (YAML). Default: simbank.",
     ),
 ]
 
@@ -43,12 +50,11 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
     port: Annotated[
         int | None,
-        typer.Option("--port", help="Port (default: the bank file's, 18080 prod, 18081 staging)."),
+        typer.Option(
+            "--port", help="Port (default: the bank file's; simbank 18080 prod, 18081 staging)."
+        ),
     ] = None,
-    bank: Annotated[
-        str | None,
-        typer.Option("--bank", help="Bank file, YAML (default: the packaged simbank)."),
-    ] = None,
+    bank: BankOpt = None,
     verify_signature: Annotated[
         bool,
         typer.Option(
@@ -58,7 +64,9 @@ def serve(
     sign_key: SignKeyOpt = None,
     error_rate: Annotated[
         float,
-        typer.Option("--error-rate", help="Share of requests answered 503/400 '系统繁忙' (0..1)."),
+        typer.Option(
+            "--error-rate", help="Share of requests answered 'system busy' (the bank file's, 0..1)."
+        ),
     ] = 0.0,
     seed: Annotated[
         int,
@@ -70,26 +78,16 @@ def serve(
         bool, typer.Option("--verbose", "-v", help="Log one line per request (debug level).")
     ] = False,
 ) -> None:
-    """Serve the simulated bank gateway until Ctrl-C or SIGTERM.
+    """Serve a simulated bank's gateway until Ctrl-C or SIGTERM.
 
-    Example: harness sim serve --role staging --port 18081
+    Example: harness sim serve --bank eurobank --role staging --port 18181
     """
-    from harness.sim.bank import load_bank
-    from harness.sim.gateway import Gateway
-    from harness.sim.server import serve as run_server
+    from harness.sim import banks
     from harness.sim.signature import resolve_key
 
     if verbose:
         logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(name)s %(message)s")
-    loaded = load_bank(bank)
-    gateway = Gateway(
-        loaded,
-        role,
-        sign_key=resolve_key(sign_key) if verify_signature else None,
-        error_rate=error_rate,
-        seed=seed,
-    )
-    listen = port if port is not None else loaded.roles[role]
+    loaded = banks.load(bank)
     checks = "on" if verify_signature else "off"
 
     def ready(url: str) -> None:
@@ -99,7 +97,16 @@ def serve(
             soft_wrap=True,
         )
 
-    run_server(gateway, host, listen, ready)
+    banks.serve(
+        loaded,
+        role,
+        host,
+        port,
+        ready=ready,
+        error_rate=error_rate,
+        seed=seed,
+        sign_key=resolve_key(sign_key) if verify_signature else None,
+    )
 
 
 @sim_app.command("traffic")
@@ -122,19 +129,30 @@ def traffic(
             "--flaw-rate", help="Share of requests that break a production rule on purpose."
         ),
     ] = 0.05,
+    bank: BankOpt = None,
+    edge: Annotated[
+        bool,
+        typer.Option(
+            "--edge",
+            help="An edge day: valid values come close to every true limit, and are new.",
+        ),
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Send a day of synthetic traffic (simulated times in header X-Sim-Time).
+    """Send a day of a simulated bank's synthetic traffic (simulated times in header X-Sim-Time).
 
-    Example: harness sim traffic --through http://127.0.0.1:8080 --count 2000 --day 2026-11-24 --seed 7
+    Example: harness sim traffic --bank eurobank --through http://127.0.0.1:8080 --count 2000 --day 2026-11-24 --seed 7 --edge
     """
-    from harness.sim.client import check_url, send
-    from harness.sim.traffic import generate
+    from harness.sim import banks
+    from harness.sim.client import answer_paths, check_url, send
 
     check_url(through)
     if concurrency < 1:
         raise ConfigError(f"--concurrency must be at least 1, not {concurrency!r}")
-    requests = generate(count, day, seed, key=sign_key, flaw_rate=flaw_rate)
+    loaded = banks.load(bank)
+    requests = banks.generate(
+        loaded, count, day, seed, edge=edge, flaw_rate=flaw_rate, key=sign_key
+    )
     with Progress(
         TextColumn("[bold]traffic"),
         BarColumn(),
@@ -145,7 +163,13 @@ def traffic(
         disable=not err_console.is_terminal,  # a bar only where someone watches
     ) as bar:
         task = bar.add_task("send", total=len(requests))
-        summary = send(requests, through, concurrency, progress=lambda n: bar.advance(task, n))
+        summary = send(
+            requests,
+            through,
+            concurrency,
+            progress=lambda n: bar.advance(task, n),
+            paths=answer_paths(loaded),
+        )
     if summary.sent and summary.errors == summary.sent:
         raise ConfigError(f"no answer from {through!r}: every request failed")
     if json_out:

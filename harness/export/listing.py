@@ -7,19 +7,15 @@ left out, or written as a commented block when asked for: comments never load ba
 
 from __future__ import annotations
 
-import codecs
-import re
 from collections.abc import Iterable
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import yaml
 
 from harness import __version__
 from harness.errors import ConfigError
-from harness.export import charset
 from harness.fields import split_path
-from harness.rules import CHECKSUMS, KINDS, SOURCES, STATES, RuleSpec, describe
+from harness.rules import SOURCES, STATES, RuleSpec, describe, parse_params
 
 FORMAT_VERSION = 1
 SAMPLE_IDS = 20  # exchange ids kept per evidence list
@@ -112,33 +108,9 @@ def to_yaml(
 
 # --- loading ----------------------------------------------------------------------------
 
-_PARAMS: dict[str, tuple[str, ...]] = {
-    "forbidden_chars": ("classes", "chars"),
-    "allowed_chars": ("classes", "chars"),
-    "max_length": ("max",),
-    "max_bytes": ("max", "encoding"),
-    "encodable": ("encoding",),
-    "pattern": ("regex",),
-    "required": (),
-    "enum": ("values",),
-    "checksum": ("algorithm",),
-    "decimal": ("scale", "min", "max"),
-    "no_surrounding_space": (),
-}
-
 
 def _fail(where: str, problem: str) -> ConfigError:
     return ConfigError(f"rules file: {where}: {problem}")
-
-
-def _encoding(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        raise _fail(where, "encoding must be a name such as 'gbk'")
-    try:
-        codecs.lookup(value)
-    except LookupError:
-        raise _fail(where, f"unknown encoding {value!r}") from None
-    return value
 
 
 def _count(value: Any, where: str) -> int:
@@ -149,63 +121,7 @@ def _count(value: Any, where: str) -> int:
 
 def check_params(kind: str, params: Any, where: str) -> dict[str, Any]:
     """Validate the params of one rule kind; returns them cleaned (a ConfigError otherwise)."""
-    if kind not in _PARAMS:
-        raise _fail(where, f"unknown kind {kind!r} (want one of {', '.join(KINDS)})")
-    if params is None:
-        params = {}
-    if not isinstance(params, dict):
-        raise _fail(where, "params must be a mapping")
-    unknown = sorted(set(params) - set(_PARAMS[kind]))
-    if unknown:
-        raise _fail(where, f"unknown param {unknown[0]!r} for kind {kind!r}")
-    out = dict(params)
-    if kind in ("forbidden_chars", "allowed_chars"):
-        classes = params.get("classes") or []
-        if not isinstance(classes, list) or not all(isinstance(c, str) for c in classes):
-            raise _fail(where, "classes must be a list of class names")
-        known = charset.known_classes()
-        bad = [c for c in classes if c not in known]
-        if bad:
-            raise _fail(where, f"unknown character class {bad[0]!r}")
-        chars = params.get("chars") or ""
-        if not isinstance(chars, str):
-            raise _fail(where, "chars must be a string")
-        if kind == "forbidden_chars" and not classes and not chars:
-            raise _fail(where, "names no classes and no chars")
-        out = {"classes": classes, "chars": chars}
-    elif kind == "max_length":
-        out["max"] = _count(params.get("max"), f"{where}: max")
-    elif kind == "max_bytes":
-        out["max"] = _count(params.get("max"), f"{where}: max")
-        out["encoding"] = _encoding(params.get("encoding", "gbk"), where)
-    elif kind == "encodable":
-        out["encoding"] = _encoding(params.get("encoding"), where)
-    elif kind == "pattern":
-        regex = params.get("regex")
-        if not isinstance(regex, str):
-            raise _fail(where, "regex must be a string")
-        try:
-            re.compile(regex)
-        except re.error as exc:
-            raise _fail(where, f"regex does not compile: {exc}") from None
-    elif kind == "enum":
-        values = params.get("values")
-        if not isinstance(values, list) or not values:
-            raise _fail(where, "values must be a non-empty list")
-        out["values"] = [str(v) for v in values]
-    elif kind == "checksum":
-        if params.get("algorithm") not in CHECKSUMS:
-            raise _fail(where, f"algorithm must be one of {', '.join(CHECKSUMS)}")
-    elif kind == "decimal":
-        if params.get("scale") is not None:
-            out["scale"] = _count(params["scale"], f"{where}: scale")
-        for bound in ("min", "max"):
-            if params.get(bound) is not None:
-                try:
-                    Decimal(str(params[bound]))
-                except InvalidOperation:
-                    raise _fail(where, f"{bound} must be a number") from None
-    return out
+    return parse_params(kind, params, f"rules file: {where}")
 
 
 def _text_or_none(entry: dict[str, Any], key: str, where: str) -> str | None:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness import __version__
-from harness.export.schema import to_jsonschema
+from harness.export.schema import ENFORCED, to_jsonschema
 from harness.plan import Plan
 from harness.rules import RuleSpec
 
@@ -132,15 +132,18 @@ def to_openapi(
     rules: Iterable[RuleSpec],
     plan: Plan | None = None,
     facts: Mapping[str, EndpointFacts] | None = None,
+    states: Iterable[str] = ENFORCED,
 ) -> dict[str, Any]:
     """One OpenAPI 3.1 document: a path per endpoint with its learned request constraints.
 
-    Retired rules are left out (as in the JSON Schema export); ``facts`` maps endpoint keys
-    to what the store knows of their traffic (JSON and the plan's success statuses when
-    absent). Endpoints whose method OpenAPI does not know are left out.
+    Only rules in ``states`` are enforced, as in the JSON Schema export (confirmed ones by
+    default); ``facts`` maps endpoint keys to what the store knows of their traffic (JSON
+    and the plan's success statuses when absent). Endpoints whose method OpenAPI does not
+    know are left out.
     """
-    live = [r for r in rules if r.state != "retired"]
-    schema_doc = to_jsonschema(live, plan)
+    wanted = {s for s in states if s != "retired"}
+    live = [r for r in rules if r.state in wanted]
+    schema_doc = to_jsonschema(live, plan, wanted)
     facts = facts or {}
     name = plan.name if plan is not None else "default"
     paths: dict[str, dict[str, Any]] = {}

@@ -7,14 +7,12 @@ keywords; in short:
 
 - a rule path (``a.b[].c``) becomes nested ``properties`` / ``items``; containers carry no
   ``type`` (a rule constrains what it names and never fails a request for another shape);
-- character rules become an anchored ``pattern`` (when the class is small enough to write
-  down) *and* ``x-forbiddenChars`` / ``x-allowedChars`` naming the classes;
-- ``max_length`` -> ``maxLength``; ``enum`` -> ``enum``; ``pattern`` -> an anchored
-  ``pattern``; ``required`` -> the parent's ``required`` (up the chain) and a not-blank
-  ``pattern``; ``decimal`` -> ``type: [string, number, null]`` with a ``pattern`` for the
-  scale, ``minimum``/``maximum`` for numbers and ``x-minimum``/``x-maximum`` for strings;
-- ``max_bytes`` -> ``x-maxBytes: {max, encoding}``; ``checksum`` -> ``x-checksum``;
-  ``encodable`` -> ``x-encodable``; ``no_surrounding_space`` -> a ``pattern``;
+- each rule's kind writes its own keywords (:meth:`harness.rules.registry.Kind.schema`):
+  standard ones where JSON Schema can say it (``maxLength``, ``enum``, an anchored
+  ``pattern``, ``minimum``), ``x-`` ones where it cannot (``x-maxBytes``, ``x-checksum``,
+  ``x-allowedChars``, ...), and :func:`validator_class` enforces every kind's ``x-``
+  keywords through the kind (:meth:`Kind.keyword_check`);
+- ``required`` also goes into the parent's ``required`` (up the chain);
 - every leaf lists its rules under ``x-rules`` (id, state, code, message, evidence summary).
 
 When two rules put different values on the same keyword, the later one goes under ``allOf``.
@@ -25,29 +23,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
 from harness import __version__
-from harness.export import charset
+from harness.errors import HarnessError
 from harness.fields import join
 from harness.plan import Plan
-from harness.rules import RuleSpec, as_text, check, describe
+from harness.rules import RuleSpec, describe, kind_of
+from harness.rules.registry import KINDS, Kind
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 FORMAT_VERSION = 1
 SAMPLE_IDS = 5  # exchange ids per list in an x-rules evidence summary
-
-# x- keyword -> the rule kind that gives it meaning (enforced with harness.rules.check).
-X_KEYWORDS = {
-    "x-forbiddenChars": "forbidden_chars",
-    "x-allowedChars": "allowed_chars",
-    "x-maxBytes": "max_bytes",
-    "x-encodable": "encodable",
-    "x-checksum": "checksum",
-}
-
 
 # --- rule paths -> a tree of nodes -------------------------------------------------------
 
@@ -93,57 +81,9 @@ def _tree(rules: Iterable[RuleSpec]) -> _Node:
 # --- one rule -> schema keywords ---------------------------------------------------------
 
 
-def _number(value: Any) -> int | float | None:
-    try:
-        d = Decimal(str(value))
-    except InvalidOperation:
-        return None
-    if not d.is_finite():
-        return None
-    return int(d) if d == d.to_integral_value() else float(d)
-
-
-def _char_params(p: dict[str, Any]) -> dict[str, Any]:
-    return {"classes": sorted(p.get("classes", ())), "chars": "".join(p.get("chars", ""))}
-
-
 def fragment(rule: RuleSpec) -> dict[str, Any]:
-    """The JSON Schema keywords that say what ``rule`` says."""
-    p, kind = rule.params, rule.kind
-    out: dict[str, Any] = {}
-    if kind in ("forbidden_chars", "allowed_chars"):
-        ranges = charset.rule_ranges(p.get("classes", ()), p.get("chars", ""))
-        make = charset.forbidden_pattern if kind == "forbidden_chars" else charset.allowed_pattern
-        pattern = make(ranges)
-        if pattern is not None:
-            out["pattern"] = pattern
-        name = "x-forbiddenChars" if kind == "forbidden_chars" else "x-allowedChars"
-        out[name] = _char_params(p)
-    elif kind == "max_length":
-        out["maxLength"] = int(p["max"])
-    elif kind == "max_bytes":
-        out["x-maxBytes"] = {"max": int(p["max"]), "encoding": str(p.get("encoding", "gbk"))}
-    elif kind == "encodable":
-        out["x-encodable"] = str(p["encoding"])
-    elif kind == "pattern":
-        out["pattern"] = charset.full_match(str(p["regex"]))
-    elif kind == "required":
-        out["not"] = {"type": "null"}
-        out["pattern"] = charset.not_blank_pattern()
-    elif kind == "enum":
-        out["enum"] = [str(v) for v in p["values"]]
-    elif kind == "checksum":
-        out["x-checksum"] = str(p["algorithm"])
-    elif kind == "decimal":
-        out["type"] = ["string", "number", "null"]
-        out["pattern"] = charset.decimal_pattern(p.get("scale"))
-        for bound, native in (("min", "minimum"), ("max", "maximum")):
-            if p.get(bound) is not None and _number(p[bound]) is not None:
-                out[native] = _number(p[bound])
-                out[f"x-{native}"] = str(Decimal(str(p[bound])))
-    elif kind == "no_surrounding_space":
-        out["pattern"] = charset.trimmed_pattern()
-    return out
+    """The JSON Schema keywords that say what ``rule`` says (its kind's)."""
+    return kind_of(rule).schema(rule.params)
 
 
 def evidence_summary(rule: RuleSpec) -> dict[str, Any]:
@@ -214,13 +154,22 @@ def _emit(node: _Node, path: str, plan: Plan | None) -> dict[str, Any]:
     return schema
 
 
-def to_jsonschema(rules: Iterable[RuleSpec], plan: Plan | None = None) -> dict[str, Any]:
+ENFORCED = ("confirmed",)  # what a schema enforces by default, as the mock does
+STRICT = ("confirmed", "suspected")
+
+
+def to_jsonschema(
+    rules: Iterable[RuleSpec], plan: Plan | None = None, states: Iterable[str] = ENFORCED
+) -> dict[str, Any]:
     """One JSON Schema document: ``$defs`` maps each endpoint to its request-body schema.
 
-    Retired rules are left out. The result passes ``Draft202012Validator.check_schema``.
+    Only rules in ``states`` are enforced (confirmed ones by default; :data:`STRICT` adds
+    the suspected); retired rules never. The result passes
+    ``Draft202012Validator.check_schema``.
     """
+    wanted = {s for s in states if s != "retired"}
     live = sorted(
-        (r for r in rules if r.state != "retired"),
+        (r for r in rules if r.state in wanted),
         key=lambda r: (r.endpoint, r.field, r.kind, r.id or 0),
     )
     by_endpoint: dict[str, list[RuleSpec]] = {}
@@ -250,52 +199,17 @@ def to_jsonschema(rules: Iterable[RuleSpec], plan: Plan | None = None) -> dict[s
 # --- validation with the x- keywords ----------------------------------------------------
 
 
-def _text(instance: Any) -> str | None:
-    if isinstance(instance, (dict, list)):
-        return None
-    return as_text(instance)
-
-
-def _x_rule(kind: str, keyword: str) -> Any:
+def _x_keyword(kind: Kind, keyword: str) -> Any:
     def validate_keyword(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[Any]:
         from jsonschema.exceptions import ValidationError
 
-        text = _text(instance)
-        if text is None:
+        if isinstance(instance, (dict, list)):
             return
-        if kind == "max_bytes":
-            params = dict(value)
-        elif kind in ("encodable",):
-            params = {"encoding": value}
-        elif kind == "checksum":
-            params = {"algorithm": value}
-        else:
-            params = {"classes": list(value.get("classes", ())), "chars": value.get("chars", "")}
         try:
-            ok = check(RuleSpec("", "", kind, params), text)
-        except (KeyError, LookupError, ValueError):
+            ok = kind.keyword_check(keyword, value, instance)
+        except (KeyError, LookupError, ValueError, TypeError, HarnessError):
             ok = False
         if not ok:
-            yield ValidationError(f"breaks {keyword}")
-
-    return validate_keyword
-
-
-def _x_bound(keyword: str) -> Any:
-    def validate_keyword(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[Any]:
-        from jsonschema.exceptions import ValidationError
-
-        if not isinstance(instance, str):
-            return  # numbers have minimum/maximum; other types are not amounts
-        try:
-            number, bound = Decimal(instance), Decimal(str(value))
-        except InvalidOperation:
-            return  # the pattern reports a value that is not a decimal
-        if not number.is_finite():
-            return
-        if (keyword == "x-minimum" and number < bound) or (
-            keyword == "x-maximum" and number > bound
-        ):
             yield ValidationError(f"breaks {keyword}")
 
     return validate_keyword
@@ -305,14 +219,16 @@ _VALIDATOR: Any = None
 
 
 def validator_class() -> Any:
-    """Draft202012Validator extended with the harness's ``x-`` keywords."""
+    """Draft202012Validator extended with the ``x-`` keywords of every registered kind."""
     global _VALIDATOR
     if _VALIDATOR is None:
         from jsonschema import Draft202012Validator, validators
 
-        keywords = {name: _x_rule(kind, name) for name, kind in X_KEYWORDS.items()}
-        keywords["x-minimum"] = _x_bound("x-minimum")
-        keywords["x-maximum"] = _x_bound("x-maximum")
+        keywords = {
+            keyword: _x_keyword(kind, keyword)
+            for kind in KINDS.values()
+            for keyword in kind.keywords
+        }
         _VALIDATOR = validators.extend(Draft202012Validator, keywords)
     return _VALIDATOR
 

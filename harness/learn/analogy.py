@@ -1,19 +1,28 @@
-"""Analogy: carry a character rule learned on one field to the fields that look like it.
+"""Analogy: carry a rule learned on one field to the fields that look like it.
 
 The second outage of the story came from the business-address field a day after the
-company-name field, under the same rule. So for every character rule learned on one field
-(forbidden characters, an encoding, surrounding whitespace) this module proposes the same
-rule on the *analogous* fields of the gateway, on the same endpoint and on the others:
-free-text fields whose values have a similar shape (:class:`Shape`: shares of CJK, digits,
-letters and other characters, and typical length).
+company-name field, under the same rule. So for every rule learned on one field this module
+proposes the same rule on the *analogous* fields of the gateway, on the same endpoint and
+on the others:
 
-A proposal keeps only what the target's own accepted traffic does not refute: a class or a
-character that production accepted in that field is dropped, and nothing is proposed when
-nothing remains. Proposals are ``suspected`` rules with source ``analogy`` and
-``derived_from`` the original. The captured requests whose values the proposal would
-reject are the *risk list*: the requests that fail the day this field is checked too.
-Later production evidence decides: an accepted exchange breaking the rule retires it, a
-rejection it alone explains supports it.
+- character rules (forbidden or allowed characters, surrounding whitespace) go to free-text
+  fields whose values have a similar shape (:class:`Shape`: shares of CJK, digits, letters
+  and other characters, and typical length), whatever their names;
+- every other rule (formats, checksums, bounds, enums, patterns, presence) goes to fields
+  with the same name (``creditor.iban`` and ``debtor.iban``, ``merchantNo`` on every
+  endpoint) and a similar shape.
+
+A proposal keeps only what the target's own accepted traffic does not refute
+(:meth:`harness.rules.registry.Kind.carry`): a character that production accepted in that
+field is dropped, a bound that an accepted value exceeds is not carried, and nothing is
+proposed when nothing remains. Proposals are ``suspected`` rules with source ``analogy``
+and ``derived_from`` the original. The captured requests whose values the proposal would
+reject are the *risk list*. Later production evidence decides: an accepted exchange
+breaking the rule retires it, a rejection it alone explains supports it.
+
+:func:`contextualize` also tells each field which fields are its siblings (a shape
+similarity of at least :data:`SIBLING_SIMILARITY`): character units that siblings accept
+are never forbidden in the field (digits in a company name whose addresses hold digits).
 """
 
 from __future__ import annotations
@@ -26,15 +35,17 @@ from itertools import islice
 from typing import Any
 
 from harness import charclass
+from harness.fields import name_of
 from harness.learn import policy
 from harness.learn.evaluate import evaluate
 from harness.learn.induce import support_evidence
-from harness.learn.predicates import FieldProfile
-from harness.learn.table import Table
-from harness.rules import RuleSpec, offending
+from harness.learn.profile import Corpus, RejectedRow
+from harness.rules import RuleSpec, check, kind_of, offending
+from harness.rules.units import unit
 
-CARRY_KINDS = ("forbidden_chars", "encodable", "no_surrounding_space")
 SIMILARITY = 0.4  # proposals need at least this shape similarity
+SIBLING_SIMILARITY = 0.6  # fields this alike vouch for each other's characters
+SIBLING_SHARE = 0.01  # a unit in at least this share of a sibling's values is plausible
 LENGTH_RATIO = 3.5  # typical lengths of analogous fields differ by less than this factor
 SHAPE_SAMPLE = 400  # distinct values looked at per field
 RISK_LIMIT = 200  # risk entries kept per proposal
@@ -112,6 +123,61 @@ def shape_of(values: Iterable[str]) -> Shape | None:
     return Shape(shares[0], shares[1], shares[2], shares[3], round(total_len / k, 1), k, numeric)
 
 
+FieldRef = tuple[str, str]  # endpoint, field
+
+
+def shapes(corpus: Corpus) -> dict[FieldRef, Shape]:
+    """The shape of every field seen (accepted values, else rejected ones)."""
+    out: dict[FieldRef, Shape] = {}
+    for name, data in corpus.endpoints.items():
+        for f in data.fields():
+            values: Iterable[str] = data.stats[f].sample if f in data.stats else ()
+            if not values:
+                values = [
+                    v for rows in data.signatures.values() for r in rows for v in r.values(f) if v
+                ]
+            s = shape_of(values)
+            if s is not None:
+                out[(name, f)] = s
+    return out
+
+
+def _unit_shares(sample: Iterable[str]) -> dict[str, float]:
+    values = [v for v in sample if v]
+    counts: dict[str, int] = {}
+    for v in values:
+        for u in {unit(ch) for ch in v}:
+            counts[u] = counts.get(u, 0) + 1
+    return {u: n / len(values) for u, n in counts.items()} if values else {}
+
+
+def contextualize(
+    corpus: Corpus, found: dict[FieldRef, Shape] | None = None
+) -> dict[FieldRef, Shape]:
+    """Mark free-text fields and give each its sibling units (see the module docstring)."""
+    found = shapes(corpus) if found is None else found
+    shares = {
+        ref: _unit_shares(corpus.endpoints[ref[0]].stats[ref[1]].sample)
+        for ref in found
+        if ref[1] in corpus.endpoints[ref[0]].stats
+    }
+    for ref, here in found.items():
+        data = corpus.endpoints[ref[0]]
+        if ref[1] not in data.stats:
+            continue
+        stats = data.stats[ref[1]]
+        stats.context["free_text"] = here.free_text
+        siblings: set[str] = set()
+        if here.free_text:
+            for other, there in found.items():
+                if other == ref or not there.free_text:
+                    continue
+                if here.similarity(there) >= SIBLING_SIMILARITY:
+                    siblings |= {u for u, s in shares.get(other, {}).items() if s >= SIBLING_SHARE}
+        stats.context["sibling_units"] = frozenset(siblings)
+    return found
+
+
 @dataclass
 class Risk:
     """A captured request whose value a carried rule would reject."""
@@ -139,103 +205,134 @@ class Risk:
 def describe_offending(rule: RuleSpec, value: str) -> dict[str, int]:
     """The characters of ``value`` the rule refuses, counted by class (never the value)."""
     counts: dict[str, int] = {}
-    bad = offending(rule, value)
-    if rule.kind == "no_surrounding_space":
-        bad = [ch for ch in value if ch.isspace()][:1] or []
-    for ch in bad:
-        names = sorted(charclass.classes(ch) - {"gb2312", "gbk"}) or ["other"]
-        if rule.kind == "encodable":
-            names = [f"outside_{rule.params['encoding']}"]
-        for name in names[:1]:
-            counts[name] = counts.get(name, 0) + 1
+    for ch in offending(rule, value):
+        name = (
+            unit(ch)
+            if len(unit(ch)) > 1
+            else next(iter(sorted(charclass.classes(ch) - {"gb2312", "gbk"})), "other")
+        )
+        counts[name] = counts.get(name, 0) + 1
+    if not counts and not check(rule, value):
+        counts[rule.kind] = 1
     return counts
 
 
-def _carry(rule: RuleSpec, target: FieldProfile) -> dict[str, Any] | None:
-    """The part of ``rule`` the target's accepted values do not refute (None: nothing)."""
-    p = rule.params
-    if rule.kind == "forbidden_chars":
-        classes = [c for c in p.get("classes", ()) if c not in target.classes]
-        chars = "".join(ch for ch in p.get("chars", "") if ch not in target.chars)
-        if not classes and not chars:
-            return None
-        return {"classes": classes, "chars": chars}
-    if rule.kind == "encodable":
-        ok = target.encodable.get(p["encoding"], True) if target.counts else True
-        return dict(p) if ok else None
-    if rule.kind == "no_surrounding_space":
-        return {} if not target.spaced else None
-    return None
+def _targets(origin: RuleSpec, found: dict[FieldRef, Shape]) -> Iterable[tuple[FieldRef, float]]:
+    here = found.get((origin.endpoint, origin.field))
+    if here is None:
+        return
+    mode = kind_of(origin).analogy
+    for ref, there in found.items():
+        if ref == (origin.endpoint, origin.field):
+            continue
+        if mode == "shape" and not there.free_text:
+            continue
+        if mode == "name" and name_of(ref[1]).lower() != name_of(origin.field).lower():
+            continue
+        if mode not in ("shape", "name"):
+            continue
+        sim = here.similarity(there)
+        if sim >= SIMILARITY:
+            yield ref, sim
 
 
-def _implied(params: dict[str, Any], kind: str, existing: list[RuleSpec]) -> bool:
+def _agrees(rule: RuleSpec, origin: RuleSpec) -> bool:
+    """True when a rule learned on a field says what ``origin`` says on an analogous one."""
+    if rule.kind != origin.kind:
+        return False
+    kind = kind_of(rule)
+    if rule.kind in ("forbidden_chars", "allowed_chars"):
+        # It forbids something the origin forbids too.
+        probe = rule.params.get("chars", "") + "".join(
+            next(iter(_members(c)), "") for c in rule.params.get("classes", ())
+        )
+        return any(not check(origin, ch) for ch in probe)
+    return kind.family(rule.params) == kind.family(origin.params)
+
+
+def _members(name: str) -> Iterable[str]:
+    """A few characters of a class (for comparing character rules)."""
+    from harness.rules.regex import class_ranges
+
+    for lo, _ in class_ranges(name)[:1]:
+        yield chr(lo)
+
+
+def backed(
+    corpus: Corpus,
+    rules: Iterable[RuleSpec],
+    confirmed: Iterable[RuleSpec],
+    found: dict[FieldRef, Shape],
+) -> dict[str, RuleSpec]:
+    """Learned rules that a confirmed rule on an analogous field predicted, by key.
+
+    Such a rule is a hypothesis stated before its own evidence was counted (the analogy
+    made it), so one test, not one per candidate, is what its evidence must beat
+    (:mod:`harness.learn.policy`): the address field that fails like the name field did is
+    believed after fewer rejections of its own.
+    """
+    confirmed = [r for r in confirmed if r.state == "confirmed" and r.source != "analogy"]
+    out: dict[str, RuleSpec] = {}
+    for rule in rules:
+        if rule.state != "suspected" or rule.source != "learned":
+            continue
+        for origin in confirmed:
+            if (origin.endpoint, origin.field) == (rule.endpoint, rule.field):
+                continue
+            targets = {ref for ref, _ in _targets(origin, found)}
+            if (rule.endpoint, rule.field) in targets and _agrees(rule, origin):
+                out[rule.key] = origin
+                break
+    return out
+
+
+def _implied(spec: RuleSpec, existing: list[RuleSpec]) -> bool:
     """True when a rule already on the target says at least as much."""
     for rule in existing:
-        if rule.kind != kind:
+        if rule.kind != spec.kind:
             continue
-        if kind != "forbidden_chars":
-            if rule.params == params:
-                return True
-            continue
-        have = set(rule.params.get("classes", ()))
-        chars = set(rule.params.get("chars", ""))
-        if set(params["classes"]) <= have and all(
-            ch in chars or not have.isdisjoint(charclass.classes(ch)) for ch in params["chars"]
-        ):
+        if rule.params == spec.params:
             return True
+        if spec.kind == "forbidden_chars":
+            have = set(rule.params.get("classes", ()))
+            chars = rule.params.get("chars", "")
+            if set(spec.params.get("classes", ())) <= have and all(
+                ch in chars or not have.isdisjoint(charclass.classes(ch))
+                for ch in spec.params.get("chars", "")
+            ):
+                return True
     return False
 
 
 def propose(
-    table: Table,
+    corpus: Corpus,
     origins: Iterable[RuleSpec],
     *,
     explained: set[int] | None = None,
     existing: Iterable[RuleSpec] = (),
+    found: dict[FieldRef, Shape] | None = None,
 ) -> tuple[list[RuleSpec], list[Risk]]:
-    """Analogy rules for ``origins`` on the analogous fields of the table, and the risk list.
+    """Analogy rules for ``origins`` on the analogous fields of the corpus, and the risk list.
 
-    ``explained``: rejected rows already explained by a learned rule (they do not support a
-    proposal). ``existing``: rules already known (learned this run or stored), so that a
-    field that already has an equal or stronger rule gets no proposal.
+    ``explained``: ids (``id()``) of rejected rows already explained by a learned rule (they
+    do not support a proposal). ``existing``: rules already known (learned this run or
+    stored), so that a field that already has an equal or stronger rule gets no proposal.
     """
     explained = explained or set()
-    shapes: dict[tuple[str, str], Shape] = {}
-    for name, data in table.endpoints.items():
-        fields = set(data.counts)
-        for i in data.rejected:
-            fields.update(table.fields(i))
-        for f in fields:
-            values: Iterable[str] = data.counts.get(f, {})
-            if not data.counts.get(f):
-                values = [v for i in data.rejected for v in table.values(i, f) if v]
-            s = shape_of(values)
-            if s is not None:
-                shapes[(name, f)] = s
-    known: dict[tuple[str, str], list[RuleSpec]] = {}
+    found = shapes(corpus) if found is None else found
+    known: dict[FieldRef, list[RuleSpec]] = {}
     for rule in existing:
         # Earlier analogy proposals do not block their own renewal (the risk list is redone).
         if rule.state != "retired" and rule.source != "analogy":
             known.setdefault((rule.endpoint, rule.field), []).append(rule)
-    # One proposal per target field and kind: what every origin carries there, together.
-    best: dict[tuple[str, str, str], tuple[RuleSpec, float, list[dict[str, Any]]]] = {}
+    best: dict[tuple[str, str, str, Any], tuple[RuleSpec, float, list[dict[str, Any]]]] = {}
     for origin in origins:
-        if (
-            origin.kind not in CARRY_KINDS
-            or origin.state == "retired"
-            or origin.source == "analogy"
-        ):
+        if origin.state == "retired" or origin.source == "analogy":
             continue
-        here = shapes.get((origin.endpoint, origin.field))
-        if here is None:
-            continue
-        for (endpoint, f), there in shapes.items():
-            if (endpoint, f) == (origin.endpoint, origin.field) or not there.free_text:
-                continue
-            sim = here.similarity(there)
-            if sim < SIMILARITY:
-                continue
-            params = _carry(origin, table.endpoints[endpoint].profile(f))
+        kind = kind_of(origin)
+        for (endpoint, f), sim in _targets(origin, found):
+            data = corpus.endpoints[endpoint]
+            params = kind.carry(origin.params, data.field_stats(f))
             if params is None:
                 continue
             source = {
@@ -245,26 +342,17 @@ def propose(
                 "key": origin.key,
                 "similarity": sim,
             }
-            slot = (endpoint, f, origin.kind + "|" + str(params.get("encoding", "")))
+            slot = (endpoint, f, origin.kind, kind.family(params))
             held = best.get(slot)
             if held is not None:
                 spec, top, sources = held
-                if origin.kind == "forbidden_chars":
-                    params = {
-                        "classes": sorted(set(spec.params["classes"]) | set(params["classes"])),
-                        "chars": "".join(sorted(set(spec.params["chars"]) | set(params["chars"]))),
-                    }
+                params = kind.merge(spec.params, params)
                 sources.append(source)
                 if sim <= top:
                     best[slot] = (spec.but(params=params), top, sources)
                     continue
             else:
                 sources = [source]
-            if origin.kind == "forbidden_chars":
-                params = {
-                    "classes": sorted(params["classes"]),
-                    "chars": "".join(sorted(params["chars"])),
-                }
             spec = RuleSpec(
                 endpoint=endpoint,
                 field=f,
@@ -276,27 +364,36 @@ def propose(
                 evidence={
                     "derived_from_key": origin.key,
                     "similarity": sim,
-                    "shape": there.__dict__,
+                    "shape": found[(endpoint, f)].__dict__,
                     "prior": round(max(origin.confidence, 0.3) * sim * 0.6, 3),
                 },
             )
             best[slot] = (spec, sim, sources)
     proposals = []
-    for (endpoint, f, _), (spec, _, sources) in best.items():
-        if _implied(spec.params, spec.kind, known.get((endpoint, f), [])):
+    for (endpoint, f, _, _), (spec, _, sources) in best.items():
+        if _implied(spec, known.get((endpoint, f), [])):
             continue
         evidence = {**spec.evidence, "origins": sorted(sources, key=lambda s: -s["similarity"])[:5]}
         proposals.append(spec.but(evidence=evidence))
+    pools = {
+        spec.key: [
+            r
+            for rows in corpus.endpoints[spec.endpoint].signatures.values()
+            for r in rows
+            if id(r) not in explained
+        ]
+        for spec in proposals
+    }
+    results = evaluate(corpus, proposals, pools)
     rules: list[RuleSpec] = []
     risks: list[Risk] = []
     for spec in proposals:
-        data = table.endpoints[spec.endpoint]
-        result = evaluate(table, spec, [i for i in data.rejected if i not in explained])
+        result = results[spec.key]
         support = result.support if result else []
         contradict = result.contradict if result else []
         prior = spec.evidence["prior"]
-        evidence = {**spec.evidence, **support_evidence(table, support, contradict)}
-        at_risk = table.breaking(spec, [i for i in data.rejected + data.other])
+        evidence = {**spec.evidence, **support_evidence(corpus, support, contradict)}
+        at_risk = _at_risk(corpus, spec)
         evidence["at_risk"] = len(at_risk)
         rules.append(
             spec.but(
@@ -307,22 +404,23 @@ def propose(
                 confidence=policy.confidence(len(support), len(contradict), prior=prior),
             )
         )
-        for i in at_risk[:RISK_LIMIT]:
-            row = table.rows[i]
-            worst = [v for v in table.values(i, spec.field) if v is not None]
+        for row, outcome, code in at_risk[:RISK_LIMIT]:
             classes: dict[str, int] = {}
-            for v in worst:
-                for k, n in describe_offending(spec, v).items():
-                    classes[k] = classes.get(k, 0) + n
-            risks.append(
-                Risk(
-                    table.id(i),
-                    spec.endpoint,
-                    spec.field,
-                    spec.key,
-                    row["outcome"],
-                    row.get("code"),
-                    classes,
-                )
-            )
+            for v in row.values(spec.field):
+                if v is not None:
+                    for k, n in describe_offending(spec, v).items():
+                        classes[k] = classes.get(k, 0) + n
+            risks.append(Risk(row.id, spec.endpoint, spec.field, spec.key, outcome, code, classes))
     return rules, risks
+
+
+def _at_risk(corpus: Corpus, spec: RuleSpec) -> list[tuple[RejectedRow, str, str | None]]:
+    """Captured rejected requests the proposal would also reject (their other fields
+    aside): the requests that fail the day this field is checked too."""
+    data = corpus.endpoints[spec.endpoint]
+    out = []
+    for (_, code, _), rows in data.signatures.items():
+        for row in rows:
+            if row.fields and any(not check(spec, v) for v in row.values(spec.field)):
+                out.append((row, "rejected", code))
+    return out

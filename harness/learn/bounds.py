@@ -23,7 +23,9 @@ from typing import Any
 
 from harness import charclass
 from harness.fields import rule_path
-from harness.rules import RuleSpec, as_text, check
+from harness.rules import RuleSpec, as_text, check, kind_of
+from harness.rules.bracket import decimal_text, nice_decimal
+from harness.rules.lengths import Bound as LengthBound
 
 PASS, FAIL = "pass", "fail"
 SPENT = "spent"  # a probe function's answer when the budget is spent
@@ -133,9 +135,10 @@ def _stop_reason(verdict: str) -> str:
 def _length_bound(rule: RuleSpec, value: str, probe_value: Callable[[str], str]) -> Bound | None:
     width = _width(rule)
     size = sum(width(ch) for ch in value)
-    low = int(rule.params["max"])
+    # Without a traffic bracket (a rule written by hand), its own limit is taken to pass.
     bracket = rule.evidence.get("bracket") or {}
-    high = min(size, int(bracket.get("shortest_rejected") or size))
+    low = int(bracket.get("accepted", rule.params["max"]))
+    high = min(size, int(bracket.get("rejected") or size))
     if high <= low:
         return None
     sizes, texts = [], []
@@ -151,7 +154,10 @@ def _length_bound(rule: RuleSpec, value: str, probe_value: Callable[[str], str])
         bound.probes += verdict != SPENT
         return verdict
 
-    passing, failing, stop = bisect(-1, len(sizes), test)
+    # The limit the bracket suggests (a conventional one) and its neighbour go first.
+    limit = int(rule.params["max"])
+    guesses = [sizes.index(n) for n in (limit, limit + 1) if n in sizes]
+    passing, failing, stop = bisect(-1, len(sizes), test, guesses)
     bound.low = sizes[passing] if passing >= 0 else low
     bound.high = sizes[failing] if failing < len(sizes) else high
     bound.exact = int(bound.high) - int(bound.low) == 1
@@ -172,20 +178,23 @@ def _sides(rule: RuleSpec) -> list[tuple[str, str, str]]:
     """(param, accepted side, rejected side) of each decimal bound the bracket narrows."""
     bracket = rule.evidence.get("bracket") or {}
     sides = []
-    if rule.params.get("max") is not None and {"largest_accepted", "smallest_rejected"} <= set(
-        bracket
-    ):
-        sides.append(("max", bracket["largest_accepted"], bracket["smallest_rejected"]))
-    if rule.params.get("min") is not None and {"smallest_accepted", "largest_rejected"} <= set(
-        bracket
-    ):
-        sides.append(("min", bracket["smallest_accepted"], bracket["largest_rejected"]))
+    for param in ("max", "min"):
+        side = bracket.get(param)
+        if (
+            rule.params.get(param) is not None
+            and isinstance(side, dict)
+            and {
+                "accepted",
+                "rejected",
+            }
+            <= set(side)
+        ):
+            sides.append((param, str(side["accepted"]), str(side["rejected"])))
     return sides
 
 
 def _decimal_bounds(rule: RuleSpec, value: str, probe_value: Callable[[str], str]) -> list[Bound]:
-    bracket = rule.evidence.get("bracket") or {}
-    texts = [value, *(t for t in bracket.values() if isinstance(t, str))]
+    texts = [value, *(t for side in _sides(rule) for t in side[1:])]
     scale = max(_places(t) for t in texts)
     unit = Decimal(1).scaleb(-scale)
 
@@ -260,31 +269,40 @@ def search_bound(
     return [bound] if bound is not None else []
 
 
-def refined(rule: RuleSpec, bounds: Sequence[Bound]) -> dict[str, Any]:
-    """The rule's parameters with each searched bound set to what probing proved.
+def refined(rule: RuleSpec, bounds: Sequence[Bound]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The rule's parameters and bracket once probing narrowed it.
 
-    A finished search sets the bound to the largest accepted size (the smallest accepted
-    amount for a minimum). A search the budget cut short keeps the current bound when it
-    still lies between what was accepted and what was refused, else takes the accepted
-    side. A search stopped by another answer changes nothing: the traffic bracket stays.
+    A bracket probing narrowed (a finished search, or one the budget cut short) gives the
+    limit the same way a traffic bracket does (:mod:`harness.rules.bracket`): a finished
+    search leaves neighbours, so the limit is exact. A search stopped by another answer
+    changes nothing: the traffic bracket stays.
     """
     params = dict(rule.params)
+    bracket = dict(rule.evidence.get("bracket") or {})
+    kind = kind_of(rule)
     for bound in bounds:
-        if bound.stopped == STOPS["unresolved"] or bound.stopped not in (None, STOPS["spent"]):
+        if bound.stopped not in (None, STOPS[SPENT]):
             continue
-        if bound.stopped is None or not _within(params.get(bound.param), bound):
-            params[bound.param] = bound.low
-    return params
-
-
-def _within(current: Any, bound: Bound) -> bool:
-    if current is None:
-        return False
-    try:
-        now, low, high = (Decimal(str(x)) for x in (current, bound.low, bound.high))
-    except InvalidOperation:
-        return False
-    return low <= now < high if bound.param == "max" else high < now <= low
+        if rule.kind == "decimal":
+            side = {"accepted": bound.low, "rejected": bound.high}
+            bracket[bound.param] = side
+            upper = bound.param == "max"
+            low, high = Decimal(str(bound.low)), Decimal(str(bound.high))
+            scale = max(_places(str(bound.low)), _places(str(bound.high)))
+            if bound.exact:
+                params[bound.param] = str(bound.low)
+            else:
+                limit = (
+                    nice_decimal(low, high, upper=True, scale=scale)
+                    if upper
+                    else nice_decimal(high, low, upper=False, scale=scale)
+                )
+                params[bound.param] = decimal_text(limit)
+        else:
+            bracket = {"accepted": bound.low, "rejected": bound.high}
+            assert isinstance(kind, LengthBound)
+            params[bound.param] = kind.limit_from(bracket)
+    return params, bracket
 
 
 def narrow(
@@ -303,11 +321,13 @@ def narrow(
         found = {b.param: b.as_evidence() for b in bounds}
     else:
         found = bounds[0].as_evidence()
-    params = refined(rule, bounds)
+    params, narrowed = refined(rule, bounds)
     probed = dict(rule.evidence.get("probe") or {})
     probed["bound"] = found
     probed["spent"] = int(probed.get("spent", 0)) + sum(b.probes for b in bounds)
     evidence = {**rule.evidence, "probe": probed}
+    if narrowed:
+        evidence["bracket"] = narrowed
     if params != rule.params:
         evidence["replaces_key"] = rule.evidence.get("replaces_key") or rule.key
     return rule.but(params=params, evidence=evidence)

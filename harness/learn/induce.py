@@ -1,75 +1,79 @@
 """Induction: for each rejection signature, the field rules that explain it.
 
-For a signature (endpoint + code + normalized message) the learner looks at every field of
-the endpoint and asks :func:`harness.learn.predicates.breaks` which candidate rules each
-rejected value breaks while no accepted value on the endpoint does. A candidate *covers* the
-rejections whose values break it; by construction it contradicts no accepted exchange.
+For a signature (endpoint + code + normalized message) the learner asks every rule kind
+(:mod:`harness.rules.registry`), for every field of the endpoint and every rejected value,
+which candidate rules the value breaks that no accepted value of the field breaks. A
+candidate *covers* the rejections whose values break it; by construction it contradicts no
+accepted exchange.
 
-Selection: when candidates cover every rejection of the signature, the best one wins:
-first the field the message names (the plan's label for it, or its own name, in the
-message; the longest such label), then the simplest kind (required, surrounding whitespace,
-characters, encoding, length, checksum, decimal, enum, pattern), then the narrower rule
-(fewer forbidden characters, a tighter length bracket). When none covers them all — a
-generic message such as 参数校验失败 often hides several rules — a greedy set cover picks
-rules, named fields first, each covering at least :data:`MIN_SUPPORT` rejections and
-:data:`MIN_SHARE` of the signature (noise such as 系统繁忙 answers at random and is left
-unexplained). A rule with a single supporting rejection is kept only when the message
-names its field.
+Choosing among candidates is a minimum-description-length problem: explain the
+signature's rejections with the set of rules that is cheapest to state, where a rule costs
+the bits its kind says (:meth:`Kind.cost`: a named format or character set is cheap, an
+enum costs per value, a forbid-list per character it names) and every rejection left
+unexplained costs :func:`exception_bits` (about the bits needed to point at it among the
+endpoint's exchanges). The greedy approximation of weighted set cover picks, again and
+again, the candidate with the largest saving (rejections newly explained times the
+exception cost, minus its own cost), until none saves anything:
+
+- candidates on the field the message names (the plan's label for it, or its name) go
+  first, at a quarter of their cost: the bank said which field;
+- equal savings go to the cheaper rule, then to the more general one
+  (:meth:`Kind.preference`: fewest valid values refused);
+- no share of the signature is required: one code and one fixed message for every
+  rejection (a generic validation error) still yields one rule per field that broke, and
+  every rejection that some consistent rule explains is explained;
+- a rejection that no consistent rule explains (a random "system busy") stays unexplained;
+- forbidden characters that only rejections explained by other rules show are dropped.
+
+How many rejections make a rule believable is not decided here but by
+:mod:`harness.learn.policy`: thinly supported rules stay ``suspected``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from decimal import Decimal
 from typing import Any
 
 from harness.fields import name_of
 from harness.learn import policy
-from harness.learn.predicates import (
-    CLASS_SIZES,
-    ENCODABLE_SIZES,
-    FieldProfile,
-    breaks,
-    char_classes,
-    decimal_text,
-    nice_bound,
-)
-from harness.learn.table import EndpointData, Signature, Table
+from harness.learn.profile import Corpus, EndpointData, RejectedRow, Signature
 from harness.plan import Plan
 from harness.rules import RuleSpec
+from harness.rules.registry import KINDS, Key, Kind
+from harness.rules.stats import FieldStats
 
-MIN_SUPPORT = 2  # rejections a rule needs unless the message names its field
-MIN_SHARE = 0.1  # share of a signature's rejections a set-cover rule must explain
+NAMED_FACTOR = 0.25  # the cost of a rule on the field the message names
 SAMPLE = 20  # exchange ids kept in evidence
+MIN_TESTS = 10
 
-_COMPLEXITY = {
-    "required": 1.0,
-    "space": 2.0,
-    "chars": 3.0,
-    "encodable": 3.5,
-    "max_length": 4.0,
-    "max_bytes": 4.0,
-    "checksum": 5.0,
-    "decimal": 5.0,
-    "enum": 6.0,
-}
+
+def exception_bits(data: EndpointData) -> float:
+    """What leaving one rejection unexplained costs (see the module docstring)."""
+    return math.log2(data.total + 1) + 2.0
 
 
 @dataclass
 class Candidate:
-    """One candidate rule on one field and the rejections it covers."""
+    """One candidate rule on one field and the rejections it covers (row index -> infos)."""
 
     field: str
-    key: tuple[str, ...]
-    covered: set[int] = dc_field(default_factory=set)
-    infos: list[Any] = dc_field(default_factory=list)
-    complexity: float = 0.0
-    breadth: tuple[float, ...] = (0.0,)
+    key: Key
+    kind: Kind
+    covered: dict[int, list[Any]] = dc_field(default_factory=dict)
     names: int = 0  # length of the label the message names the field by (0: not named)
-    spec: RuleSpec | None = None
+    cost: float = 0.0
+    pref: tuple[Any, ...] = ()
+
+    @property
+    def infos(self) -> list[Any]:
+        return [info for infos in self.covered.values() for info in infos]
+
+    def rank(self) -> tuple[Any, ...]:
+        first = self.pref[0] if self.pref else 0.0
+        return (-self.names, self.cost, first, str(self.pref), self.field, str(self.key))
 
 
 def name_score(field_path: str, message: str, plan: Plan | None) -> tuple[int, str | None]:
@@ -85,328 +89,220 @@ def name_score(field_path: str, message: str, plan: Plan | None) -> tuple[int, s
     return 0, None
 
 
-def _char_params(
-    profile: FieldProfile, infos: list[tuple[frozenset[str], frozenset[str], frozenset[str]]]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Forbidden classes and characters: a small cover of the rejected values.
-
-    Each rejected value offers the classes it holds that no accepted value holds, and its
-    symbol characters no accepted value holds. A greedy cover picks classes (whole classes
-    never seen accepted) before single characters when they explain as much.
-    """
-    todo = list(range(len(infos)))
-    classes: list[str] = []
-    chars: set[str] = set()
-    while todo:
-        gains: dict[tuple[int, str], int] = {}
-        for n in todo:
-            absent, symbols, _ = infos[n]
-            for c in absent:
-                gains[(0, c)] = gains.get((0, c), 0) + 1
-            for s in symbols:
-                gains[(1, s)] = gains.get((1, s), 0) + 1
-        if not gains:
-            break
-        (kind, element), _ = max(
-            gains.items(),
-            key=lambda kv: (kv[1], -kv[0][0], -CLASS_SIZES.get(kv[0][1], 1), kv[0][1]),
-        )
-        if kind == 0:
-            classes.append(element)
-            todo = [n for n in todo if element not in infos[n][0]]
-        else:
-            chars.add(element)
-            todo = [n for n in todo if element not in infos[n][1]]
-    generalized = []
-    # ASCII letters: a bank that refuses one case of Latin letters refuses the other as well
-    # when no accepted value holds either ("no English characters").
-    for a, b in (("ascii_upper", "ascii_lower"), ("ascii_lower", "ascii_upper")):
-        if a in classes and b not in classes and b not in profile.classes:
-            classes.append(b)
-            generalized.append(b)
-    seen_symbols: set[str] = set()
-    also: set[str] = set()
-    for _, symbols, _ in infos:
-        for s in symbols:
-            if s in chars or not char_classes(s).isdisjoint(classes):
-                seen_symbols.add(s)
-            else:
-                also.add(s)
-    params = {"classes": sorted(classes), "chars": "".join(sorted(seen_symbols | chars))}
-    evidence: dict[str, Any] = {}
-    if generalized:
-        evidence["generalized"] = generalized
-    if also:
-        evidence["also_seen"] = "".join(sorted(also))
-    return params, evidence
-
-
-def _char_breadth(params: dict[str, Any]) -> float:
-    classes = params["classes"]
-    extra = [c for c in params["chars"] if char_classes(c).isdisjoint(classes)]
-    return float(sum(CLASS_SIZES.get(c, 1000) for c in classes) + len(extra))
-
-
-def _materialize(
-    cand: Candidate, profile: FieldProfile, sig: Signature
-) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
-    """Kind, params and kind-specific evidence of a candidate over its covered rejections."""
-    key = cand.key
-    head = key[0]
-    if head == "required":
-        return "required", {}, {}
-    if head == "space":
-        return "no_surrounding_space", {}, {}
-    if head == "chars":
-        params, evidence = _char_params(profile, cand.infos)
-        return "forbidden_chars", params, evidence
-    if head == "encodable":
-        return "encodable", {"encoding": key[1]}, {}
-    if head == "max_length":
-        bracket = {"longest_accepted": profile.max_len, "shortest_rejected": min(cand.infos)}
-        return "max_length", {"max": profile.max_len}, {"bracket": bracket}
-    if head == "max_bytes":
-        enc = key[1]
-        longest = profile.max_bytes[enc]
-        bracket = {"longest_accepted": longest, "shortest_rejected": min(cand.infos)}
-        return "max_bytes", {"max": longest, "encoding": enc}, {"bracket": bracket}
-    if head == "pattern":
-        return "pattern", {"regex": key[1]}, {}
-    if head == "checksum":
-        return "checksum", {"algorithm": key[1]}, {}
-    if head == "enum":
-        return "enum", {"values": list(profile.enum or ())}, {}
-    if head == "decimal":
-        dec = profile.decimal
-        assert dec is not None
-        if key[1] == "scale":
-            return "decimal", {"scale": dec.scale}, {}
-        if key[1] == "range":
-            # Both bounds from one signature ("amount out of range"): one rule, two bounds.
-            above = [v for v in cand.infos if v > dec.max]
-            below = [v for v in cand.infos if v < dec.min]
-            bracket = {
-                "smallest_accepted": decimal_text(dec.min),
-                "largest_rejected": decimal_text(max(below)),
-                "largest_accepted": decimal_text(dec.max),
-                "smallest_rejected": decimal_text(min(above)),
-            }
-            params = {
-                "max": decimal_text(nice_bound(dec.max, min(above), upper=True, scale=dec.scale)),
-                "min": decimal_text(nice_bound(max(below), dec.min, upper=False, scale=dec.scale)),
-            }
-            return "decimal", params, {"bracket": bracket}
-        if key[1] == "max":
-            low_rejected: Decimal = min(cand.infos)
-            bound = nice_bound(dec.max, low_rejected, upper=True, scale=dec.scale)
-            bracket = {
-                "largest_accepted": decimal_text(dec.max),
-                "smallest_rejected": decimal_text(low_rejected),
-            }
-            return "decimal", {"max": decimal_text(bound)}, {"bracket": bracket}
-        high_rejected: Decimal = max(cand.infos)
-        bound = nice_bound(high_rejected, dec.min, upper=False, scale=dec.scale)
-        bracket = {
-            "smallest_accepted": decimal_text(dec.min),
-            "largest_rejected": decimal_text(high_rejected),
-        }
-        return "decimal", {"min": decimal_text(bound)}, {"bracket": bracket}
-    return None
-
-
-def _add_decimal_range(field_path: str, found: dict[tuple[str, ...], Candidate]) -> None:
-    """When values break both decimal bounds, offer the range as one candidate too."""
-    low, high = found.get(("decimal", "min")), found.get(("decimal", "max"))
-    if low is None or high is None:
-        return
-    both = Candidate(field_path, ("decimal", "range"))
-    both.covered = low.covered | high.covered
-    both.infos = [*low.infos, *high.infos]
-    found[both.key] = both
-
-
-def _length_breadth(cand: Candidate, profile: FieldProfile) -> tuple[float, ...]:
-    longest = profile.max_len if cand.key[0] == "max_length" else profile.max_bytes[cand.key[1]]
-    gap = (min(cand.infos) - longest) / max(longest, 1)
-    # On exact ties, Chinese text is more often limited in GBK bytes, other text in characters.
-    cjk = "cjk" in profile.classes
-    order = {"max_length": 1 if cjk else 0, "gbk": 0 if cjk else 1, "utf-8": 2}
-    # Brackets within a factor of about 1.4 of each other count as equally tight.
-    return (
-        float(round(math.log2(1 + gap) * 2)),
-        float(order[cand.key[-1] if cand.key[0] == "max_bytes" else "max_length"]),
-    )
-
-
 def candidates(
-    table: Table, data: EndpointData, sig: Signature, rows: list[int], plan: Plan | None
+    data: EndpointData, sig: Signature, rows: Sequence[RejectedRow], plan: Plan | None
 ) -> list[Candidate]:
     """Every candidate rule for a signature, over every field of its endpoint."""
-    fields: set[str] = set(data.counts)
-    for i in rows:
-        fields.update(table.fields(i))
     message = sig[2]
-    # A request without fields (a body that did not parse) says nothing about field rules.
-    parsed = [i for i in rows if table.fields(i)]
     out: list[Candidate] = []
-    for f in sorted(fields):
-        profile = data.profile(f)
-        found: dict[tuple[str, ...], Candidate] = {}
-        for i in parsed:
-            for value in table.values(i, f):
-                for key, info in breaks(profile, value).items():
+    kinds = list(KINDS.values())
+    for f in sorted(data.fields()):
+        stats = data.field_stats(f)
+        known = stats.counts if stats.counts is not None else dict.fromkeys(stats.sample)
+        found: dict[Key, Candidate] = {}
+        memo: dict[str | None, list[tuple[Key, Any, Kind]]] = {}
+        for i, row in enumerate(rows):
+            if not row.fields:
+                continue  # a body that did not parse says nothing about field rules
+            for value in row.values(f):
+                if value in known and value is not None and value.strip():
+                    continue  # a value production accepted passes every consistent rule
+                broken = memo.get(value)
+                if broken is None:
+                    broken = memo[value] = [
+                        (key, info, kind)
+                        for kind in kinds
+                        for key, info in kind.candidates(stats, value)
+                    ]
+                for key, info, kind in broken:
                     cand = found.get(key)
                     if cand is None:
-                        cand = found[key] = Candidate(f, key)
-                    if i not in cand.covered:
-                        cand.covered.add(i)
-                        cand.infos.append(info)
+                        cand = found[key] = Candidate(f, key, kind)
+                    cand.covered.setdefault(i, []).append(info)
         if not found:
             continue
-        _add_decimal_range(f, found)
         names, _ = name_score(f, message, plan)
         for cand in found.values():
             cand.names = names
-            head = cand.key[0]
-            if head == "pattern":
-                cand.complexity = next(c for r, _, c in profile.patterns if r == cand.key[1])
-            else:
-                cand.complexity = _COMPLEXITY[head]
-            if head in ("max_length", "max_bytes"):
-                cand.breadth = _length_breadth(cand, profile)
-            elif head == "encodable":
-                cand.breadth = (float(ENCODABLE_SIZES[cand.key[1]]),)
+            infos = cand.infos
+            cand.cost = cand.kind.cost(cand.key, infos, stats) * (NAMED_FACTOR if names else 1.0)
+            cand.pref = cand.kind.preference(cand.key, infos, stats)
             out.append(cand)
     return out
 
 
-def _rank(c: Candidate) -> tuple[Any, ...]:
-    return (-c.names, c.complexity, c.breadth, c.field, c.key)
-
-
-def select(cands: list[Candidate], rows: list[int]) -> list[Candidate]:
+def select(cands: list[Candidate], rows: Sequence[RejectedRow], bits: float) -> list[Candidate]:
     """The candidates that explain a signature (see the module docstring)."""
-    everything = set(rows)
-    full = [c for c in cands if c.covered >= everything]
-    if full:
-        best = min(full, key=_rank)
-        if len(everything) >= MIN_SUPPORT or best.names:
-            return [best]
-        return []
+    uncovered = {i for i, row in enumerate(rows) if row.fields}
     chosen: list[Candidate] = []
-    todo = set(everything)
-    need = max(MIN_SUPPORT, int(MIN_SHARE * len(everything) + 0.999))
     for pool in ([c for c in cands if c.names], cands):
-        while todo:
-            gains = [(len(c.covered & todo), c) for c in pool if c not in chosen]
-            gains = [
-                (g, c) for g, c in gains if g >= need or (g >= 1 and c.names and g >= MIN_SUPPORT)
-            ]
-            if not gains:
+        while uncovered:
+            best: Candidate | None = None
+            best_key: tuple[Any, ...] = ()
+            for cand in pool:
+                new = len(cand.covered.keys() & uncovered)
+                if not new or cand in chosen:
+                    continue
+                saving = new * bits - cand.cost
+                key = (-saving, *cand.rank())
+                if saving > 0 and (best is None or key < best_key):
+                    best, best_key = cand, key
+            if best is None:
                 break
-            _, best = min(gains, key=lambda gc: (-gc[0], _rank(gc[1])))
             chosen.append(best)
-            todo -= best.covered
-    return chosen
+            uncovered -= best.covered.keys()
+    return _prune(chosen)
+
+
+def _prune(chosen: list[Candidate]) -> list[Candidate]:
+    """Drop forbidden characters only rows explained by other rules show (coincidences)."""
+    out = []
+    for cand in chosen:
+        if cand.kind.name == "forbidden_chars":
+            others: set[int] = set()
+            for other in chosen:
+                if other is not cand:
+                    others |= other.covered.keys()
+            needed: set[str] = set()
+            for i, infos in cand.covered.items():
+                if i not in others:
+                    needed |= set().union(*infos)
+            if not needed:
+                continue
+            trimmed = {}
+            for i, infos in cand.covered.items():
+                kept = [info & needed for info in infos if info & needed]
+                if kept:
+                    trimmed[i] = kept
+            cand.covered = trimmed
+        out.append(cand)
+    return out
 
 
 @dataclass
 class Learned:
-    """A rule induced from one signature, with the rows that support it."""
+    """A rule induced from one signature, with the rejected rows that support it."""
 
     spec: RuleSpec
-    support: list[int]
+    support: list[RejectedRow]
     signature: Signature
 
 
-def induce(table: Table, plan: Plan | None = None) -> list[Learned]:
-    """Rules for every rejection signature in the table, one signature at a time."""
+def induce(corpus: Corpus, plan: Plan | None = None) -> list[Learned]:
+    """Rules for every rejection signature, one signature at a time."""
     out: list[Learned] = []
-    for data in table.endpoints.values():
+    for data in corpus.endpoints.values():
+        bits = exception_bits(data)
         for sig, rows in sorted(data.signatures.items(), key=lambda kv: (str(kv[0][1]), kv[0][2])):
-            cands = candidates(table, data, sig, rows, plan)
-            alternatives = [c for c in cands if c.covered >= set(rows)]
-            alternatives.sort(key=_rank)
-            for cand in select(cands, rows):
-                learned = _learned(table, data, sig, rows, cand, alternatives, plan)
-                if learned is not None:
-                    out.append(learned)
+            cands = candidates(data, sig, rows, plan)
+            chosen = select(cands, rows, bits)
+            out.extend(_learned(corpus, data, sig, rows, cands, chosen, plan))
     return out
 
 
 def _learned(
-    table: Table,
+    corpus: Corpus,
     data: EndpointData,
     sig: Signature,
-    rows: list[int],
-    cand: Candidate,
-    alternatives: list[Candidate],
+    rows: Sequence[RejectedRow],
+    cands: list[Candidate],
+    chosen: list[Candidate],
     plan: Plan | None,
-) -> Learned | None:
-    profile = data.profile(cand.field)
-    made = _materialize(cand, profile, sig)
-    if made is None:
-        return None
-    kind, params, extra = made
-    support = sorted(cand.covered)
-    names, label = name_score(cand.field, sig[2], plan)
-    evidence: dict[str, Any] = {
-        "signature": {"code": sig[1], "message": sig[2]},
-        "rejected": len(rows),
-        "accepted": len(data.accepted),
-        "names_field": bool(names),
-        **extra,
-    }
-    if label:
-        evidence["label"] = label
-    others: list[dict[str, Any]] = []
-    for alt in alternatives:
-        if alt is cand or len(others) >= 3:
+) -> Iterable[Learned]:
+    groups: dict[tuple[str, str], list[Candidate]] = {}
+    for cand in chosen:
+        groups.setdefault((cand.field, cand.kind.name), []).append(cand)
+    rate = data.signature_counts.get(sig, len(rows)) / max(data.total, 1)
+    for (f, _), group in groups.items():
+        stats = data.field_stats(f)
+        kind = group[0].kind
+        built = kind.build([(c.key, c.infos) for c in group], stats)
+        pairs: list[tuple[tuple[dict[str, Any], dict[str, Any]], set[int]]]
+        if len(built) == len(group):
+            pairs = [(b, set(c.covered)) for b, c in zip(built, group, strict=True)]
+        else:
+            union = set().union(*(c.covered.keys() for c in group))
+            pairs = [(b, union) for b in built]
+        names, label = name_score(f, sig[2], plan)
+        tests = sum(1 for c in cands if c.field == f) if names else len(cands)
+        need = policy.confirm_at(rate, max(tests, MIN_TESTS))
+        for (params, extra), covered in pairs:
+            support = [rows[i] for i in sorted(covered)]
+            evidence: dict[str, Any] = {
+                "signature": {"code": sig[1], "message": sig[2]},
+                "rejected": data.signature_counts.get(sig, len(rows)),
+                "accepted": data.accepted,
+                "names_field": bool(names),
+                "confirm_at": need,
+                **extra,
+            }
+            if label:
+                evidence["label"] = label
+            alternatives = _alternatives(group, covered, cands)
+            if alternatives:
+                evidence["alternatives"] = alternatives
+            evidence.update(support_evidence(corpus, support))
+            spec = RuleSpec(
+                endpoint=data.name,
+                field=f,
+                kind=kind.name,
+                params=params,
+                code=sig[1],
+                message=sig[2] or None,
+                source="learned",
+                support=len(support),
+                contradict=0,
+                evidence=evidence,
+            )
+            spec = spec.but(
+                state=policy.decide_state(len(support), 0, need=need),
+                confidence=policy.confidence(
+                    len(support), 0, rate=rate, tests=max(tests, MIN_TESTS)
+                ),
+            )
+            yield Learned(spec, support, sig)
+
+
+def _alternatives(
+    group: list[Candidate], covered: set[int], cands: list[Candidate]
+) -> list[dict[str, Any]]:
+    """Other candidates that explain the same rejections (up to three), for people."""
+    out: list[dict[str, Any]] = []
+    for alt in sorted(cands, key=Candidate.rank):
+        if alt in group or not covered <= alt.covered.keys() or len(out) >= 3:
             continue
-        alt_made = _materialize(alt, data.profile(alt.field), sig)
-        if alt_made:
-            others.append({"field": alt.field, "kind": alt_made[0], "params": alt_made[1]})
-    if others:
-        evidence["alternatives"] = others
-    evidence.update(support_evidence(table, support))
-    spec = RuleSpec(
-        endpoint=data.name,
-        field=cand.field,
-        kind=kind,
-        params=params,
-        code=sig[1],
-        message=sig[2] or None,
-        source="learned",
-        support=len(support),
-        contradict=0,
-        evidence=evidence,
-    )
-    spec = spec.but(
-        state=policy.decide_state(len(support), 0),
-        confidence=policy.confidence(len(support), 0, names_field=bool(names)),
-    )
-    return Learned(spec, support, sig)
+        out.append({"field": alt.field, "kind": alt.kind.name, "key": [str(k) for k in alt.key]})
+    return out
 
 
 def support_evidence(
-    table: Table, support: Iterable[int], contradict: Iterable[int] = ()
+    corpus: Corpus,
+    support: Iterable[RejectedRow],
+    contradict: Iterable[tuple[Any, Any]] = (),
 ) -> dict[str, Any]:
-    """Per-day counts, id samples and first/last seen of supporting and contradicting rows."""
+    """Per-day counts, id samples and first/last seen of supporting and contradicting rows.
+
+    ``contradict`` holds ``(id, ts)`` pairs of accepted exchanges that break the rule.
+    """
     days: dict[str, dict[str, int]] = {}
     times = []
-    sup = list(support)
+    sup = [(r.id, r.ts) for r in support]
     con = list(contradict)
-    for name, idx in (("support", sup), ("contradict", con)):
-        for i in idx:
-            day = days.setdefault(table.day(i), {"support": 0, "contradict": 0})
+    for name, items in (("support", sup), ("contradict", con)):
+        for _, ts in items:
+            day = days.setdefault(corpus.day(ts), {"support": 0, "contradict": 0})
             day[name] += 1
-            ts = table.ts(i)
             if ts is not None:
                 times.append(ts)
-    out: dict[str, Any] = {"days": days, "support_ids": [table.id(i) for i in sup[:SAMPLE]]}
+    out: dict[str, Any] = {"days": days, "support_ids": [i for i, _ in sup[:SAMPLE]]}
     if con:
-        out["contradict_ids"] = [table.id(i) for i in con[:SAMPLE]]
+        out["contradict_ids"] = [i for i, _ in con[:SAMPLE]]
     if times:
         out["first_seen"] = min(times).isoformat()
         out["last_seen"] = max(times).isoformat()
     return out
+
+
+def stats_for(corpus: Corpus, rule: RuleSpec) -> FieldStats | None:
+    data = corpus.endpoints.get(rule.endpoint)
+    return None if data is None else data.field_stats(rule.field)

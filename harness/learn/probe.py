@@ -26,14 +26,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
-from harness import charclass, checksums
 from harness.fields import rule_path
 from harness.learn import policy
 from harness.learn.bounds import BOUND_KINDS, SPENT, narrow
-from harness.rules import RuleSpec, as_text, check, offending
+from harness.rules import RuleSpec, as_text, check
+from harness.rules import repair as repair_value
 
 FAIL, PASS, UNRESOLVED = "fail", "pass", "unresolved"
 BUDGET = 200  # probes per learning run, at most
@@ -89,80 +88,39 @@ class ProbeReport:
 # -- repairing a value -------------------------------------------------------------------
 
 
-def _fix_check(value: str, algorithm: str) -> str | None:
-    try:
-        if algorithm == "gb32100" and len(value) == 18:
-            return value[:17] + checksums.credit_code_check(value[:17])
-        if algorithm == "gb11643" and len(value) == 18:
-            return value[:17] + checksums.id_number_check(value[:17])
-        if algorithm == "luhn" and len(value) >= 2:
-            return value[:-1] + checksums.luhn_check(value[:-1])
-    except (ValueError, KeyError):
-        return None
-    return None
-
-
-def _cut_bytes(value: str, limit: int, encoding: str) -> str:
-    out = value
-    while out and charclass.byte_length(out, encoding) > limit:
-        out = out[:-1]
-    return out
-
-
-def _fix_decimal(value: str, p: Mapping[str, Any]) -> str | None:
-    try:
-        number = Decimal(value)
-    except InvalidOperation:
-        return None
-    scale = p.get("scale")
-    if scale is not None:
-        number = number.quantize(Decimal(1).scaleb(-int(scale)), rounding=ROUND_DOWN)
-    if p.get("max") is not None and number > Decimal(str(p["max"])):
-        number = Decimal(str(p["max"]))
-    if p.get("min") is not None and number < Decimal(str(p["min"])):
-        number = Decimal(str(p["min"]))
-    return format(number, "f")
-
-
 def repair(rule: RuleSpec, value: Any, fallback: Any = None) -> str | None:
-    """``value`` changed as little as possible so that it passes ``rule``.
+    """``value`` changed as little as possible so that it passes ``rule`` (the kind's own
+    repair, :meth:`harness.rules.registry.Kind.repair`).
 
     ``fallback`` (e.g. the same field of an accepted request) is used where no local fix
     exists (a pattern, a missing value). None when nothing passes.
     """
-    text = as_text(value)
-    kind, p = rule.kind, rule.params
-    fixed: str | None = None
-    if text is not None:
-        if kind in ("forbidden_chars", "allowed_chars", "encodable"):
-            bad = set(offending(rule, text))
-            out = []
-            for ch in text:
-                if ch not in bad:
-                    out.append(ch)
-                    continue
-                wide = charclass.to_fullwidth(ch)
-                if wide != ch and not offending(rule, wide):
-                    out.append(wide)
-            fixed = "".join(out)
-        elif kind == "max_length":
-            fixed = text[: int(p["max"])]
-        elif kind == "max_bytes":
-            fixed = _cut_bytes(text, int(p["max"]), p.get("encoding", "gbk"))
-        elif kind == "no_surrounding_space":
-            fixed = text.strip()
-        elif kind == "checksum":
-            fixed = _fix_check(text, p["algorithm"])
-        elif kind == "decimal":
-            fixed = _fix_decimal(text, p)
-        elif kind == "enum" and p.get("values"):
-            fixed = str(p["values"][0])
-    if fixed is not None and check(rule, fixed) and (kind != "required" or fixed.strip()):
+    fixed = repair_value(_accepted_side(rule), value)
+    if fixed is not None and check(rule, fixed) and (rule.kind != "required" or fixed.strip()):
         return fixed
     spare = as_text(fallback)
     if spare is not None and check(rule, spare):
         return spare
     return None
+
+
+def _accepted_side(rule: RuleSpec) -> RuleSpec:
+    """A bound rule with its limit on the accepted side of its bracket: a value repaired to
+    it is known to pass (the rule's own limit, the least restrictive the bracket allows,
+    may lie beyond the real one)."""
+    bracket = rule.evidence.get("bracket")
+    if not isinstance(bracket, dict):
+        return rule
+    params = dict(rule.params)
+    if rule.kind == "decimal":
+        for side in ("max", "min"):
+            edge = bracket.get(side)
+            if isinstance(edge, dict) and "accepted" in edge and side in params:
+                params[side] = str(edge["accepted"])
+    elif "accepted" in bracket:
+        param = "min" if rule.kind == "min_length" else "max"
+        params[param] = int(bracket["accepted"])
+    return rule.but(params=params)
 
 
 # -- delta debugging ---------------------------------------------------------------------
@@ -373,12 +331,14 @@ def probe_rules(
         out.append(
             rule.but(
                 evidence=evidence,
-                state=policy.decide_state(rule.support, rule.contradict, probed=report.confirmed),
-                confidence=policy.confidence(
+                state=policy.decide_state(
                     rule.support,
                     rule.contradict,
-                    names_field=bool(rule.evidence.get("names_field")),
+                    need=int(rule.evidence.get("confirm_at") or policy.DEFAULT_CONFIRM),
                     probed=report.confirmed,
+                ),
+                confidence=policy.confidence(
+                    rule.support, rule.contradict, probed=report.confirmed, prior=rule.confidence
                 ),
             )
         )

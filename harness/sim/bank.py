@@ -1,7 +1,9 @@
-"""The simulated bank's definition: load and validate a bank file, compile its rules.
+"""A simulated bank's definition: load and validate a bank file, compile its rules.
 
-A bank file (``harness/sim/bank.yaml`` by default) lists roles, field labels, stock answers
-and endpoints with their rules; see the comments at its top. Loading validates everything
+A bank file (``harness/sim/bank.yaml``, simbank, by default; the others in
+``harness/sim/banks/``) lists roles, field labels, stock answers, how answers are written
+(:mod:`harness.sim.replies`) and endpoints with their rules; see the comments at the top of
+``bank.yaml`` and docs/simulator.md. Loading validates everything
 and compiles each rule into a predicate, so serving a request does no YAML work. A bad file
 raises :class:`harness.errors.ConfigError` with one line that names the file and the place.
 
@@ -11,10 +13,12 @@ harness knows about it.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,22 +26,27 @@ import yaml
 
 from harness.errors import ConfigError
 from harness.sim.checks import Predicate, compile_rule
+from harness.sim.replies import DEFAULT_STYLE, GENERATORS, ReplyStyle, check_template
 
 DEFAULT_BANK = Path(__file__).with_name("bank.yaml")
 
-FORMATS = ("json", "xml")
-DATA_GENERATORS = ("serial", "now", "account_no")
+FORMATS = ("json", "xml", "form")
+DATA_GENERATORS = GENERATORS
 _RULE_KEYS = frozenset({"id", "field", "fields", "kind", "roles", "code", "msg", "status"})
-_STOCK = ("success", "not_found", "bad_method", "malformed", "signature")
+_STOCK = ("success", "not_found", "bad_method", "malformed")
+_TOP_KEYS = frozenset(
+    {"name", "description", "utc_offset", "traffic", "roles", "labels", "reply"}
+    | {"responses", "endpoints"}
+)
 
 
 @dataclass(frozen=True)
 class Answer:
-    """What the bank says: an HTTP status, a code and a message."""
+    """What the bank says: an HTTP status, a code and a message (a success may have neither)."""
 
     status: int
-    code: str
-    msg: str
+    code: str | None
+    msg: str | None
 
 
 @dataclass(frozen=True)
@@ -58,11 +67,14 @@ class Endpoint:
     name: str
     method: str
     path: str  # template: /openapi/v1/enterprise/{merchantNo}/update
-    format: str  # json | xml
+    format: str  # json | xml | form
     rules: tuple[Rule, ...]
     data: dict[str, str] = dataclasses.field(default_factory=dict)  # success data key -> generator
     root: str = "Request"  # XML request root
     reply_root: str = "Response"  # XML response root
+    charset: str = "utf-8"  # a form body's charset when the Content-Type names none
+    success_status: int | None = None  # this endpoint's success status, when not the bank's
+    reply: Any = None  # this endpoint's success template, when not the bank's
     pattern: re.Pattern[str] = dataclasses.field(default=re.compile(""), repr=False, compare=False)
 
     def match(self, path: str) -> dict[str, str] | None:
@@ -83,6 +95,21 @@ class Bank:
     flaky: tuple[tuple[Answer, int], ...]  # (answer, weight)
     endpoints: tuple[Endpoint, ...]
     source: str | None = None
+    utc_offset: float = 8.0  # the bank's wall clock, hours east of UTC
+    traffic: str = ""  # the traffic generator's name (harness.sim.banks), default the name
+    style: ReplyStyle = DEFAULT_STYLE
+    description: str = ""
+
+    @property
+    def tz(self) -> timezone:
+        return timezone(timedelta(hours=self.utc_offset))
+
+    def success_for(self, endpoint: Endpoint) -> Answer:
+        """The success answer of ``endpoint``: the bank's, with the endpoint's own status."""
+        answer = self.responses["success"]
+        if endpoint.success_status is None:
+            return answer
+        return dataclasses.replace(answer, status=endpoint.success_status)
 
     def endpoint(self, name: str) -> Endpoint:
         for ep in self.endpoints:
@@ -141,6 +168,10 @@ def load_bank(path: str | Path | None = None) -> Bank:
 
 def _build(raw: Any, source: str) -> Bank:
     top = _mapping(raw, "the file")
+    # "x-" keys are the file's own (YAML anchors shared by rules), as in OpenAPI.
+    unknown_keys = {k for k in top if not str(k).startswith("x-")} - _TOP_KEYS
+    if unknown_keys:
+        raise ConfigError(f"unknown key {sorted(unknown_keys)[0]!r}")
     roles_raw = _mapping(top.get("roles"), "'roles'")
     if not roles_raw:
         raise ConfigError("'roles' must name at least one role")
@@ -157,7 +188,9 @@ def _build(raw: Any, source: str) -> Bank:
     for key in _STOCK:
         if key not in resp_raw:
             raise ConfigError(f"'responses' lacks {key!r}")
-        responses[key] = _answer(resp_raw[key], f"responses.{key}")
+        responses[key] = _answer(resp_raw[key], f"responses.{key}", coded=key != "success")
+    if "signature" in resp_raw:  # only banks that sign have it
+        responses["signature"] = _answer(resp_raw["signature"], "responses.signature")
     flaky = []
     for i, item in enumerate(_list(resp_raw.get("flaky", []), "responses.flaky")):
         spec = _mapping(item, f"responses.flaky[{i}]")
@@ -172,14 +205,39 @@ def _build(raw: Any, source: str) -> Bank:
         endpoints.append(_endpoint(item, i, set(roles), seen_ids, labels))
     if not endpoints:
         raise ConfigError("'endpoints' is empty")
+    offset = top.get("utc_offset", 8)
+    if isinstance(offset, bool) or not isinstance(offset, (int, float)) or abs(offset) > 14:
+        raise ConfigError("'utc_offset' must be a number of hours between -14 and 14")
+    name = str(top.get("name", "bank"))
     return Bank(
-        name=str(top.get("name", "bank")),
+        name=name,
         roles=roles,
         labels=labels,
         responses=responses,
         flaky=tuple(flaky),
         endpoints=tuple(endpoints),
         source=source,
+        utc_offset=float(offset),
+        traffic=str(top.get("traffic", name)),
+        style=_style(top.get("reply")),
+        description=str(top.get("description", "")),
+    )
+
+
+def _style(raw: Any) -> ReplyStyle:
+    if raw is None:
+        return DEFAULT_STYLE
+    spec = _mapping(raw, "'reply'")
+    unknown = set(spec) - {"content_type", "success", "rejection"}
+    if unknown:
+        raise ConfigError(f"'reply': unknown key {sorted(unknown)[0]!r}")
+    ctype = spec.get("content_type", DEFAULT_STYLE.content_type)
+    if not isinstance(ctype, str) or "/" not in ctype:
+        raise ConfigError("'reply': 'content_type' must be a media type")
+    return ReplyStyle(
+        ctype,
+        check_template(spec.get("success", DEFAULT_STYLE.success), "reply.success"),
+        check_template(spec.get("rejection", DEFAULT_STYLE.rejection), "reply.rejection"),
     )
 
 
@@ -198,6 +256,19 @@ def _endpoint(
     fmt = spec.get("format", "json")
     if fmt not in FORMATS:
         raise ConfigError(f"{where}: 'format' must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    charset = str(spec.get("charset", "utf-8"))
+    try:
+        codecs.lookup(charset)
+    except LookupError:
+        raise ConfigError(f"{where}: unknown charset {charset!r}") from None
+    status = spec.get("status")
+    if status is not None and (
+        isinstance(status, bool) or not isinstance(status, int) or not 200 <= status < 300
+    ):
+        raise ConfigError(f"{where}: 'status' (of a success) must be a 2xx HTTP status")
+    reply = spec.get("reply")
+    if reply is not None:
+        check_template(reply, f"{where}: 'reply'")
     data = {str(k): str(v) for k, v in _mapping(spec.get("data", {}), f"{where}: 'data'").items()}
     for key, gen in data.items():
         if gen not in DATA_GENERATORS:
@@ -225,6 +296,9 @@ def _endpoint(
         root=str(spec.get("root", "Request")),
         reply_root=str(spec.get("reply_root", "Response")),
         pattern=re.compile(regex),
+        charset=charset,
+        success_status=status,
+        reply=reply,
     )
 
 
@@ -261,7 +335,7 @@ def _rules(
     for f in fields:
         answer = _answer({k: spec.get(k) for k in ("status", "code", "msg") if k in spec}, where)
         answer = Answer(
-            answer.status, answer.code, answer.msg.replace("{label}", label_of(labels, f))
+            answer.status, answer.code, (answer.msg or "").replace("{label}", label_of(labels, f))
         )
         out.append(
             Rule(
@@ -277,7 +351,10 @@ def _rules(
     return out
 
 
-def _answer(raw: Any, where: str, extra: set[str] | frozenset[str] = frozenset()) -> Answer:
+def _answer(
+    raw: Any, where: str, extra: set[str] | frozenset[str] = frozenset(), coded: bool = True
+) -> Answer:
+    """An answer; ``coded=False`` (a success) lets code and message be left out."""
     spec = _mapping(raw, where)
     unknown = set(spec) - {"status", "code", "msg"} - set(extra)
     if unknown:
@@ -286,9 +363,9 @@ def _answer(raw: Any, where: str, extra: set[str] | frozenset[str] = frozenset()
     if isinstance(status, bool) or not isinstance(status, int) or not 100 <= status < 600:
         raise ConfigError(f"{where}: 'status' must be an HTTP status")
     code, msg = spec.get("code"), spec.get("msg")
-    if not isinstance(code, str) or not code:
+    if (coded or code is not None) and (not isinstance(code, str) or not code):
         raise ConfigError(f"{where} needs a 'code' (a quoted string)")
-    if not isinstance(msg, str) or not msg:
+    if (coded or msg is not None) and (not isinstance(msg, str) or not msg):
         raise ConfigError(f"{where} needs a 'msg'")
     return Answer(status, code, msg)
 

@@ -1,4 +1,4 @@
-"""The simulated bank's field checks: rule kinds and the check-character algorithms.
+"""The simulated banks' field checks: rule kinds and the check-character algorithms.
 
 This is the *world*, kept independent of what the harness knows (``harness.charclass``,
 ``harness.checksums``) on purpose: the simulator is the ground truth the harness is tested
@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from harness.errors import ConfigError
+from harness.sim import standards
+from harness.sim.parse import Container, Literal, Number
 
 Predicate = Callable[[str], bool]
+_T = TypeVar("_T")
 
 # GB 32100-2015: the unified social credit code.
 CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -201,6 +204,9 @@ def _range(params: Mapping[str, Any]) -> Predicate:
 
 
 def _enum(params: Mapping[str, Any]) -> Predicate:
+    if "set" in params:
+        listed = _named(params, "set", "enum", standards.CODE_LISTS)
+        return lambda v: v in listed
     values = _need(params, "values", "enum")
     if not isinstance(values, list) or not values:
         raise ConfigError("rule kind 'enum': 'values' must be a non-empty list")
@@ -208,13 +214,70 @@ def _enum(params: Mapping[str, Any]) -> Predicate:
     return lambda v: v in allowed
 
 
+def _allow_chars(params: Mapping[str, Any]) -> Predicate:
+    allowed = _named(params, "set", "allow_chars", standards.CHAR_SETS)
+    return lambda v: all(c in allowed for c in v)
+
+
+def _max_length(params: Mapping[str, Any]) -> Predicate:
+    limit = _int(_need(params, "max", "max_length"), "max_length", "max")
+    return lambda v: len(v) <= limit
+
+
+def _min_length(params: Mapping[str, Any]) -> Predicate:
+    limit = _int(_need(params, "min", "min_length"), "min_length", "min")
+    return lambda v: len(v) >= limit
+
+
+def _iban(params: Mapping[str, Any]) -> Predicate:
+    return standards.is_iban
+
+
+def _bic(params: Mapping[str, Any]) -> Predicate:
+    return standards.is_bic
+
+
+def _uuid(params: Mapping[str, Any]) -> Predicate:
+    version = params.get("version")
+    if version is not None and version not in (1, 3, 4, 5, 6, 7, 8):
+        raise ConfigError(f"rule kind 'uuid': 'version' must be 1 to 8, not {version!r}")
+    case = params.get("case", "any")
+    if case not in ("lower", "upper", "any"):
+        raise ConfigError(f"rule kind 'uuid': 'case' must be lower, upper or any, not {case!r}")
+    return lambda v: standards.is_uuid(v, version, case)
+
+
+def _date(params: Mapping[str, Any]) -> Predicate:
+    fmt = str(_need(params, "format", "date"))
+    try:
+        shape = standards.date_shape(fmt)
+    except ValueError as exc:
+        raise ConfigError(f"rule kind 'date': bad format {fmt!r}: {exc}") from None
+    return lambda v: standards.is_date(v, fmt, shape)
+
+
+_JSON_TYPES: dict[str, Callable[[str], bool]] = {
+    "string": lambda v: not isinstance(v, (Number, Literal, Container)),
+    "number": lambda v: isinstance(v, Number),
+    "integer": lambda v: isinstance(v, Number) and re.fullmatch(r"-?[0-9]+", v) is not None,
+    "boolean": lambda v: isinstance(v, Literal),
+}
+
+
+def _json_type(params: Mapping[str, Any]) -> Predicate:
+    return _named(params, "type", "json_type", _JSON_TYPES)
+
+
 def _check_digit(params: Mapping[str, Any]) -> Predicate:
-    scheme = str(_need(params, "scheme", "check_digit"))
-    if scheme not in CHECK_SCHEMES:
-        raise ConfigError(
-            f"rule kind 'check_digit': unknown scheme {scheme!r} (known: {', '.join(CHECK_SCHEMES)})"
-        )
-    return CHECK_SCHEMES[scheme]
+    return _named(params, "scheme", "check_digit", CHECK_SCHEMES)
+
+
+def _named(params: Mapping[str, Any], key: str, kind: str, table: Mapping[str, _T]) -> _T:
+    """``table[params[key]]``; ConfigError naming the known names when it is not there."""
+    name = str(_need(params, key, kind))
+    if name not in table:
+        raise ConfigError(f"rule kind {kind!r}: unknown {key} {name!r} (known: {', '.join(table)})")
+    return table[name]
 
 
 def _int(value: Any, kind: str, name: str) -> int:
@@ -243,6 +306,14 @@ KINDS: dict[str, Callable[[Mapping[str, Any]], Predicate]] = {
     "range": _range,
     "enum": _enum,
     "check_digit": _check_digit,
+    "allow_chars": _allow_chars,
+    "max_length": _max_length,
+    "min_length": _min_length,
+    "iban": _iban,
+    "bic": _bic,
+    "uuid": _uuid,
+    "date": _date,
+    "json_type": _json_type,
 }
 
 

@@ -1,7 +1,8 @@
 """Send generated traffic to a URL with aiohttp, a bounded number at a time.
 
 ``send(requests, base_url, concurrency)`` returns a :class:`Summary`: what was sent, the
-HTTP statuses, the bank codes (from JSON ``code`` or XML ``RspCode``) and one
+HTTP statuses, the bank codes (from JSON ``code`` or XML ``RspCode`` by default; from where
+a bank's reply templates put them with ``paths=answer_paths(bank)``) and one
 :class:`Response` per request, in the requests' order.
 """
 
@@ -19,11 +20,36 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from harness.errors import ConfigError
-from harness.sim.traffic import SimRequest
+from harness.sim.bank import Bank
+from harness.sim.engine import SimRequest
+from harness.sim.replies import paths_of
 
 _XML_CODE = re.compile(r"<RspCode>([^<]*)</RspCode>")
 _XML_MSG = re.compile(r"<RspMsg>([^<]*)</RspMsg>")
 _XML_ENCODING = re.compile(rb"encoding=[\"']([A-Za-z0-9_.-]+)[\"']")
+
+# Where a JSON answer's code and message are: dotted paths, the first present wins.
+AnswerPaths = tuple[tuple[str, ...], tuple[str, ...]]
+DEFAULT_PATHS: AnswerPaths = (("code",), ("msg",))
+
+
+def answer_paths(bank: Bank) -> AnswerPaths:
+    """Where ``bank`` writes codes and messages: its rejection template's places, then its
+    success template's."""
+    style = bank.style
+    codes = paths_of(style.rejection, "code") + paths_of(style.success, "code")
+    msgs = paths_of(style.rejection, "msg") + paths_of(style.success, "msg")
+    return codes, msgs
+
+
+def _at(doc: object, paths: tuple[str, ...]) -> str | None:
+    for path in paths:
+        node = doc
+        for key in path.split("."):
+            node = node.get(key) if isinstance(node, dict) else None
+        if node is not None and not isinstance(node, (dict, list)):
+            return str(node)
+    return None
 
 
 @dataclass(frozen=True)
@@ -55,7 +81,7 @@ class Summary:
         }
 
 
-def parse_answer(status: int, body: bytes) -> Response:
+def parse_answer(status: int, body: bytes, paths: AnswerPaths = DEFAULT_PATHS) -> Response:
     """The bank code and message of a JSON or XML answer (None when it has neither)."""
     head = body.lstrip()[:1]
     if head == b"{":
@@ -64,12 +90,7 @@ def parse_answer(status: int, body: bytes) -> Response:
         except (UnicodeDecodeError, ValueError):
             return Response(status)
         if isinstance(doc, dict):
-            code, msg = doc.get("code"), doc.get("msg")
-            return Response(
-                status,
-                str(code) if code is not None else None,
-                str(msg) if msg is not None else None,
-            )
+            return Response(status, _at(doc, paths[0]), _at(doc, paths[1]))
         return Response(status)
     if head == b"<":
         m = _XML_ENCODING.search(body[:100])
@@ -95,6 +116,7 @@ async def send_async(
     concurrency: int = 16,
     progress: Callable[[int], None] | None = None,
     timeout: float = 30.0,
+    paths: AnswerPaths = DEFAULT_PATHS,
 ) -> Summary:
     """Send ``requests`` to ``base_url``, at most ``concurrency`` at a time."""
     base = check_url(base_url)
@@ -115,7 +137,7 @@ async def send_async(
                         req.method, base + req.path, data=req.body, headers=req.headers
                     ) as resp:
                         body = await resp.read()
-                        results[i] = parse_answer(resp.status, body)
+                        results[i] = parse_answer(resp.status, body, paths)
                 except (TimeoutError, aiohttp.ClientError) as exc:
                     results[i] = Response(None, error=type(exc).__name__)
                 if progress is not None:
@@ -144,6 +166,7 @@ def send(
     concurrency: int = 16,
     progress: Callable[[int], None] | None = None,
     timeout: float = 30.0,
+    paths: AnswerPaths = DEFAULT_PATHS,
 ) -> Summary:
     """:func:`send_async` for callers without an event loop."""
-    return asyncio.run(send_async(requests, base_url, concurrency, progress, timeout))
+    return asyncio.run(send_async(requests, base_url, concurrency, progress, timeout, paths))

@@ -1,10 +1,13 @@
-"""The simulated bank's request handling, without HTTP: route, check, answer.
+"""A simulated bank's request handling, without HTTP: route, check, answer.
 
 :class:`Gateway` turns (method, path, content type, signature, body bytes) into a
 :class:`Reply` (status, content type, body bytes). The order is a real gateway's: route,
 then an occasional "system busy" (only with an error rate), then the signature (only when
-a key is set), then parsing, then the role's rules in file order; the first failing rule
-answers. :func:`evaluate` is the rule verdict alone, which tests use as ground truth.
+a key is set), then parsing (:mod:`harness.sim.parse`), then the role's rules in file order;
+the first failing rule answers. Bodies are written as the bank's reply templates say
+(:mod:`harness.sim.replies`); XML endpoints answer in simbank's GBK ``<Head>`` form.
+:func:`evaluate` is the rule verdict alone, which tests use as ground truth, and
+:func:`violations` lists every rule a request breaks.
 """
 
 from __future__ import annotations
@@ -12,8 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
-import xml.etree.ElementTree as ET
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -24,13 +26,14 @@ from harness.errors import ConfigError
 from harness.sim import signature
 from harness.sim.bank import Answer, Bank, Endpoint, Rule
 from harness.sim.checks import luhn_check
+from harness.sim.parse import parse_fields
+from harness.sim.replies import render
 
-BANK_TZ = timezone(timedelta(hours=8), "CST")  # the bank's wall clock (China Standard Time)
+BANK_TZ = timezone(timedelta(hours=8), "CST")  # simbank's wall clock (China Standard Time)
 JSON_TYPE = "application/json;charset=UTF-8"
 XML_TYPE = "application/xml; charset=GBK"
 
-_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?encoding=[\"']([A-Za-z0-9_.-]+)[\"'][^>]*\?>")
-_CHARSET = re.compile(r"charset=\s*\"?([A-Za-z0-9_.-]+)", re.IGNORECASE)
+__all__ = ["BANK_TZ", "Gateway", "Outcome", "Reply", "evaluate", "parse_fields", "violations"]
 
 
 @dataclass(frozen=True)
@@ -55,66 +58,25 @@ class Reply:
     outcome: Outcome
 
 
-def parse_fields(
-    endpoint: Endpoint, body: bytes, content_type: str | None, params: Mapping[str, str]
-) -> dict[str, str] | None:
-    """The request's fields by rule path (path parameters included), or None when malformed."""
-    fields: dict[str, str] = dict(params)
-    if endpoint.format == "json":
-        try:
-            tree = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
-            return None
-        if not isinstance(tree, dict):
-            return None
-        for key, value in tree.items():
-            if value is None:
-                continue
-            fields[key] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-        return fields
-    return _xml_fields(endpoint, body, content_type, fields)
-
-
-def _xml_fields(
-    endpoint: Endpoint, body: bytes, content_type: str | None, fields: dict[str, str]
-) -> dict[str, str] | None:
-    m = _XML_DECL.match(body)
-    charset = m.group(1).decode("ascii") if m else None
-    if charset is None and content_type:
-        cm = _CHARSET.search(content_type)
-        charset = cm.group(1) if cm else None
-    try:
-        text = body.decode(charset or "utf-8")
-        root = ET.fromstring(text)
-    except (LookupError, UnicodeDecodeError, ET.ParseError, ValueError):
-        return None
-    if root.tag != endpoint.root:
-        return None
-
-    def walk(node: ET.Element, prefix: str) -> None:
-        for child in node:
-            path = f"{prefix}{child.tag}"
-            if len(child):
-                walk(child, path + ".")
-            else:
-                fields.setdefault(path, child.text or "")
-
-    walk(root, "")
-    return fields
+def breaks(rule: Rule, fields: Mapping[str, str]) -> bool:
+    """Whether ``fields`` break ``rule``: only ``required`` looks at an absent or empty field."""
+    value = fields.get(rule.field)
+    if rule.kind == "required":
+        return value is None or not rule.check(value)
+    return bool(value) and not rule.check(value)  # type: ignore[arg-type]
 
 
 def evaluate(endpoint: Endpoint, fields: Mapping[str, str], role: str) -> Rule | None:
     """The first of the role's rules that ``fields`` break, or None when they pass."""
     for rule in endpoint.rules:
-        if role not in rule.roles:
-            continue
-        value = fields.get(rule.field)
-        if rule.kind == "required":
-            if value is None or not rule.check(value):
-                return rule
-        elif value and not rule.check(value):
+        if role in rule.roles and breaks(rule, fields):
             return rule
     return None
+
+
+def violations(endpoint: Endpoint, fields: Mapping[str, str], role: str) -> list[Rule]:
+    """Every one of the role's rules that ``fields`` break, in file order."""
+    return [r for r in endpoint.rules if role in r.roles and breaks(r, fields)]
 
 
 def flake_draw(seed: int, method: str, path: str, body: bytes) -> tuple[float, int]:
@@ -140,12 +102,15 @@ class Gateway:
             raise ConfigError(f"unknown role {role!r} (this bank has: {', '.join(bank.roles)})")
         if not 0.0 <= error_rate <= 1.0:
             raise ConfigError(f"the error rate must be between 0 and 1, not {error_rate!r}")
+        if sign_key is not None and "signature" not in bank.responses:
+            raise ConfigError(f"bank {bank.name!r} does not sign requests (no 'signature' answer)")
         self.bank = bank
         self.role = role
         self.sign_key = sign_key
         self.error_rate = error_rate
         self.seed = seed
-        self._clock = clock or (lambda: datetime.now(BANK_TZ))
+        tz = BANK_TZ if bank.utc_offset == 8 else bank.tz
+        self._clock = clock or (lambda: datetime.now(tz))
         self._random = random.Random(seed)
         self._flaky_total = sum(w for _, w in bank.flaky)
 
@@ -187,7 +152,7 @@ class Gateway:
                 fields,
             )
         return (
-            Outcome(bank.responses["success"], endpoint=endpoint.name, reason="success"),
+            Outcome(bank.success_for(endpoint), endpoint=endpoint.name, reason="success"),
             endpoint,
             fields,
         )
@@ -199,17 +164,31 @@ class Gateway:
         answer = outcome.answer
         if endpoint is not None and endpoint.format == "xml":
             return Reply(answer.status, XML_TYPE, self._xml(endpoint, answer), outcome)
-        doc: dict[str, Any] = {"code": answer.code, "msg": answer.msg}
-        if outcome.accepted and endpoint is not None and endpoint.data:
-            doc["data"] = {key: self._generate(gen, body) for key, gen in endpoint.data.items()}
+        style = self.bank.style
+        template = style.rejection
+        if outcome.accepted and endpoint is not None:
+            template = endpoint.reply if endpoint.reply is not None else style.success
+
+        def fill(name: str) -> Any:
+            if name == "code":
+                return answer.code
+            if name == "msg":
+                return answer.msg
+            if name == "data":
+                if endpoint is None or not endpoint.data:
+                    return None
+                return {key: self._generate(gen, body) for key, gen in endpoint.data.items()}
+            return self._generate(name, body)
+
+        doc = render(template, fill)
         payload = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        return Reply(answer.status, JSON_TYPE, payload, outcome)
+        return Reply(answer.status, style.content_type, payload, outcome)
 
     def _xml(self, endpoint: Endpoint, answer: Answer) -> bytes:
         root = endpoint.reply_root
         text = (
             '<?xml version="1.0" encoding="GBK"?>'
-            f"<{root}><Head><RspCode>{escape(answer.code)}</RspCode><RspMsg>{escape(answer.msg)}</RspMsg>"
+            f"<{root}><Head><RspCode>{escape(answer.code or '')}</RspCode><RspMsg>{escape(answer.msg or '')}</RspMsg>"
             f"<RspTime>{self._clock().strftime('%Y%m%d%H%M%S')}</RspTime>"
             f"<SerialNo>{self._serial()}</SerialNo></Head></{root}>"
         )
@@ -223,6 +202,10 @@ class Gateway:
             return self._serial()
         if generator == "now":
             return self._clock().strftime("%Y-%m-%d %H:%M:%S")
+        if generator == "iso_now":
+            return self._clock().isoformat(timespec="seconds")
+        if generator == "uuid":
+            return str(uuid.UUID(int=self._random.getrandbits(128), version=4))
         # account_no: stable for the same request, a valid Luhn number like a real account.
         digits = str(int.from_bytes(hashlib.sha256(body).digest()[:8], "big")).zfill(20)[:14]
         number = "6230" + digits

@@ -1,4 +1,4 @@
-"""A day of synthetic traffic for the simulated bank, deterministic under a seed.
+"""A day of synthetic traffic for simbank, deterministic under a seed.
 
 ``generate(count, day, seed)`` builds the requests (method, path, headers, body bytes,
 simulated time) without sending anything; :mod:`harness.sim.client` sends them. The same
@@ -21,8 +21,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
@@ -30,11 +29,15 @@ from harness.errors import ConfigError
 from harness.sim import signature
 from harness.sim.bank import Bank, load_bank
 from harness.sim.checks import CREDIT_ALPHABET
+from harness.sim.engine import HOURLY, TIME_HEADER, SimRequest, sim_times
 from harness.sim.gateway import BANK_TZ, Gateway, Outcome
 from harness.sim.pools import MERCHANTS, Maker
+from harness.sim.simbank_edge import EdgeMaker
 from harness.timeutil import parse_day
 
-TIME_HEADER = "X-Sim-Time"
+__all__ = ["FLAWS", "HOURLY", "MIX", "TIME_HEADER", "SimRequest", "expected_outcome"]
+__all__ += ["expected_outcome_for", "generate", "sim_times", "update_xml"]
+
 OPEN_PATH = "/openapi/v1/vaccount/open"
 TRANSFER_PATH = "/openapi/v1/transfer"
 UPDATE_PATH = "/openapi/v1/enterprise/{merchantNo}/update"
@@ -43,22 +46,6 @@ XML_TYPE = "application/xml; charset=GBK"
 
 # Endpoint mix: (name, weight).
 MIX = (("vaccount_open", 50), ("transfer", 35), ("enterprise_update", 15))
-# Requests by the bank's hour of day (relative weights): quiet nights, busy office hours.
-HOURLY = (1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 5, 9, 10, 9, 6, 8, 10, 10, 9, 7, 4, 3, 2, 2, 1.5, 1)
-
-
-@dataclass(frozen=True)
-class SimRequest:
-    """One generated request, ready to send."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    sim_time: datetime  # timezone-aware, UTC
-    endpoint: str  # the bank file's endpoint name
-    flaw: str | None = None  # the production rule broken on purpose, if any
-    fields: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
 
 Flaw = Callable[[Maker, dict[str, str]], None]
@@ -129,20 +116,6 @@ FLAWS: dict[str, dict[str, tuple[int, Flaw]]] = {
 }
 
 
-def sim_times(rng: random.Random, count: int, start: datetime, end: datetime) -> list[datetime]:
-    """``count`` instants in [start, end), weighted by hour of day, in ascending order."""
-    span = (end - start).total_seconds()  # 23 or 25 hours on daylight-saving days
-    hours = max(1, int(span // 3600))
-    # Weighted by the bank's wall clock (China Standard Time), whatever the day's timezone.
-    weights = [HOURLY[(start + timedelta(hours=h)).astimezone(BANK_TZ).hour] for h in range(hours)]
-    out = []
-    for hour in rng.choices(range(hours), weights=weights, k=count):
-        offset = min(span - 0.001, hour * 3600 + rng.random() * 3600)
-        out.append(start + timedelta(seconds=round(offset, 3)))
-    out.sort()
-    return out
-
-
 def generate(
     count: int,
     day: str | None = None,
@@ -151,10 +124,12 @@ def generate(
     key: str | None = None,
     flaw_rate: float = 0.05,
     mix: Sequence[tuple[str, int]] = MIX,
+    edge: bool = False,
 ) -> list[SimRequest]:
     """``count`` requests spread over ``day`` (YYYY-MM-DD, default today), signed with ``key``.
 
     ``key`` defaults as the server's does (``$SIMBANK_HMAC_KEY``, else the demo key).
+    ``edge``: an edge day (:mod:`harness.sim.simbank_edge`); values come close to the limits.
     """
     if count < 0:
         raise ConfigError(f"the request count must not be negative, not {count!r}")
@@ -167,10 +142,10 @@ def generate(
     start, end = parse_day(day or "today")
     key = signature.resolve_key(key)
     rng = random.Random(seed)
-    maker = Maker(rng)
+    maker = EdgeMaker(rng) if edge else Maker(rng)
     weights = [w for _, w in mix]
     out = []
-    for i, when in enumerate(sim_times(rng, count, start, end)):
+    for i, when in enumerate(sim_times(rng, count, start, end, BANK_TZ)):
         endpoint = rng.choices(names, weights=weights)[0]
         fields = _FIELDS[endpoint](maker, when, i)
         flaw = None

@@ -8,7 +8,7 @@ scan of ``ix_exchanges_endpoint_outcome_ts``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -171,3 +171,29 @@ def insert_exchanges(
     else:
         conn.execute(insert(table), list(rows))
     return len(rows)
+
+
+_DRAFT_COLUMNS = (
+    Exchange.endpoint,
+    Exchange.scheme,
+    Exchange.host,
+    Exchange.status,
+    Exchange.outcome,
+    Exchange.code,
+    Exchange.message,
+    Exchange.request_fields,
+    Exchange.response_fields,
+    Exchange.request_headers,
+    Exchange.notes,
+)
+
+
+def draft_rows(session: Session, f: ExchangeFilter | None = None) -> Iterator[dict[str, Any]]:
+    """Exchange summaries for :func:`harness.plan_draft.draft`, streamed in batches."""
+    names = [c.key for c in _DRAFT_COLUMNS]
+    stmt = _where(select(*_DRAFT_COLUMNS).order_by(Exchange.id), f or ExchangeFilter())
+    try:
+        for row in session.execute(stmt.execution_options(yield_per=2000)):
+            yield dict(zip(names, row, strict=True))
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read exchanges: {type(exc).__name__}") from None

@@ -34,7 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from harness.errors import ConfigError, NotFoundError, StoreError
-from harness.learn.policy import confidence, decide_state
+from harness.learn.policy import DEFAULT_CONFIRM, confidence, decide_state
 from harness.rules import SOURCES, STATES, RuleSpec
 from harness.store.models import Exchange, ReplayResult, Rule
 
@@ -183,12 +183,15 @@ def merge(old: RuleSpec, new: RuleSpec) -> RuleSpec:
     probe = evidence.get("probe") or {}
     probed = probe.get("confirmed") if probe else None
     state = decide_state(
-        support, contradict, probed=probed, manual=manual[-1]["state"] if manual else None
+        support,
+        contradict,
+        need=int(evidence.get("confirm_at") or DEFAULT_CONFIRM),
+        probed=probed,
+        manual=manual[-1]["state"] if manual else None,
     )
     conf = confidence(
         support,
         contradict,
-        names_field=bool(evidence.get("names_field")),
         probed=probed,
         prior=float(evidence.get("prior", max(old.confidence, new.confidence))),
     )
@@ -355,6 +358,7 @@ _LEARN_COLUMNS = (
     Exchange.code,
     Exchange.message,
     Exchange.request_fields,
+    Exchange.notes,
 )
 
 
@@ -365,7 +369,7 @@ def learning_rows(
     endpoint: str | None = None,
 ) -> list[dict[str, Any]]:
     """The exchanges of a window as the learner's rows (id, ts, endpoint, outcome, code,
-    message, request_fields), oldest first."""
+    message, request_fields, notes), oldest first."""
     query = select(*_LEARN_COLUMNS).order_by(Exchange.ts, Exchange.id)
     if start is not None:
         query = query.where(Exchange.ts >= start)
@@ -373,7 +377,7 @@ def learning_rows(
         query = query.where(Exchange.ts < end)
     if endpoint is not None:
         query = query.where(Exchange.endpoint == endpoint)
-    names = ("id", "ts", "endpoint", "outcome", "code", "message", "request_fields")
+    names = ("id", "ts", "endpoint", "outcome", "code", "message", "request_fields", "notes")
     try:
         result = session.execute(query.execution_options(yield_per=5000))
         return [dict(zip(names, row, strict=True)) for row in result]

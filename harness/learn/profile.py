@@ -1,0 +1,417 @@
+"""A window of captured exchanges as the learner sees it, built in one streaming pass.
+
+:class:`Corpus` reads rows (``id``, ``ts``, ``endpoint``, ``outcome``, ``code``, ``message``,
+``request_fields``: flat path -> sanitized leaf, and ``notes`` with the paths the sanitizer
+pseudonymized) in batches and keeps, per endpoint:
+
+- per field, the statistics of its accepted values (:class:`harness.rules.stats.FieldStats`),
+  accumulated batch by batch (:class:`FieldAccumulator`): never the rows themselves;
+- the rejected rows per rejection *signature* (endpoint + code + normalized message), up
+  to :data:`SIGNATURE_SAMPLE` rows each (rejections are a few percent of traffic), with the
+  count of all of them;
+- counts of accepted, rejected and other exchanges.
+
+Memory grows with the number of endpoints, fields and signatures, not with the number of
+exchanges; time is linear. Work per batch runs mostly in C: values are counted with
+``Counter(map(dict.get, ...))`` and every statistic is taken over a batch's *distinct*
+values with ``map``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
+from itertools import chain, filterfalse, islice, repeat
+from typing import Any
+
+from harness import charclass, charsets, checksums, formats
+from harness.fields import rule_path
+from harness.learn.shapes import MIN_PATTERN_VALUES, derive_patterns
+from harness.plan import Plan
+from harness.rules import as_text
+from harness.rules.kinds.decimal import PLAIN, has_leading_zero, has_trailing_zero, scale_of
+from harness.rules.stats import FieldStats, NumberStats
+from harness.rules.units import units
+
+Signature = tuple[str, str | None, str]  # endpoint, code, normalized message
+Rows = Iterable[dict[str, Any]] | Callable[[], Iterable[dict[str, Any]]]
+
+BATCH = 20_000  # accepted rows per endpoint counted at once
+COUNT_CAP = 64  # distinct values counted exactly (enums need no more)
+SAMPLE = 2000  # distinct values kept per field (patterns, analogy shapes)
+SIGNATURE_SAMPLE = 5000  # rejected rows kept per signature
+CHECKSUM_DISTINCT = 8  # distinct values before "every value passes" says anything
+_AMOUNT_MAX_DIGITS = 12  # digit-only values longer than this are identifiers, not amounts
+_KANA = frozenset({"halfwidth_katakana", "katakana", "hiragana", "kana_small"})
+_WIDE = frozenset({"cjk", "cjk_punct", "fullwidth_form", "fullwidth_space"})
+
+
+def iterate(rows: Rows) -> Iterator[dict[str, Any]]:
+    """The rows, afresh: a callable is called, anything else iterated."""
+    return iter(rows() if callable(rows) else rows)
+
+
+def _normalizer() -> Callable[[str | None], str]:
+    from harness.classify import normalize_message
+
+    def norm(message: str | None) -> str:
+        return normalize_message(message) if message else ""
+
+    return norm
+
+
+# -- one field ---------------------------------------------------------------------------
+
+
+class FieldAccumulator:
+    """Statistics of one field's accepted values, batch by batch (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.n = 0
+        self.present = 0
+        self.counts: Counter[str] | None = Counter()
+        self.distinct = 0
+        self.chars: set[str] = set()
+        self.min_len: int | None = None
+        self.max_len = 0
+        self.lengths: set[int] = set()
+        self.max_bytes: dict[str, int] = {}
+        self.spaced = False
+        self.blank = False
+        self.number: dict[str, Any] | None = {}
+        self.formats: set[str] | None = None
+        self.checksums: set[str] | None = None
+        self.patterns: list[tuple[str, re.Pattern[str], float]] | None = None
+        self.sample: dict[str, None] = {}
+
+    def add(self, counts: dict[str, int], present: int) -> None:
+        """One batch: distinct text -> occurrences, and how many rows had a non-blank value."""
+        if not counts:
+            return
+        values = list(counts)
+        self.n += sum(counts.values())
+        self.present = max(self.present, present)  # list items: several paths, one field
+        self._count(counts)
+        self.chars.update(*values)
+        lengths = set(map(len, values))
+        self.lengths.update(islice(lengths, 64))
+        low, high = min(lengths), max(lengths)
+        self.min_len = low if self.min_len is None else min(self.min_len, low)
+        self.max_len = max(self.max_len, high)
+        self._bytes(values)
+        if not self.spaced and any(ch.isspace() for ch in self.chars):
+            nonblank = list(filter(str.strip, values))
+            self.spaced = any(v != v.strip() for v in nonblank)
+        self.blank = self.blank or "" in counts or any(not v.strip() for v in values)
+        if len(self.sample) < SAMPLE:
+            self.sample.update(dict.fromkeys(islice(values, SAMPLE - len(self.sample))))
+        self._numbers(values)
+        self._shapes(values)
+
+    def _count(self, counts: dict[str, int]) -> None:
+        if self.counts is None:
+            self.distinct += len(counts)  # a lower bound once the field is open
+            return
+        self.counts.update(counts)
+        self.distinct = len(self.counts)
+        if len(self.counts) > COUNT_CAP:
+            self.counts = None
+
+    def _bytes(self, values: list[str]) -> None:
+        if all(map(str.isascii, values)):
+            return  # bytes equal characters in every encoding measured here
+        for encoding in ("utf-8", "gbk", "shift_jis"):
+            try:
+                size = max(map(len, map(str.encode, values, repeat(encoding))))
+            except UnicodeEncodeError:
+                size = max(charclass.byte_length(v, encoding) for v in values)
+            self.max_bytes[encoding] = max(self.max_bytes.get(encoding, 0), size)
+
+    def _numbers(self, values: list[str]) -> None:
+        num = self.number
+        if num is None:
+            return
+        if not all(map(PLAIN.fullmatch, values)):
+            self.number = None
+            return
+        numbers = [Decimal(v) for v in values]
+        scales = [scale_of(v) for v in values]
+        low, high = min(numbers), max(numbers)
+        num["min"] = low if "min" not in num else min(num["min"], low)
+        num["max"] = high if "max" not in num else max(num["max"], high)
+        num["max_scale"] = max(num.get("max_scale", 0), max(scales))
+        num["min_scale"] = min(num.get("min_scale", 99), min(scales))
+        num["plus"] = num.get("plus", False) or any(v.startswith("+") for v in values)
+        num["minus"] = num.get("minus", False) or any(v.startswith("-") for v in values)
+        num["leading_zero"] = num.get("leading_zero", False) or any(map(has_leading_zero, values))
+        num["trailing_zero"] = num.get("trailing_zero", False) or any(
+            map(has_trailing_zero, values)
+        )
+        num["point"] = num.get("point", False) or any("." in v for v in values)
+
+    def _shapes(self, values: list[str]) -> None:
+        """Formats, checksums and patterns every value so far has (dropped when one fails)."""
+        first = values[0]
+        if self.formats is None:
+            self.formats = {n for n, f in formats.FORMATS.items() if f.test(first)}
+            self.checksums = {n for n, c in checksums.CHECKSUMS.items() if c.test(first)}
+        self.formats = {n for n in self.formats if all(map(formats.FORMATS[n].test, values))}
+        assert self.checksums is not None
+        self.checksums = {
+            n for n in self.checksums if all(map(checksums.CHECKSUMS[n].test, values))
+        }
+        if self.patterns is None:
+            if len(self.sample) < MIN_PATTERN_VALUES:
+                return
+            self.patterns = [
+                (r, re.compile(r), 2.0 + c + len(r) / 10)
+                for r, c in derive_patterns(list(self.sample))
+            ]
+        self.patterns = [p for p in self.patterns if all(map(p[1].fullmatch, values))]
+
+    def stats(self, rows: int) -> FieldStats:
+        """The field's statistics once every batch is in."""
+        chars = frozenset(self.chars)
+        classes: set[str] = set()
+        for ch in chars:
+            classes |= charclass.classes(ch)
+        return FieldStats(
+            rows=rows,
+            n=self.n,
+            present=self.present,
+            distinct=self.distinct,
+            chars=chars,
+            units=units(chars),
+            classes=frozenset(classes),
+            min_len=self.min_len or 0,
+            max_len=self.max_len,
+            max_bytes=self._exposed_bytes(classes),
+            spaced=self.spaced,
+            blank=self.blank,
+            numbers=self._number_stats(),
+            formats=frozenset(self.formats or ()),
+            checksums=frozenset(self.checksums or ())
+            if self.distinct >= CHECKSUM_DISTINCT
+            else frozenset(),
+            patterns=tuple((r, c) for r, _, c in self.patterns or ()),
+            sets=frozenset(
+                n for n in charsets.CHARSETS if all(charsets.contains(n, ch) for ch in chars)
+            )
+            if chars
+            else frozenset(),
+            counts=dict(self.counts) if self.counts is not None else None,
+            sample=tuple(self.sample),
+        )
+
+    def _exposed_bytes(self, classes: set[str]) -> dict[str, int]:
+        """Byte lengths worth a rule: GBK for Chinese text, Shift_JIS for Japanese, UTF-8
+        for anything beyond ASCII (ASCII text has as many bytes as characters)."""
+        out = {}
+        if self.max_bytes:
+            out["utf-8"] = self.max_bytes["utf-8"]
+            if classes & _WIDE:
+                out["gbk"] = self.max_bytes["gbk"]
+            if classes & _KANA:
+                out["shift_jis"] = self.max_bytes["shift_jis"]
+        return out
+
+    def _number_stats(self) -> NumberStats | None:
+        num = self.number
+        if not num or "min" not in num:
+            return None
+        # Identifiers made of digits (mobiles, card numbers, dates) are not amounts: without
+        # a decimal point, amounts come in several lengths and never with a leading zero.
+        if not num["point"] and (
+            self.max_len > _AMOUNT_MAX_DIGITS or len(self.lengths) < 3 or num["leading_zero"]
+        ):
+            return None
+        return NumberStats(
+            min=num["min"],
+            max=num["max"],
+            max_scale=num["max_scale"],
+            min_scale=num["min_scale"],
+            plus=num["plus"],
+            minus=num["minus"],
+            leading_zero=num["leading_zero"],
+            trailing_zero=num["trailing_zero"],
+            point=num["point"],
+        )
+
+
+# -- one endpoint ------------------------------------------------------------------------
+
+
+@dataclass
+class RejectedRow:
+    """A rejected exchange as induction reads it."""
+
+    id: Any
+    ts: datetime | None
+    fields: dict[str, list[str | None]]  # rule path -> values (texts; None for a null leaf)
+
+    def values(self, path: str) -> list[str | None]:
+        return self.fields.get(path) or [None]
+
+
+@dataclass
+class EndpointData:
+    """One endpoint's statistics, rejections and counts."""
+
+    name: str
+    accepted: int = 0
+    rejected: int = 0
+    other: int = 0
+    signatures: dict[Signature, list[RejectedRow]] = field(default_factory=dict)
+    signature_counts: dict[Signature, int] = field(default_factory=dict)
+    stats: dict[str, FieldStats] = field(default_factory=dict)
+    pseudonymized: set[str] = field(default_factory=set)
+    _acc: dict[str, FieldAccumulator] = field(default_factory=dict)
+    _batch: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.accepted + self.rejected
+
+    def field_stats(self, path: str) -> FieldStats:
+        found = self.stats.get(path)
+        if found is None:
+            found = self.stats[path] = FieldStats(rows=self.accepted)
+        return found
+
+    def fields(self) -> set[str]:
+        out = set(self.stats)
+        for rows in self.signatures.values():
+            for row in rows:
+                out.update(row.fields)
+        return out
+
+    def flush(self) -> None:
+        dicts, self._batch = self._batch, []
+        if not dicts:
+            return
+        paths = set(chain.from_iterable(dicts))
+        by_field: dict[str, tuple[Counter[str], int]] = {}
+        for path in paths:
+            counts: Counter[Any] = Counter(map(dict.get, dicts, repeat(path)))
+            counts.pop(None, 0)
+            odd = (
+                [] if set(map(type, counts)) <= {str} else [k for k in counts if type(k) is not str]
+            )
+            for k in odd:  # JSON numbers (a str subclass), booleans
+                n = counts.pop(k)
+                text = as_text(k)
+                if text is not None:
+                    counts[text] += n
+            blank = sum(map(counts.__getitem__, filterfalse(str.strip, counts)))
+            present = sum(counts.values()) - blank
+            name = rule_path(path)
+            held = by_field.get(name)
+            if held is None:
+                by_field[name] = (counts, present)
+            else:  # list items: several concrete paths, one rule path
+                held[0].update(counts)
+                by_field[name] = (held[0], max(held[1], present))
+        for name, (counts, present) in by_field.items():
+            acc = self._acc.get(name)
+            if acc is None:
+                acc = self._acc[name] = FieldAccumulator()
+            acc.add(dict(counts), present)
+
+    def finish(self, plan: Plan | None) -> None:
+        self.flush()
+        for name, acc in self._acc.items():
+            stats = acc.stats(self.accepted)
+            stats.context["sensitive"] = name in self.pseudonymized or bool(
+                plan is not None and plan.is_sensitive(name)
+            )
+            self.stats[name] = stats
+        self._acc.clear()
+
+
+# -- the corpus --------------------------------------------------------------------------
+
+
+class Corpus:
+    """Rows read once into per-endpoint statistics and rejection samples."""
+
+    def __init__(
+        self,
+        rows: Rows,
+        *,
+        plan: Plan | None = None,
+        normalize: Callable[[str | None], str] | None = None,
+        tz: tzinfo = UTC,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.rows = rows
+        self.tz = tz
+        self.endpoints: dict[str, EndpointData] = {}
+        self.exchanges = 0
+        norm = normalize or _normalizer()
+        messages: dict[str | None, str] = {}
+        for n, row in enumerate(iterate(rows), 1):
+            name = row["endpoint"]
+            data = self.endpoints.get(name)
+            if data is None:
+                data = self.endpoints[name] = EndpointData(name)
+            outcome = row["outcome"]
+            if outcome == "accepted":
+                data.accepted += 1
+                data._batch.append(row.get("request_fields") or {})
+                notes = row.get("notes") or {}
+                for path in notes.get("pseudonymized") or ():
+                    data.pseudonymized.add(rule_path(path))
+                if len(data._batch) >= BATCH:
+                    data.flush()
+            elif outcome == "rejected":
+                data.rejected += 1
+                raw = row.get("message")
+                msg = messages.get(raw)
+                if msg is None:
+                    msg = messages[raw] = norm(raw)
+                sig = (name, row.get("code"), msg)
+                data.signature_counts[sig] = data.signature_counts.get(sig, 0) + 1
+                kept = data.signatures.setdefault(sig, [])
+                if len(kept) < SIGNATURE_SAMPLE:
+                    kept.append(rejected_row(row))
+            else:
+                data.other += 1
+            if progress is not None and n % 100_000 == 0:
+                progress(n)
+            self.exchanges = n
+        for data in self.endpoints.values():
+            data.finish(plan)
+
+    def day(self, ts: datetime | None) -> str:
+        return ts.astimezone(self.tz).date().isoformat() if ts else "unknown"
+
+
+def rejected_row(row: dict[str, Any]) -> RejectedRow:
+    fields: dict[str, list[str | None]] = {}
+    for path, leaf in (row.get("request_fields") or {}).items():
+        fields.setdefault(rule_path(path), []).append(as_text(leaf))
+    return RejectedRow(row.get("id"), timestamp(row.get("ts")), fields)
+
+
+def timestamp(value: Any) -> datetime | None:
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None
+
+
+def field_values(row: dict[str, Any]) -> dict[str, list[str | None]]:
+    """A row's request fields by rule path (texts)."""
+    return rejected_row(row).fields
+
+
+def kept_rows(data: EndpointData) -> Sequence[RejectedRow]:
+    return [r for rows in data.signatures.values() for r in rows]

@@ -1,0 +1,66 @@
+"""The rule model: one field rule as a value, and the words for its closed vocabularies.
+
+A :class:`RuleSpec` is a value: learned, carried to an analogous field, exported, loaded
+from YAML or enforced by the mock alike. What a rule *means* (its parameters, its check,
+its words) belongs to its kind (:mod:`harness.rules.registry`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, replace
+from typing import Any, Literal, get_args
+
+State = Literal["suspected", "confirmed", "retired"]
+Source = Literal["learned", "analogy", "manual"]
+STATES: tuple[str, ...] = get_args(State)
+SOURCES: tuple[str, ...] = get_args(Source)
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """One field rule. ``field`` is a rule path (list indices as ``[]``).
+
+    ``evidence`` holds what the rule was learned from (JSON-ready): supporting and
+    contradicting exchange ids, per-day counts, the bracket of a bound, probe results.
+    ``derived_from`` is the id of the rule an analogy rule was carried from.
+    """
+
+    endpoint: str
+    field: str
+    kind: str
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)
+    code: str | None = None
+    message: str | None = None
+    source: str = "learned"
+    state: str = "suspected"
+    confidence: float = 0.0
+    support: int = 0
+    contradict: int = 0
+    evidence: dict[str, Any] = dataclasses.field(default_factory=dict)
+    derived_from: int | None = None
+    id: int | None = None
+
+    @property
+    def key(self) -> str:
+        """Identity for de-duplication: the same rule learned twice has the same key."""
+        return rule_key(self.endpoint, self.field, self.kind, self.params)
+
+    def but(self, **changes: Any) -> RuleSpec:
+        return replace(self, **changes)
+
+
+def rule_key(endpoint: str, field_path: str, kind: str, params: dict[str, Any]) -> str:
+    return (
+        f"{endpoint}|{field_path}|{kind}|{json.dumps(params, sort_keys=True, ensure_ascii=False)}"
+    )
+
+
+def as_text(value: Any) -> str | None:
+    """A leaf as the text a gateway sees; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
