@@ -4,7 +4,9 @@ The blocks run in order in one bash session, in a scratch directory laid out lik
 (the Makefile, pyproject.toml, replays/, addons/ and the installed .venv), the way a reader
 pastes them into a terminal. A block whose first line says it runs "in another terminal"
 starts a server: it is started in the background and the session waits for its port; every
-server is stopped at the end. The README's fixed ports (those of replays/simbank.yaml) are
+server is stopped at the end. After a block sends traffic through the capture proxy, the
+session waits until the store holds it, as a reader would look a moment later (the proxy
+hands exchanges to an ingest process that stores them in batches). The README's fixed ports (those of replays/simbank.yaml) are
 swapped for free ones, in the blocks and in the plan alike: tests never bind fixed ports.
 Nothing else of a block is changed.
 """
@@ -56,9 +58,20 @@ def _swap_ports(text: str, ports: dict[int, int]) -> str:
     )
 
 
+TRAFFIC = re.compile(r"sim traffic --through \S+ --count (\d+)")
+COUNT = (
+    "import sqlite3, sys; print(sqlite3.connect(sys.argv[1])"
+    ".execute('select count(*) from exchanges').fetchone()[0])"
+)
+
+
 def _script(found: list[str], ports: dict[int, int], work: Path) -> str:
+    python = ROOT / ".venv" / "bin" / "python"
     lines = [
         "set -euo pipefail",
+        f'stored() {{ "{python}" -c "{COUNT}" "$1" 2>/dev/null || echo 0; }}',
+        'wait_rows() { for _ in $(seq 600); do [ "$(stored "$1")" -ge "$2" ] && return 0; '
+        'sleep 0.2; done; echo "the store $1 holds $(stored "$1") of $2" >&2; return 1; }',
         'wait_port() { for _ in $(seq 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null '
         '&& return 0; sleep 0.2; done; echo "nothing listens on $1" >&2; return 1; }',
     ]
@@ -73,6 +86,9 @@ def _script(found: list[str], ports: dict[int, int], work: Path) -> str:
             lines.append(f"wait_port {PORT_OPTION.search(block)[1]}")
         else:
             lines.append(block)
+            sent = TRAFFIC.search(block)
+            if sent and "--db harness.db" in "\n".join(found):
+                lines.append(f"wait_rows harness.db {sent[1]}")
     return "\n".join(lines) + "\n"
 
 
