@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/harness demo
 
-## make test: the whole suite, about 6 minutes (PostgreSQL tests run when HARNESS_TEST_PG_URL
+## make test: the whole suite, about 7 minutes (PostgreSQL tests run when HARNESS_TEST_PG_URL
 ## is set; .ci/run sets it). The report's browser test needs `make browser` (root) once.
 test: $(STAMP) tools
 	$(BIN)/pytest -q

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import re
@@ -72,6 +73,7 @@ PROCESS_HINTS = re.compile(
 TESTS = os.path.dirname(os.path.abspath(__file__))
 
 
+@functools.cache
 def _ours(obj: object) -> bool:
     """Defined in a file under tests/ (test modules are imported by their file name)."""
     try:
@@ -80,6 +82,7 @@ def _ours(obj: object) -> bool:
         return False
 
 
+@functools.cache
 def _source(obj: object) -> str:
     try:
         return inspect.getsource(obj)  # type: ignore[arg-type]
