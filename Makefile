@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench check lint fmt clean services-bench
+.PHONY: demo test test-fast tools browser prism bench check lint fmt clean services-bench
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,9 +16,31 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/harness demo
 
-## make test: the whole suite (PostgreSQL tests run when HARNESS_TEST_PG_URL is set; .ci/run sets it).
-test: $(STAMP)
+## make test: the whole suite, about 7 minutes (PostgreSQL tests run when HARNESS_TEST_PG_URL
+## is set; .ci/run sets it). The report's browser test needs `make browser` (root) once.
+test: $(STAMP) tools
 	$(BIN)/pytest -q
+
+## make test-fast: the unit tests, no process started, in under a minute. A test that starts
+## a process is marked `process` automatically (tests/conftest.py) and left out here.
+test-fast: $(STAMP)
+	HARNESS_TEST_FAST=1 $(BIN)/pytest -q -m "not process"
+
+## make tools: what tests use beyond Python, installed locally (Prism, when npm is present).
+tools: prism
+
+## make browser: Debian's Chromium and a CJK font, for the report's browser test (as root).
+browser:
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei)
+
+## make prism: Stoplight Prism into .tools/prism (not global), to load the OpenAPI export.
+PRISM := .tools/prism/node_modules/.bin/prism
+prism: $(PRISM)
+$(PRISM):
+	@if command -v npm >/dev/null && command -v node >/dev/null; then \
+	  npm install --prefix .tools/prism --no-audit --no-fund --loglevel=error @stoplight/prism-cli@5; \
+	else echo "node/npm not found: the OpenAPI test skips loading the export in Prism"; fi
 
 ## make bench: side-by-side benchmarks (about ten minutes, bounded loads), a summary table at
 ## the end; needs wrk and nginx from Debian's packages. PostgreSQL is measured too when
@@ -45,4 +67,4 @@ fmt: $(STAMP)
 check: lint test
 
 clean:
-	rm -rf $(VENV) harness-out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools harness-out .pytest_cache .mypy_cache .ruff_cache

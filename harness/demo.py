@@ -31,13 +31,19 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 @dataclass
 class DemoConfig:
-    db: Path = Path("harness.db")
+    """What the demo runs; everything it writes goes under ``out`` (its store included)."""
+
     out: Path = Path("harness-out")
     plan: Path | None = None  # default: replays/simbank.yaml
     count: int = 3000
     day: str = "2026-11-24"
     seed: int = 7
     concurrency: int = 16
+
+    @property
+    def db(self) -> Path:
+        """The demo's own store: never ./harness.db, the default of every other command."""
+        return self.out / "demo.db"
 
 
 @dataclass
@@ -115,6 +121,7 @@ def run_demo(cfg: DemoConfig, notify: Notify) -> DemoResult:
     """Run every stage on the simulated bank; ``notify(stage, facts)`` after each."""
     from harness.jobs import export_rules, incident_report, learn_window
     from harness.plan import load_plan
+    from harness.sanitize import load_key
     from harness.sim.client import send
     from harness.sim.signature import DEMO_KEY, KEY_ENV
     from harness.sim.traffic import generate
@@ -168,6 +175,8 @@ def run_demo(cfg: DemoConfig, notify: Notify) -> DemoResult:
                 str(plan_path),
             ],
             ports["proxy"],
+            # The sanitizer's key: the demo's own, under --out, never ./.harness.key.
+            env={"HARNESS_KEY": load_key(cfg.out / "demo.key").hex()},
         )
         notify("servers", {"urls": url, "logs": logs})
 
@@ -195,17 +204,16 @@ def run_demo(cfg: DemoConfig, notify: Notify) -> DemoResult:
             learned = learn_window(factory, plan, start=window[0], end=window[1])
             notify("learned", {"learned": learned})
 
-            for fmt, name in (
+            exports = (
                 ("jsonschema", "rules.schema.json"),
                 ("yaml", "rules.yaml"),
+                ("openapi", "openapi.json"),
                 ("markdown", "checklist.md"),
-            ):
+            )
+            for fmt, name in exports:
                 text, _ = export_rules(factory, plan, fmt)
                 result.files[fmt] = _write(cfg.out / name, text)
-            notify(
-                "exported",
-                {"files": {k: result.files[k] for k in ("jsonschema", "yaml", "markdown")}},
-            )
+            notify("exported", {"files": {fmt: result.files[fmt] for fmt, _ in exports}})
 
             procs.start(
                 "mock",
@@ -223,7 +231,11 @@ def run_demo(cfg: DemoConfig, notify: Notify) -> DemoResult:
             mocked = _replay(factory, plan, {"mock": url["mock"]}, window, sign_env)
             notify("replayed", {"target": "mock", **mocked})
 
-            for fmt, name in (("markdown", "report.md"), ("html", "report.html")):
+            for fmt, name in (
+                ("markdown", "report.md"),
+                ("html", "report.html"),
+                ("notice", "notice.md"),
+            ):
                 text = incident_report(
                     factory,
                     plan,

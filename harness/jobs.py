@@ -17,8 +17,8 @@ from harness.errors import ConfigError, HarnessError, NotFoundError
 from harness.plan import Plan
 from harness.rules import RuleSpec
 
-EXPORT_FORMATS = ("jsonschema", "yaml", "markdown")
-REPORT_FORMATS = ("markdown", "html")
+EXPORT_FORMATS = ("jsonschema", "yaml", "markdown", "openapi")
+REPORT_FORMATS = ("markdown", "html", "notice")
 
 
 def export_rules(
@@ -28,13 +28,22 @@ def export_rules(
     *,
     include_retired: bool = False,
     strict: bool = False,
+    provenance: bool = False,
 ) -> tuple[str, int]:
-    """The stored rules as JSON Schema, YAML or Markdown; returns (text, live rule count).
+    """The stored rules as JSON Schema, YAML, Markdown or OpenAPI; returns (text, live rule
+    count).
 
-    The JSON Schema enforces confirmed rules, and suspected ones too when ``strict``."""
+    The JSON Schema and the OpenAPI document enforce confirmed rules, and suspected ones
+    too when ``strict``. YAML, JSON Schema and OpenAPI are stable
+    (:mod:`harness.export.stable`): the same evidence gives the same bytes, so a diff shows
+    only rule changes; ``provenance`` keeps rule ids, exchange ids and times. The Markdown
+    checklist keeps rule ids: people answer it with ``harness rules confirm ID``.
+    """
     from harness.export import to_jsonschema, to_markdown, to_yaml
+    from harness.export.openapi import to_openapi
     from harness.export.schema import ENFORCED, STRICT
-    from harness.store.reporting import rule_verdicts
+    from harness.export.stable import stable_rules
+    from harness.store.reporting import endpoint_facts, rule_verdicts
     from harness.store.rules import load_rules
 
     if fmt not in EXPORT_FORMATS:
@@ -42,14 +51,21 @@ def export_rules(
     with factory.begin() as session:
         rules = load_rules(session, include_retired=include_retired)
         verdicts = rule_verdicts(session, rules) if fmt == "markdown" else {}
+        facts = endpoint_facts(session) if fmt == "openapi" else {}
+    live = sum(r.state != "retired" for r in rules)
+    if fmt == "markdown":
+        return to_markdown(rules, plan, verdicts=verdicts, include_retired=include_retired), live
+    if not provenance:
+        rules = stable_rules(rules)
+    states = STRICT if strict else ENFORCED
     if fmt == "jsonschema":
-        states = STRICT if strict else ENFORCED
         text = json.dumps(to_jsonschema(rules, plan, states), ensure_ascii=False, indent=2) + "\n"
-    elif fmt == "yaml":
-        text = to_yaml(rules, plan_name=plan.name, include_retired=include_retired)
+    elif fmt == "openapi":
+        document = to_openapi(rules, plan, facts, states)
+        text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
     else:
-        text = to_markdown(rules, plan, verdicts=verdicts, include_retired=include_retired)
-    return text, sum(r.state != "retired" for r in rules)
+        text = to_yaml(rules, plan_name=plan.name, include_retired=include_retired)
+    return text, live
 
 
 def incident_report(
@@ -62,14 +78,19 @@ def incident_report(
     fmt: str = "markdown",
     generated_at: datetime | None = None,
 ) -> str:
-    """The incident report for a window, as Markdown or self-contained HTML."""
+    """The incident report for a window: Markdown, self-contained HTML, or the notice for
+    operations and customer service alone (Markdown). Days and hours in HARNESS_TZ."""
     from harness.report import render
     from harness.store.reporting import load_report_data
+    from harness.timeutil import local_tz
 
     if fmt not in REPORT_FORMATS:
         raise ConfigError(f"unknown report format {fmt!r} (want {', '.join(REPORT_FORMATS)})")
+    tz = local_tz()
     with factory.begin() as session:
-        data = load_report_data(session, plan_name=plan.name, day=day, start=start, end=end)
+        data = load_report_data(
+            session, plan_name=plan.name, day=day, start=start, end=end, plan=plan, tz=tz
+        )
     return render(data, plan, fmt, generated_at=generated_at)
 
 

@@ -25,8 +25,9 @@ from the plan (``{"code": ..., "msg": ..., "data": {}}``, or ``<Response><Head><
 for XML) with status 400 for rejections.
 
 Which rule answers when several are broken: the kind's priority (``required`` first:
-gateways check presence before format), then the field that comes first in the request
-document, then the rule with the most supporting evidence.
+gateways check presence before format), then a rule with a code of its own before one
+carried by analogy, then the field that comes first in the request document, then the rule
+with the most supporting evidence.
 
 ``GET /__harness/mock`` reports the mock's rules and endpoints (for readiness checks); every
 other path answers as the gateway would. A rejection carries the header ``X-Harness-Rule``
@@ -173,8 +174,15 @@ class MockGateway:
         for i, path in enumerate(flat):
             order.setdefault(fields.rule_path(path), i)
 
-        def rank(rule: RuleSpec) -> tuple[int, int, int]:
-            return (kind_of(rule).priority, order.get(rule.field, -1), -rule.support)
+        def rank(rule: RuleSpec) -> tuple[int, bool, int, int]:
+            # A rule with production's own code for it answers before one carried by
+            # analogy (which would answer with the endpoint's generic code).
+            return (
+                kind_of(rule).priority,
+                rule.code is None,
+                order.get(rule.field, -1),
+                -rule.support,
+            )
 
         return min(broken, key=rank)
 

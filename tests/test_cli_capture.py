@@ -111,7 +111,9 @@ def test_flows_lists_newest_first_as_a_table(db, monkeypatch, capsys):
     assert code == 0
     assert "6 exchanges" in out
     assert out.index("upstream_error") < out.index("ED0012")  # newest first
-    assert "企业名称含有非法字符" in out and "Connection refused" in out and "12.5" in out
+    assert "企业名称含有非法字符" in out and "Connection refused" in out
+    code, out, _ = cli(monkeypatch, capsys, "flows", "--db", db, "--wide")
+    assert code == 0 and "12.5" in out  # --wide adds the status and the duration
 
 
 def test_flows_filters_and_json(db, monkeypatch, capsys):
@@ -128,7 +130,9 @@ def test_flows_filters_and_json(db, monkeypatch, capsys):
         "--json",
     )
     assert code == 0
-    data = json.loads(out)
+    listed = json.loads(out)
+    assert (listed["total"], listed["limit"]) == (2, 50)
+    data = listed["items"]
     assert [d["endpoint"] for d in data] == [XML, OPEN]
     assert {d["code"] for d in data} == {"ED0012"}
     code, out, _ = cli(
@@ -145,14 +149,16 @@ def test_flows_filters_and_json(db, monkeypatch, capsys):
         "2",
         "--json",
     )
-    assert [d["code"] for d in json.loads(out)] == ["000000", "000000"]
+    listed = json.loads(out)
+    assert [d["code"] for d in listed["items"]] == ["000000", "000000"]
+    assert (listed["total"], listed["limit"]) == (3, 2)  # 3 matched, the limit cut one
     code, out, _ = cli(monkeypatch, capsys, "flows", "--db", db, "--since", "2026-11-25", "--json")
-    assert [d["outcome"] for d in json.loads(out)] == ["upstream_error"]
+    assert [d["outcome"] for d in json.loads(out)["items"]] == ["upstream_error"]
 
 
 def test_flows_show_pretty_prints_decoded_bodies(db, monkeypatch, capsys):
     code, out, _ = cli(monkeypatch, capsys, "flows", "--db", db, "--json")
-    by_endpoint = {d["endpoint"]: d["id"] for d in json.loads(out)}
+    by_endpoint = {d["endpoint"]: d["id"] for d in json.loads(out)["items"]}
     code, out, _ = cli(monkeypatch, capsys, "flows", "show", str(by_endpoint[OPEN]), "--db", db)
     assert code == 0
     assert '"enterpriseName": "某某恒通(某某)有限公司"' in out  # pretty JSON, decoded
@@ -168,7 +174,7 @@ def test_flows_show_pretty_prints_decoded_bodies(db, monkeypatch, capsys):
 def test_stats_counts_by_endpoint_outcome_code(db, monkeypatch, capsys):
     code, out, _ = cli(monkeypatch, capsys, "stats", "--db", db, "--json")
     assert code == 0
-    got = {(d["endpoint"], d["outcome"], d["code"]): d["count"] for d in json.loads(out)}
+    got = {(d["endpoint"], d["outcome"], d["code"]): d["count"] for d in json.loads(out)["items"]}
     assert got == {
         (OPEN, "accepted", "000000"): 3,
         (OPEN, "rejected", "ED0012"): 1,

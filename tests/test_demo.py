@@ -18,18 +18,26 @@ pytestmark = pytest.mark.slow
 
 
 def test_demo_runs_every_stage_and_leaves_its_files(tmp_path):
-    db, out = tmp_path / "harness.db", tmp_path / "out"
+    # A user's own store in the working directory: the demo must leave it alone.
+    own = tmp_path / "harness.db"
+    own.write_bytes(b"a user's replay runs")
+    db, out = tmp_path / "out" / "demo.db", tmp_path / "out"
     proc = subprocess.run(
-        [HARNESS, "demo", "--count", "600", "--db", str(db), "--out", str(out)],
+        [HARNESS, "demo", "--count", "600", "--out", str(out)],
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "COLUMNS": "200"},
+        cwd=tmp_path,
+        env={**os.environ, "COLUMNS": "200", "HARNESS_DB": str(own)},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert own.read_bytes() == b"a user's replay runs"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["harness.db", "out"]
     text = proc.stdout
     assert "production-only" in text and "mock agrees" in text.lower()
-    for name in ("rules.schema.json", "rules.yaml", "checklist.md", "report.md", "report.html"):
+    assert f"export HARNESS_DB={db}" in text
+    names = ("rules.schema.json", "rules.yaml", "openapi.json", "checklist.md", "report.md")
+    for name in (*names, "report.html", "notice.md"):
         assert (out / name).stat().st_size > 0, name
     schema = json.loads((out / "rules.schema.json").read_text())
     assert "POST /openapi/v1/vaccount/open" in schema["$defs"]
@@ -47,10 +55,13 @@ def test_demo_runs_every_stage_and_leaves_its_files(tmp_path):
     assert ("enterpriseName", "forbidden_chars") in learned
     assert any(r.source == "analogy" for r in rules)
     # The report names what only production enforces (from the staging replay, though the
-    # mock was replayed later), by count and id, never a raw value.
+    # mock was replayed later), by count, never a raw value; the notice says it alone.
     report = (out / "report.md").read_text()
-    found = re.search(r"\n- [1-9][0-9]* signature\(s\) only production enforces", report)
+    found = re.search(r"\*\*([1-9][0-9]*) of them only production rejects\*\*", report)
     assert found, report[:600]
+    notice = (out / "notice.md").read_text()
+    assert notice.startswith("# Notice before the next release")
+    assert "This happened " in notice and "production answers `ED0012`" in notice
 
 
 def test_demo_with_a_broken_plan_is_one_line(tmp_path):
@@ -62,10 +73,8 @@ def test_demo_with_a_broken_plan_is_one_line(tmp_path):
             "demo",
             "--plan",
             str(plan),
-            "--db",
-            str(tmp_path / "h.db"),
             "--out",
-            str(tmp_path),
+            str(tmp_path / "out"),
         ],
         capture_output=True,
         text=True,
@@ -73,4 +82,4 @@ def test_demo_with_a_broken_plan_is_one_line(tmp_path):
     )
     assert proc.returncode == 1
     assert proc.stderr.strip().count("\n") == 0 and "upstreem" in proc.stderr
-    assert not (tmp_path / "h.db").exists()
+    assert not (tmp_path / "out" / "demo.db").exists()

@@ -56,6 +56,7 @@ def db(tmp_path) -> str:
             outcome="rejected",
             code="ED0012",
             message="企业名称含有非法字符",
+            request_fields={"enterpriseName": "A(B)"},  # breaks NAME: the rule explains it
         )
         run = ReplayRun(
             kind="replay", started_at=datetime(2026, 11, 25, tzinfo=UTC), targets={"staging": "x"}
@@ -92,12 +93,12 @@ def test_jsonschema_to_stdout(db):
     document = json.loads(done.stdout)
     Draft202012Validator.check_schema(document)
     body = document["$defs"][OPEN]
-    # Confirmed rules only: the suspected address rule and the retired one are left out.
-    assert set(body["properties"]) == {"enterpriseName"}
+    assert set(body["properties"]) == {"enterpriseName"}  # confirmed rules only by default
     assert body["properties"]["enterpriseName"]["title"] == "企业名称"
     assert validate(document, OPEN, {"enterpriseName": "A(B)"}) != []
     strict = json.loads(export(db, "--format", "jsonschema", "--strict").stdout)
-    assert set(strict["$defs"][OPEN]["properties"]) == {"enterpriseName", "businessAddress"}
+    props = set(strict["$defs"][OPEN]["properties"])
+    assert props == {"enterpriseName", "businessAddress"}  # suspected too; retired never
 
 
 def test_yaml_to_file_loads_back(db, tmp_path):

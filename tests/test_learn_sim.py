@@ -299,7 +299,7 @@ def test_relearning_updates_instead_of_duplicating(world):
     )
     listed = json.loads(
         harness("rules", "list", "--db", str(world["db"]), "--all", "--json").stdout
-    )
+    )["items"]
     assert len(listed) == len(before)
     assert {r["id"] for r in again["rules"]} == set(before)
     for r in again["rules"]:
@@ -358,7 +358,7 @@ def test_probing_confirms_rules_against_a_validating_target(world):
         assert sized["evidence"]["probe"]["bound"]["low"] == sized["params"]["max"]
     listed = json.loads(
         harness("rules", "list", "--db", str(world["db"]), "--all", "--json").stdout
-    )
+    )["items"]
     assert len(listed) == len({r["id"] for r in listed})
     assert not [
         r

@@ -61,7 +61,7 @@ def test_replay_then_runs_and_runs_show(db, tmp_path):
 
     listed = harness("runs", "--db", db, "--json")
     assert listed.returncode == 0, listed.stderr
-    [run] = json.loads(listed.stdout)
+    [run] = json.loads(listed.stdout)["items"]
     assert (run["id"], run["kind"], run["state"], run["results"]) == (run_id, "replay", "done", 2)
 
     shown = harness(
@@ -69,15 +69,39 @@ def test_replay_then_runs_and_runs_show(db, tmp_path):
     )
     assert shown.returncode == 0, shown.stderr
     data = json.loads(shown.stdout)
-    [result] = data["results"]
+    assert (data["results"]["total"], data["results"]["limit"]) == (1, 200)
+    [result] = data["results"]["items"]
     assert result["verdict"] == "production_only"
     assert result["production"]["code"] == "ED0012"
     assert result["result"]["code"] == "000000"
 
     table = harness("runs", "show", str(run_id), "--db", db)
     assert table.returncode == 0, table.stderr
-    assert "staging production-only" in table.stdout
+    assert "staging" in table.stdout and "prod only" in table.stdout
     assert "POST /v1/account/open" in table.stdout
+
+
+def test_replay_says_what_the_limit_left_out(db):
+    with recording(strict_on_parens) as staging:
+        done = harness(
+            "replay",
+            "--db",
+            db,
+            "--target",
+            f"staging={staging.url}",
+            "--repeat-noise",
+            "0",
+            "--limit",
+            "1",
+        )
+        assert done.returncode == 0, done.stderr
+        assert "replayed 1 of 2 selected (--limit)" in done.stdout
+        out = json.loads(
+            harness(
+                "replay", "--db", db, "--target", f"staging={staging.url}", "--limit", "1", "--json"
+            ).stdout
+        )
+    assert (out["matched"], out["limit"], out["summary"]["selected"]) == (2, 1, 1)
 
 
 def test_replay_table_output(db):
@@ -86,7 +110,7 @@ def test_replay_table_output(db):
             "replay", "--db", db, "--target", f"staging={staging.url}", "--repeat-noise", "0"
         )
     assert done.returncode == 0, done.stderr
-    assert "staging reproducible" in done.stdout
+    assert "reproduced" in done.stdout and "replayed 2 exchange(s)" in done.stdout
     assert "harness runs show" in done.stdout
     listed = harness("runs", "--db", db)
     assert "replay" in listed.stdout and "done" in listed.stdout

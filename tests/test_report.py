@@ -1,8 +1,10 @@
-"""The incident report from a real store (SQLite and PostgreSQL): sections, numbers, no values."""
+"""The incident report from a real store (SQLite and PostgreSQL): figures counted right,
+front page, notice, charts, and never a field value."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +12,7 @@ import pytest
 
 from harness.plan import parse_plan
 from harness.report import default_path, render
+from harness.report.charts import Bar, Series, fit, hbars, text_bars
 from harness.rules import RuleSpec
 from harness.store.models import Exchange, ReplayResult, ReplayRun
 from harness.store.reporting import load_report_data, rule_verdicts
@@ -21,9 +24,14 @@ DAY = "2026-11-24"
 OPEN = "POST /openapi/v1/vaccount/open"
 XFER = "POST /openapi/v1/transfer"
 PLAN = parse_plan(
-    {"name": "simbank", "labels": {"enterpriseName": "企业名称", "businessAddress": "经营地址"}}
+    {
+        "name": "simbank",
+        "labels": {"enterpriseName": "企业名称", "businessAddress": "经营地址"},
+        "sensitive": {"fields": ["enterpriseName", "payeeAccount"]},
+    }
 )
 SECRET = "某某SECRETVALUE有限公司"  # a field value: must never reach the report
+GOOD_CARD, BAD_CARD = "79927398713", "79927398710"  # Luhn valid / invalid
 
 
 def exchange(
@@ -47,47 +55,60 @@ def exchange(
     )
 
 
-def fill(factory) -> None:
-    rows = [
-        exchange(
-            1,
-            OPEN,
-            "accepted",
-            {"enterpriseName": "某某（中国）有限公司", "businessAddress": "北京市"},
+NAME_MSG, GENERIC = "企业名称含有非法字符", "参数校验失败"
+ROWS = [
+    (1, OPEN, "accepted", {"enterpriseName": "某某（中国）有限公司", "businessAddress": "北京市"}),
+    (2, OPEN, "rejected", {"enterpriseName": "某某(中国)有限公司", "businessAddress": "北京"}),
+    (3, OPEN, "rejected", {"enterpriseName": SECRET, "businessAddress": "x"}),
+    (4, OPEN, "accepted", {"enterpriseName": "某某公司", "businessAddress": "Room 5, 北京"}),
+    (5, XFER, "rejected", {"amount": "1.001"}),
+    (6, XFER, "upstream_error", {"amount": "1.00"}),
+    # One generic code for two rules: each rule counts only the rejections it explains.
+    (8, XFER, "rejected", {"remark": " padded", "payeeAccount": GOOD_CARD}),
+    (9, XFER, "rejected", {"remark": "ok", "payeeAccount": BAD_CARD}),
+    (10, XFER, "rejected", {"remark": "ok", "payeeAccount": BAD_CARD}),  # the same customer
+]
+CODES = {2: ("ED0012", NAME_MSG), 3: ("ED0012", NAME_MSG), 5: ("ED0301", "金额格式错误")}
+CODES |= {i: ("ED0099", GENERIC) for i in (8, 9, 10)}
+VERDICTS = {2: "production_only", 3: "production_only", 5: "reproducible"}
+VERDICTS |= {i: "production_only" for i in (8, 9, 10)}
+
+
+def rules() -> list[RuleSpec]:
+    name = RuleSpec(
+        OPEN,
+        "enterpriseName",
+        "forbidden_chars",
+        {"classes": ["ascii_upper", "ascii_lower"], "chars": "()"},
+        code="ED0012",
+        message=NAME_MSG,
+        state="confirmed",
+        support=2,
+    )
+    return [
+        name,
+        RuleSpec(
+            XFER, "amount", "decimal", {"scale": 2}, code="ED0301", state="confirmed", support=1
         ),
-        exchange(
-            2,
+        RuleSpec(XFER, "remark", "no_surrounding_space", code="ED0099", support=1),
+        RuleSpec(XFER, "payeeAccount", "checksum", {"algorithm": "luhn"}, code="ED0099", support=2),
+        RuleSpec(
             OPEN,
-            "rejected",
-            {"enterpriseName": "某某(中国)有限公司", "businessAddress": "北京"},
-            "ED0012",
-            "企业名称含有非法字符",
-        ),
-        exchange(
-            3,
-            OPEN,
-            "rejected",
-            {"enterpriseName": SECRET, "businessAddress": "x"},
-            "ED0012",
-            "企业名称含有非法字符",
-        ),
-        exchange(
-            4, OPEN, "accepted", {"enterpriseName": "某某公司", "businessAddress": "Room 5, 北京"}
-        ),
-        exchange(5, XFER, "rejected", {"amount": "1.001"}, "ED0301", "金额格式错误"),
-        exchange(6, XFER, "upstream_error", {"amount": "1.00"}),
-        exchange(
-            7,
-            OPEN,
-            "rejected",
-            {"enterpriseName": "a"},
-            "ED0012",
-            "企业名称含有非法字符",
-            day_offset=1,
+            "businessAddress",
+            "forbidden_chars",
+            {"classes": ["ascii_upper", "ascii_lower"]},
+            source="analogy",
+            evidence={"derived_from_key": name.key},
         ),
     ]
+
+
+def fill(factory) -> None:
     with factory.begin() as s:
-        s.add_all(rows)
+        for i, endpoint, outcome, fields in ROWS:
+            code, message = CODES.get(i, (None, None))
+            s.add(exchange(i, endpoint, outcome, fields, code, message))
+        s.add(exchange(7, OPEN, "rejected", {"enterpriseName": "a"}, "ED0012", NAME_MSG, 1))
         s.flush()
         run = ReplayRun(
             kind="replay",
@@ -97,7 +118,7 @@ def fill(factory) -> None:
         )
         s.add(run)
         s.flush()
-        for ex_id, verdict in ((2, "production_only"), (3, "production_only"), (5, "reproducible")):
+        for ex_id, verdict in VERDICTS.items():
             s.add(
                 ReplayResult(
                     run_id=run.id,
@@ -108,101 +129,100 @@ def fill(factory) -> None:
                     verdict=verdict,
                 )
             )
-        name = RuleSpec(
-            OPEN,
-            "enterpriseName",
-            "forbidden_chars",
-            {"classes": ["ascii_upper", "ascii_lower"], "chars": "()"},
-            code="ED0012",
-            message="企业名称含有非法字符",
-            state="confirmed",
-            support=2,
-            evidence={"support_ids": [2, 3]},
-        )
-        amount = RuleSpec(
-            XFER,
-            "amount",
-            "decimal",
-            {"scale": 2},
-            code="ED0301",
-            message="金额格式错误",
-            support=1,
-            evidence={"support_ids": [5]},
-        )
-        address = RuleSpec(
-            OPEN,
-            "businessAddress",
-            "forbidden_chars",
-            {"classes": ["ascii_upper", "ascii_lower"]},
-            source="analogy",
-            evidence={"derived_from_key": name.key},
-        )
-        save_rules(s, [name, amount, address])
+        save_rules(s, rules())
 
 
 def data_for(factory, day=DAY):
     start, end = parse_day(day)
     with factory.begin() as s:
-        return load_report_data(s, plan_name="simbank", day=day, start=start, end=end)
+        return load_report_data(
+            s, plan_name="simbank", day=day, start=start, end=end, plan=PLAN, tz=UTC
+        )
 
 
-def test_report_data_from_the_store(store):
+def by_field(data) -> dict[str, RuleSpec]:
+    return {r.field: r for r in data.rules}
+
+
+def test_every_figure_is_counted_once_and_right(store):
     fill(store)
     data = data_for(store)
-    assert (OPEN, "accepted", 2) in data.counts and (OPEN, "rejected", 2) in data.counts
-    assert (XFER, "upstream_error", 1) in data.counts
-    assert sum(n for _, _, n in data.counts) == 6  # exchange 7 is another day
+    assert data.total == 9 and data.rejected == 6  # exchange 7 is another day
     top = data.signatures[0]
     assert (top.endpoint, top.code, top.count, top.verdicts) == (
-        OPEN,
-        "ED0012",
-        2,
-        {"production_only": 2},
+        XFER,
+        "ED0099",
+        3,
+        {"production_only": 3},
     )
-    assert data.run is not None and data.run["targets"] == ["staging"]
-    by_field = {r.field: r for r in data.rules}
-    assert data.rule_verdicts[by_field["enterpriseName"].key]["production_only"] == 2
-    assert data.rule_verdicts[by_field["amount"].key] == {"reproducible": 1}
-    risk = data.at_risk[by_field["businessAddress"].key]
-    assert risk.by_outcome == {"accepted": 1, "rejected": 1} and risk.ids == [3, 4]
+    name_sig = next(s for s in data.signatures if s.code == "ED0012")
+    assert name_sig.first_seen == datetime(2026, 11, 24, 3, 2, tzinfo=UTC)
+    rules_ = by_field(data)
+    # Rules that share the generic code ED0099 each count their own rejections.
+    assert data.impact(rules_["remark"]).count == 1
+    assert data.impact(rules_["payeeAccount"]).count == 2
+    assert data.impact(rules_["payeeAccount"]).customers == 1  # one customer, retried
+    assert data.impact(rules_["enterpriseName"]).by_category == {"production_only": 2}
+    assert data.impact(rules_["amount"]).by_category == {"reproducible": 1}
+    # At risk: accepted requests only; exchange 3 was rejected for its name.
+    risk = data.risk(rules_["businessAddress"])
+    assert risk.accepted == 1 and risk.by_outcome == {"accepted": 1, "rejected": 1}
+    assert risk.ids == [4, 3]  # accepted first
+    assert data.by_category() == {"production_only": 5, "reproducible": 1}
+    assert data.customers == 4 and data.unexplained.count == 0
+    assert data.rule_verdicts[rules_["payeeAccount"].key] == {"production_only": 2}
 
 
-def test_markdown_report_sections_and_no_values(store):
+def test_markdown_front_page_then_details_and_no_values(store):
     fill(store)
     text = render(data_for(store), PLAN, "markdown")
     assert text.startswith(f"# Incident report: simbank, {DAY}")
-    for heading in (
-        "## Summary",
-        "## What was captured",
+    first = text.split("\n\n")[1]
+    assert first.startswith("Production rejected 6 of 9 requests (67%) from 4 customers")
+    assert "**5 of them only production rejects**" in first
+    assert "Still at risk: 1 accepted requests carry values" in first
+    order = [
+        "## What to do, most urgent first",
+        "> ## Notice before the next release",
+        "## Pictures",
         "## Production rejections by signature",
         "## Rules learned",
         "## Analogous fields at risk",
-        "## Recommendations",
-    ):
-        assert heading in text
-    assert "| `POST /openapi/v1/vaccount/open` | 2 | 2 | 0 | 4 |" in text
-    assert (
-        "| `POST /openapi/v1/vaccount/open` | `ED0012` | 企业名称含有非法字符 | 2 | 2 | 0 | 0 |"
-        in text
-    )
-    assert "production only" in text and "staging too" in text
-    assert "经营地址 (`businessAddress`)" in text and "#3, #4" in text
-    assert "Check 经营地址 (`businessAddress`)" in text
-    assert (
-        "Tell operations and customer service which rejections can only happen in production: `POST /openapi/v1/vaccount/open` `ED0012`"
-        in text
-    )
-    assert "harness mock --rules rules.yaml" in text
-    for value in (SECRET, "SECRETVALUE", "某某(中国)有限公司", "Room 5", "1.001"):
+        "## What was captured",
+        "## How this report counts",
+    ]
+    assert [text.index(h) for h in order] == sorted(text.index(h) for h in order)
+    actions = text.split("## What to do", 1)[1].split("> ## Notice", 1)[0]
+    rows = [line for line in actions.splitlines() if re.match(r"\| \d+ \|", line)]
+    owners = {line.split(" | ")[2] for line in rows}
+    assert owners <= {"developers", "operations", "customer service"} and len(owners) == 3
+    # Ranked: the notice (5 production-only + 1 at risk) before the name (2 + 2) before
+    # agreeing in writing (no count of its own).
+    assert rows[0].startswith("| 1 | Send the notice")
+    assert actions.index("企业名称 (`enterpriseName`)") < actions.index("Agree on the rules")
+    assert "| `ED0099` | 参数校验失败 | 3 | 3 | 0 | 0 | 2026-11-24 03:08 |" in text
+    for value in (SECRET, "SECRETVALUE", "某某(中国)有限公司", "Room 5", "1.001", BAD_CARD):
         assert value not in text
 
 
-def test_html_report_is_one_page(store):
+def test_html_is_one_self_contained_page_with_charts(store):
     fill(store)
     page = render(data_for(store), PLAN, "html")
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
-    assert "<h2>Analogous fields at risk</h2>" in page and "<table>" in page
+    assert page.count("<svg ") == 4 and "<h2>Pictures</h2>" in page
+    assert "@page{size:A4" in page and 'class="lead"' in page
     assert "SECRETVALUE" not in page and "<script" not in page and "href=" not in page
+    assert "src=" not in page and "@import" not in page and "url(" not in page
+
+
+def test_notice_alone(store):
+    fill(store)
+    text = render(data_for(store), PLAN, "notice")
+    assert text.startswith("# Notice before the next release: simbank")
+    assert "## " not in text and "Pictures" not in text
+    assert "企业名称 (`enterpriseName`)" in text and "`ED0012` “企业名称含有非法字符”" in text
+    assert "`amount`" not in text  # staging reproduces it: not a production-only risk
+    assert "经营地址 (`businessAddress`)" in text.split("at risk", 1)[1]
 
 
 def test_report_without_replay_or_rules(sqlite_url):
@@ -210,15 +230,14 @@ def test_report_without_replay_or_rules(sqlite_url):
 
     factory = open_store(sqlite_url)
     with factory.begin() as s:
-        s.add(
-            exchange(1, OPEN, "rejected", {"enterpriseName": "a"}, "ED0012", "企业名称含有非法字符")
-        )
+        s.add(exchange(1, OPEN, "rejected", {"enterpriseName": "a"}, "ED0012", NAME_MSG))
     text = render(data_for(factory), PLAN)
-    assert "No replay run covers this period" in text
-    assert "No rule has been learned yet" in text
-    assert "| ? | ? | ? |" in text
+    assert "They have not been replayed against staging yet" in text
+    assert "No rule has been learned yet" in text and "| ? | ? | ? |" in text
+    assert "1 rejections are not explained by any rule yet" in text
     empty = render(data_for(factory, "2026-01-01"), PLAN)
     assert "No exchange was captured" in empty and "Production rejected nothing" in empty
+    assert "Production rejected none of the 0 requests" in empty
     factory.kw["bind"].dispose()
 
 
@@ -231,16 +250,34 @@ def test_rule_verdicts_without_a_run(sqlite_url):
     factory.kw["bind"].dispose()
 
 
+def test_charts_escape_and_align():
+    series = [Series("a", "<a>", "#111"), Series("b", "b", "#222")]
+    bars = [Bar("企业名称 <x>", {"a": 3, "b": 1}), Bar("amount", {"a": 1})]
+    svg = hbars("t & t", bars, series, "none")
+    assert "<x>" not in svg and "&lt;x&gt;" in svg and "t &amp; t" in svg
+    assert svg.startswith("<svg ") and 'viewBox="0 0 ' in svg and 'width="100%"' in svg
+    lines = text_bars(bars, series, width=8)
+    assert lines[0].endswith(" 4 (3 + 1)") and lines[1].endswith(" 1")
+    # CJK counts two cells: the bars start in the same column.
+    assert lines[0].index("█") + 4 == lines[1].index("█")  # 4 wide characters in the label
+    assert "none" in hbars("t", [], series, "none")
+    path = "POST /openapi/v1/enterprise/{id}/update"
+    assert fit(path, 100, 12) == "POST /openapi…"  # labels: cut at the end
+    assert fit(path, 100, 12, keep_end=True) == "…e/{id}/update"  # paths: at the start
+    assert fit("企业名称", 100, 12) == "企业名称"
+
+
 def test_default_path():
     assert str(default_path(DAY)) == "harness-out/report-2026-11-24.md"
     assert str(default_path(None, "html")) == "harness-out/report-all.html"
+    assert str(default_path(DAY, "notice")) == "harness-out/notice-2026-11-24.md"
 
 
 def run_cli(*args: str, cwd=None) -> subprocess.CompletedProcess:
     return subprocess.run([HARNESS, *args], capture_output=True, text=True, timeout=60, cwd=cwd)
 
 
-def test_cli_writes_the_report(tmp_path, sqlite_url):
+def test_cli_writes_the_report_and_the_notice(tmp_path, sqlite_url):
     from harness.store import open_store
 
     factory = open_store(sqlite_url)
@@ -254,6 +291,10 @@ def test_cli_writes_the_report(tmp_path, sqlite_url):
     out = tmp_path / "r.md"
     assert run_cli("report", "--db", db, "--day", DAY, "-o", str(out)).returncode == 0
     assert "## Rules learned" in out.read_text(encoding="utf-8")
+    done = run_cli("report", "--db", db, "--day", DAY, "--format", "notice", cwd=tmp_path)
+    assert done.returncode == 0 and "wrote the notice to" in done.stderr
+    notice = (tmp_path / "harness-out" / f"notice-{DAY}.md").read_text(encoding="utf-8")
+    assert notice.startswith("# Notice before the next release: default")
 
 
 @pytest.mark.parametrize(
@@ -276,9 +317,7 @@ def test_cli_bad_input_is_one_line(tmp_path, sqlite_url, args, message):
 
 def test_each_target_keeps_its_latest_run(sqlite_url):
     """A later replay against the mock does not hide the staging replay's verdicts."""
-    from datetime import UTC, datetime
-
-    from harness.store import Exchange, ReplayResult, ReplayRun, opened
+    from harness.store import opened
     from harness.store.reporting import latest_runs, signature_verdicts
 
     now = datetime(2026, 11, 24, 8, tzinfo=UTC)
@@ -291,7 +330,7 @@ def test_each_target_keeps_its_latest_run(sqlite_url):
             endpoint="POST /p",
             outcome="rejected",
             code="E1",
-            message="企业名称含有非法字符",
+            message=NAME_MSG,
         )
         s.add(ex)
         s.flush()
@@ -313,7 +352,7 @@ def test_each_target_keeps_its_latest_run(sqlite_url):
         runs = latest_runs(s, None, None)
         assert [t for _, t in runs] == ["staging", "mock"]
         verdicts = signature_verdicts(s, runs)
-    assert dict(verdicts[("POST /p", "E1", "企业名称含有非法字符")]) == {
+    assert dict(verdicts[("POST /p", "E1", NAME_MSG)]) == {
         "production_only": 1,
         "mock_agrees": 1,
     }

@@ -85,7 +85,9 @@ def test_learn_then_manage_rules(store, db_url, plan_file):
     again = json.loads(
         run("learn", "--db", db_url, "--plan", plan_file, "--day", "2026-11-24", "--json").stdout
     )
-    listed = json.loads(run("rules", "list", "--db", db_url, "--all", "--json").stdout)
+    page = json.loads(run("rules", "list", "--db", db_url, "--all", "--json").stdout)
+    listed = page["items"]
+    assert page["total"] == len(listed) and page["limit"] is None
     assert len({r["key"] for r in listed}) == len(listed)
     assert {r["id"] for r in again["rules"]} <= {r["id"] for r in listed}
     same = next(r for r in listed if r["id"] == name["id"])
@@ -98,7 +100,8 @@ def test_learn_then_manage_rules(store, db_url, plan_file):
     assert shown["evidence"]["signature"]["code"] == "ED0012"
     assert "support_ids" in shown["evidence"]
     text = run("rules", "show", str(name["id"]), "--db", db_url).stdout
-    assert "evidence:" in text and "ED0012" in text
+    assert "evidence:" in text and "ED0012" in text and "supporting exchanges: #" in text
+    assert "{'" not in text  # words, not Python reprs
 
     suspected = next(r for r in listed if r["state"] == "suspected")
     run("rules", "confirm", str(suspected["id"]), "--db", db_url, "--note", "bank agreed")
@@ -107,11 +110,11 @@ def test_learn_then_manage_rules(store, db_url, plan_file):
     assert after["evidence"]["manual"][-1]["note"] == "bank agreed"
 
     run("rules", "retire", str(name["id"]), "--db", db_url)
-    live = json.loads(run("rules", "list", "--db", db_url, "--json").stdout)
+    live = json.loads(run("rules", "list", "--db", db_url, "--json").stdout)["items"]
     assert name["id"] not in {r["id"] for r in live}
     retired = json.loads(
         run("rules", "list", "--db", db_url, "--state", "retired", "--json").stdout
-    )
+    )["items"]
     assert name["id"] in {r["id"] for r in retired}
 
     # A manual retirement survives the next learning run.
@@ -123,8 +126,9 @@ def test_learn_then_manage_rules(store, db_url, plan_file):
 def test_learn_prints_rules_and_risks(sqlite_store, sqlite_url, plan_file):
     fill(sqlite_store, day_rows())
     proc = run("learn", "--db", sqlite_url, "--plan", plan_file)
-    assert "Rules learned and updated" in proc.stdout
-    assert "At risk" in proc.stdout and "ascii_punct" in proc.stdout
+    assert "Learned from production's rejections" in proc.stdout
+    assert "Captured requests a carried rule would reject" in proc.stdout
+    assert "at risk: production accepted them" in proc.stdout and "ascii_punct" in proc.stdout
     assert "华瑞" not in proc.stdout  # ids and classes, never a value
 
 

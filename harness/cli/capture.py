@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
 from harness.cli.common import (
     DayOpt,
@@ -17,8 +16,12 @@ from harness.cli.common import (
     PlanOpt,
     SinceOpt,
     UntilOpt,
+    WideOpt,
     console,
     err_console,
+    iso,
+    json_list,
+    out,
     print_json,
 )
 
@@ -38,6 +41,10 @@ def _local(ts: datetime | None) -> str:
     if ts.tzinfo is None:  # SQLite hands back naive UTC
         ts = ts.replace(tzinfo=UTC)
     return ts.astimezone(local_tz()).isoformat(sep=" ", timespec="milliseconds")
+
+
+def _parse(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 def _filter(
@@ -146,16 +153,21 @@ def flows(
     code: CodeOpt = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.")] = 50,
     as_json: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
-    """List captured exchanges, newest first: id, time, endpoint, status, outcome, code, message, ms.
+    """List captured exchanges, newest first: id, time, endpoint, outcome, code, message.
 
-    Example: harness flows --day 2026-11-24 --outcome rejected --endpoint "POST /openapi/v1/account/open"
+    Times are local (HARNESS_TZ, default UTC); --wide adds the HTTP status and duration and
+    prints endpoints in full. When more exchanges match than --limit allows, the first line
+    says how many matched.
+
+    Example: harness flows --day 2026-11-24 --outcome rejected --endpoint "POST /openapi/v1/vaccount/open"
     """
     if ctx.invoked_subcommand is not None:
         ctx.obj = {"db": db}
         return
     from harness.store import open_store
-    from harness.store.queries import list_exchanges
+    from harness.store.queries import count_exchanges, list_exchanges
 
     f = _filter(day, since, until, endpoint, outcome, code)
     if limit < 1:
@@ -165,10 +177,11 @@ def flows(
     factory = open_store(db, create=False)
     with factory() as s:
         rows = list_exchanges(s, f, limit=limit)
+        total = count_exchanges(s, f) if len(rows) >= limit else len(rows)
         data = [
             {
                 "id": r.id,
-                "ts": _local(r.ts),
+                "ts": iso(r.ts),
                 "endpoint": r.endpoint,
                 "status": r.status,
                 "outcome": r.outcome,
@@ -179,35 +192,53 @@ def flows(
             }
             for r in rows
         ]
+        stamps = [r.ts for r in rows]
     factory.kw["bind"].dispose()
     if as_json:
-        print_json(data)
+        print_json(json_list(data, total, limit))
         return
-    table = Table(title=f"{len(data)} exchanges", title_justify="left")
-    for name, justify in (
-        ("id", "right"),
-        ("time", "left"),
-        ("endpoint", "left"),
-        ("status", "right"),
-        ("outcome", "left"),
-        ("code", "left"),
-        ("message", "left"),
-        ("ms", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for d in data:
+    _flows_table(data, stamps, total, wide, outcome)
+
+
+def _flows_table(
+    data: list[dict[str, Any]], stamps: list[Any], total: int, wide: bool, outcome: str | None
+) -> None:
+    from harness.cli import layout
+    from harness.timeutil import local_tz
+
+    tz = local_tz()
+    day = layout.one_day(stamps, tz)
+    prefix = "" if wide else layout.path_prefix(d["endpoint"] for d in data)
+    noun = f"{outcome} exchanges" if outcome else "exchanges"
+    head = layout.shown_line(len(data), total, noun) + (f" on {day}" if day else "")
+    head += layout.under(prefix)
+    columns = [
+        layout.Column("id", "right"),
+        layout.Column("time"),
+        layout.Column("endpoint"),
+        *([layout.Column("status", "right")] if wide else []),
+        *([] if outcome and not wide else [layout.Column("outcome")]),
+        layout.Column("code"),
+        layout.Column("message", grow=True),
+        *([layout.Column("ms", "right")] if wide else []),
+    ]
+    rows = []
+    for d, ts in zip(data, stamps, strict=True):
         ms = d["duration_ms"]
-        table.add_row(
-            str(d["id"]),
-            d["ts"],
-            d["endpoint"],
-            "" if d["status"] is None else str(d["status"]),
-            d["outcome"],
-            d["code"] or "",
-            d["message"] or d["error"] or "",
-            "" if ms is None else f"{ms:.1f}",
+        rows.append(
+            [
+                str(d["id"]),
+                layout.clock(ts, tz, with_day=day is None),
+                layout.short_endpoint(d["endpoint"], prefix),
+                *(["" if d["status"] is None else str(d["status"])] if wide else []),
+                *([] if outcome and not wide else [d["outcome"]]),
+                d["code"] or "",
+                d["message"] or d["error"] or "",
+                *(["" if ms is None else f"{ms:.1f}"] if wide else []),
+            ]
         )
-    console.print(table)
+    out(wide).print(head, highlight=False)
+    layout.show(out(wide), columns, rows, wide)
 
 
 @flows_app.command("show")
@@ -271,7 +302,7 @@ def _body_text(body: bytes | None, fmt: str, charset: str | None) -> str | None:
 def _exchange_dict(x: Any) -> dict[str, Any]:
     return {
         "id": x.id,
-        "ts": _local(x.ts),
+        "ts": iso(x.ts),
         "client": x.client,
         "method": x.method,
         "scheme": x.scheme,
@@ -317,7 +348,7 @@ def _render_exchange(d: dict[str, Any]) -> None:
         + (f" {d['message']}" if d["message"] else "")
     )
     out.print(
-        f"[bold]#{d['id']}[/bold] {escape(d['ts'])}  {escape(d['endpoint'])}  [bold]{escape(verdict)}[/bold]"
+        f"[bold]#{d['id']}[/bold] {escape(_local(_parse(d['ts'])))}  {escape(d['endpoint'])}  [bold]{escape(verdict)}[/bold]"
     )
     if d["error"]:
         out.print(f"error: {escape(d['error'])}")
@@ -354,11 +385,13 @@ def stats(
     until: UntilOpt = None,
     endpoint: EndpointOpt = None,
     as_json: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """Counts of captured exchanges by endpoint x outcome x code.
 
     Example: harness stats --day 2026-11-24
     """
+    from harness.cli import layout
     from harness.store import open_store
     from harness.store.queries import stats as count_by
 
@@ -368,22 +401,29 @@ def stats(
         rows = count_by(s, f)
     factory.kw["bind"].dispose()
     if as_json:
-        print_json(
-            [
-                {"endpoint": r.endpoint, "outcome": r.outcome, "code": r.code, "count": r.count}
-                for r in rows
-            ]
-        )
+        items = [
+            {"endpoint": r.endpoint, "outcome": r.outcome, "code": r.code, "count": r.count}
+            for r in rows
+        ]
+        print_json(json_list(items))
         return
     total = sum(r.count for r in rows)
-    table = Table(title=f"{total} exchanges", title_justify="left")
-    table.add_column("endpoint")
-    table.add_column("outcome")
-    table.add_column("code")
-    table.add_column("count", justify="right")
+    prefix = "" if wide else layout.path_prefix(r.endpoint for r in rows)
+    table = layout.table(
+        [
+            layout.Column("endpoint"),
+            layout.Column("outcome"),
+            layout.Column("code"),
+            layout.Column("count", "right"),
+        ],
+        f"{total:,} exchanges" + layout.under(prefix),
+        wide,
+    )
     for r in rows:
-        table.add_row(r.endpoint, r.outcome, r.code or "", str(r.count))
-    console.print(table)
+        table.add_row(
+            layout.short_endpoint(r.endpoint, prefix), r.outcome, r.code or "", f"{r.count:,}"
+        )
+    out(wide).print(table)
 
 
 def register(app: typer.Typer) -> None:

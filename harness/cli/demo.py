@@ -7,7 +7,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from harness.cli.common import console
 
@@ -18,10 +17,10 @@ def demo(
         str, typer.Option("--day", help="The simulated day, YYYY-MM-DD.")
     ] = "2026-11-24",
     seed: Annotated[int, typer.Option("--seed", help="Seed of the simulated traffic.")] = 7,
-    db: Annotated[Path, typer.Option("--db", help="Store file (replaced).")] = Path("harness.db"),
-    out: Annotated[Path, typer.Option("--out", help="Where exports, report and logs go.")] = Path(
-        "harness-out"
-    ),
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Where its store, exports, report and logs go (replaced)."),
+    ] = Path("harness-out"),
     plan: Annotated[
         Path | None, typer.Option("--plan", help="Gateway plan (default: replays/simbank.yaml).")
     ] = None,
@@ -31,14 +30,16 @@ def demo(
     Starts the simulated production gateway and its lax staging twin, the capture proxy in
     front of production, sends a simulated day of traffic, then replays the day's
     rejections against staging, learns the field rules, exports them, replays against a
-    mock gateway that enforces them, and writes the incident report. Replaces the store
-    file (--db); every server runs on 127.0.0.1 and is stopped on exit.
+    mock gateway that enforces them, and writes the incident report. Everything it writes
+    is under --out: its own store (demo.db, replaced on each run), the exports, the report
+    and the servers' logs; it never touches ./harness.db or HARNESS_DB. Every server runs
+    on 127.0.0.1 on a free port and is stopped on exit.
 
     Example: harness demo --count 3000 --day 2026-11-24
     """
     from harness.demo import DemoConfig, run_demo
 
-    cfg = DemoConfig(db=db, out=out, plan=plan, count=count, day=day, seed=seed)
+    cfg = DemoConfig(out=out, plan=plan, count=count, day=day, seed=seed)
     view = _View()
     with view.progress:
         result = run_demo(cfg, view.notify)
@@ -90,8 +91,8 @@ class _View:
     def on_replayed(self, target: str, run_id: int, summary: dict[str, Any]) -> None:
         from harness.cli.replay import render_summary
 
-        console.rule(f"Production's rejections replayed against {target}")
-        render_summary(run_id, summary)
+        console.print(f"[bold]Production's rejections replayed against {target}[/]")
+        render_summary(run_id, summary, console)
         verdicts = summary.get("targets", {}).get(target, {}).get("verdicts", {})
         if target == "staging":
             console.print(
@@ -106,25 +107,9 @@ class _View:
             )
 
     def on_learned(self, learned: Any) -> None:
-        from harness.rules import describe
+        from harness.cli.rules import print_risks, print_rules
 
-        console.rule("Rules production enforces, learned from its rejections")
-        rules = [r for r in learned.rules if r.source != "analogy"]
-        table = Table()
-        for name in ("id", "endpoint", "field", "rule", "code", "message", "state", "support"):
-            table.add_column(name, justify="right" if name in ("id", "support") else "left")
-        for r in rules:
-            table.add_row(
-                str(r.id),
-                r.endpoint,
-                r.field,
-                describe(r),
-                r.code or "",
-                r.message or "",
-                r.state,
-                str(r.support),
-            )
-        console.print(table)
+        print_rules(console, learned.rules)
         s = learned.stats
         console.print(
             f"{s.get('rejected', 0)} rejections in {s.get('signatures', 0)} signature(s); "
@@ -133,36 +118,22 @@ class _View:
         )
         for warning in learned.warnings:
             console.print(f"[yellow]warning: {warning}[/]")
-        by_id = {r.id: r for r in learned.rules}
-        at_risk: dict[Any, int] = {}
-        for risk in learned.risks:
-            at_risk[risk.get("rule_id")] = at_risk.get(risk.get("rule_id"), 0) + 1
-        carried = [r for r in learned.rules if r.source == "analogy"]
-        if carried:
-            console.rule("Carried to analogous fields (suspected until production says otherwise)")
-            table = Table()
-            for name in ("id", "endpoint", "field", "rule", "carried from", "requests at risk"):
-                table.add_column(
-                    name, justify="right" if name in ("id", "requests at risk") else "left"
-                )
-            for r in sorted(carried, key=lambda r: -at_risk.get(r.id, 0)):
-                origin = by_id.get(r.derived_from)
-                table.add_row(
-                    str(r.id),
-                    r.endpoint,
-                    r.field,
-                    describe(r),
-                    origin.field if origin else "-",
-                    str(at_risk.get(r.id, 0)),
-                )
-            console.print(table)
+        if learned.risks:
+            print_risks(console, learned.risks, {r.id: r for r in learned.rules}, wide=False)
 
     def finish(self, result: Any) -> None:
-        console.rule("Files")
+        console.rule("[bold]Files")
         for name, path in result.files.items():
-            console.print(f"  {name:<14} {path}")
+            console.print(f"  {name:<16} {path}", highlight=False)
+        db = result.files["store"]
         console.print(
-            "Look around: harness flows --outcome rejected | harness runs | harness rules list"
+            "Look around (the demo's own store; ./harness.db is left alone):\n"
+            f"  export HARNESS_DB={db}\n"
+            "  harness flows --outcome rejected\n"
+            "  harness runs show 1\n"
+            "  harness rules list\n"
+            f"  open {result.files.get('report-html', 'harness-out/report.html')}",
+            highlight=False,
         )
 
 

@@ -9,7 +9,14 @@ import typer
 from harness.cli.common import DayOpt, DbOpt, SinceOpt, UntilOpt
 from harness.cli.report import write_out
 
-plan_app = typer.Typer(help="Gateway plans: draft one from a captured store.", no_args_is_help=True)
+plan_app = typer.Typer(
+    help=(
+        "Gateway plans: draft one from a captured store.\n\n"
+        "Example: harness plan draft --db harness.db -o replays/mybank.yaml"
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 
 
 @plan_app.command("draft")

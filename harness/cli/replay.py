@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from harness.cli.common import (
     DayOpt,
@@ -17,8 +18,12 @@ from harness.cli.common import (
     PlanOpt,
     SinceOpt,
     UntilOpt,
+    WideOpt,
     console,
     err_console,
+    iso,
+    json_list,
+    out,
     print_json,
 )
 from harness.errors import ConfigError
@@ -60,13 +65,16 @@ def replay(
         ),
     ] = 5,
     as_json: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """Replay captured exchanges (production's rejections by default) against staging and mocks.
 
     Each sanitized request is signed afresh (the plan's signer), sent to every target, and
     judged against production's answer: production_only (staging accepted what production
     rejected), reproducible, different_rejection, mock_agrees / mock_disagrees,
-    target_error. Production targets are refused. Results are stored as a run.
+    target_error. Production targets are refused. Results are stored as a run. When more
+    exchanges match than --limit allows, the oldest --limit are replayed and the output
+    says how many matched.
 
     Example: harness replay --plan replays/simbank.yaml --day 2026-11-24 --target staging=http://127.0.0.1:18081
     """
@@ -90,11 +98,19 @@ def replay(
         concurrency=concurrency, rate=rate, timeout=timeout, repeat_noise=repeat_noise
     )
     with opened(db) as factory:
+        matched = _matched(factory, selection)
         if as_json:
             report = run_replay(
                 factory, targets, plan=loaded, selection=selection, settings=settings
             )
-            print_json({"run_id": report.run_id, "summary": report.summary})
+            print_json(
+                {
+                    "run_id": report.run_id,
+                    "matched": matched,
+                    "limit": limit,
+                    "summary": report.summary,
+                }
+            )
             return
         # Started on the first tick, so an error before the run (a refused target, a bad
         # option) prints as one clean line.
@@ -126,12 +142,42 @@ def replay(
         finally:
             if task:
                 bar.stop()
-    render_summary(report.run_id, report.summary)
+    screen = out(wide)
+    screen.print(replayed_line(report.summary.get("selected", 0), matched), highlight=False)
+    render_summary(report.run_id, report.summary, screen, wide)
+
+
+def _matched(factory: Any, selection: Any) -> int:
+    """How many stored exchanges the selection matches before --limit."""
+    from harness.store.queries import ExchangeFilter, count_exchanges
+
+    f = ExchangeFilter(
+        start=selection.start,
+        end=selection.end,
+        endpoint=selection.endpoint,
+        outcome=None if selection.outcome == "all" else selection.outcome,
+        code=selection.code,
+    )
+    with factory() as session:
+        return count_exchanges(session, f)
+
+
+def replayed_line(selected: int, matched: int) -> str:
+    """``replayed 1,000 of 2,469 selected (--limit)``, or ``replayed 175 exchanges``."""
+    if selected < matched:
+        return f"replayed {selected:,} of {matched:,} selected (--limit)"
+    return f"replayed {selected:,} exchange(s)"
 
 
 @runs_app.callback()
-def runs(ctx: typer.Context, db: DbOpt = None, as_json: JsonOpt = False) -> None:
+def runs(
+    ctx: typer.Context, db: DbOpt = None, as_json: JsonOpt = False, wide: WideOpt = False
+) -> None:
     """List replay runs, newest first (replay and live shadow runs alike).
+
+    Verdicts per target: production_only (staging accepted what production rejected),
+    reproducible (staging rejected it the same way), different_rejection, mock_agrees /
+    mock_disagrees, target_error; --wide adds the plan and finish time.
 
     Example: harness runs --db harness.db
     """
@@ -154,30 +200,49 @@ def runs(ctx: typer.Context, db: DbOpt = None, as_json: JsonOpt = False) -> None
             for run, n in rows
         ]
     if as_json:
-        print_json(data)
+        print_json(json_list(data))
         return
     if not data:
         err_console.print("no replay runs yet: try 'harness replay --help'")
         return
-    table = Table(title="replay runs")
-    for heading in ("id", "kind", "state", "started", "plan", "targets", "results", "verdicts"):
-        table.add_column(heading, justify="right" if heading in ("id", "results") else "left")
+    from harness.cli import layout
+
+    columns = [
+        layout.Column("id", "right"),
+        layout.Column("kind"),
+        layout.Column("state"),
+        layout.Column("started"),
+        *([layout.Column("plan"), layout.Column("finished")] if wide else []),
+        layout.Column("results", "right"),
+        layout.Column("verdicts by target", grow=True),
+    ]
+    cells = []
     for row in data:
         verdicts = "; ".join(
-            f"{name}: " + ", ".join(f"{v} {n}" for v, n in sorted(counts.items()))
+            f"{name}: " + ", ".join(f"{v} {n:,}" for v, n in sorted(counts.items()))
             for name, counts in row["verdicts"].items()
         )
-        table.add_row(
-            str(row["id"]),
-            row["kind"],
-            row["state"],
-            row["started_at"] or "",
-            row["plan"] or "",
-            ", ".join(row["targets"]),
-            str(row["results"]),
-            verdicts,
+        cells.append(
+            [
+                str(row["id"]),
+                row["kind"],
+                row["state"],
+                _short_time(row["started_at"]),
+                *([row["plan"] or "", _short_time(row["finished_at"])] if wide else []),
+                f"{row['results']:,}",
+                verdicts,
+            ]
         )
-    console.print(table)
+    layout.show(out(wide), columns, cells, wide, title="replay runs")
+
+
+def _short_time(text: str | None) -> str:
+    """An ISO timestamp as ``2026-11-24 03:12`` (local time), for tables."""
+    if not text:
+        return ""
+    from harness.timeutil import local_tz
+
+    return datetime.fromisoformat(text).astimezone(local_tz()).strftime("%Y-%m-%d %H:%M")
 
 
 @runs_app.command("show")
@@ -190,13 +255,18 @@ def runs_show(
     target: Annotated[str | None, typer.Option("--target", help="Only this target.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many results.")] = 200,
     as_json: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """Show one run: its summary table, then its results (exchange, target, codes, verdict).
+
+    The verdicts are explained in harness runs --help; --wide adds the endpoint, the
+    messages and the number of differing answer paths to each result.
 
     Example: harness runs show 3 --verdict production_only
     """
     from harness.store import opened
     from harness.store.replays import get_run, run_results
+    from harness.store.reporting import count_results
     from harness.verdicts import VERDICTS
 
     if verdict is not None and verdict not in VERDICTS:
@@ -204,6 +274,11 @@ def runs_show(
     with opened(db) as factory, factory() as session:
         run = get_run(session, run_id)
         pairs = run_results(session, run_id, verdict=verdict, target=target, limit=limit)
+        total = (
+            count_results(session, run_id, verdict=verdict, target=target)
+            if len(pairs) >= limit
+            else len(pairs)
+        )
         results: list[dict[str, Any]] = [
             {
                 "id": r.id,
@@ -235,73 +310,115 @@ def runs_show(
             "summary": run.summary or {},
         }
     if as_json:
-        print_json({**head, "results": results})
+        print_json({**head, "results": json_list(results, total, limit)})
         return
-    console.print(
-        f"run {head['id']} ({head['kind']}, {head['state']}), started {head['started_at']}, "
-        f"plan {head['plan'] or '-'}"
+    screen = out(wide)
+    screen.print(
+        f"run {head['id']} ({head['kind']}, {head['state']}), started "
+        f"{_short_time(head['started_at'])}, plan {head['plan'] or '-'}",
+        highlight=False,
     )
-    render_summary(run_id, head["summary"])
-    table = Table(title=f"results ({len(results)} shown)")
-    for heading in (
-        "exchange",
-        "endpoint",
-        "target",
-        "production",
-        "target answer",
-        "verdict",
-        "diffs",
-    ):
-        table.add_column(heading)
+    render_summary(run_id, head["summary"], screen, wide)
+    _results_table(screen, results, total, wide)
+
+
+def _results_table(console: Console, results: list[dict[str, Any]], total: int, wide: bool) -> None:
+    from harness.cli import layout
+
+    console.print(layout.shown_line(len(results), total, "results"), highlight=False)
+    if not results:
+        return
+    prefix = "" if wide else layout.path_prefix(r["endpoint"] for r in results)
+    columns = [
+        layout.Column("exchange", "right"),
+        *([layout.Column("endpoint")] if wide else []),
+        layout.Column("target"),
+        layout.Column("production"),
+        layout.Column("target answer", grow=not wide),
+        layout.Column("verdict"),
+        *([layout.Column("diffs", "right")] if wide else []),
+    ]
+    rows = []
     for row in results:
         prod, res = row["production"], row["result"]
-        answer = res["error"] or f"{res['status']} {res['code'] or ''} {res['message'] or ''}"
-        table.add_row(
-            str(row["exchange_id"]),
-            row["endpoint"],
-            row["target"],
-            f"{prod['code'] or prod['status']} {prod['message'] or ''}",
-            answer.strip(),
-            row["verdict"] or "",
-            str(sum(len(v) for v in (row["diff"] or {}).values())),
+        answer = res["error"] or " ".join(
+            str(x) for x in (res["code"] or res["status"], res["message"] if wide else None) if x
         )
-    console.print(table)
+        production = " ".join(
+            str(x) for x in (prod["code"] or prod["status"], prod["message"] if wide else None) if x
+        )
+        rows.append(
+            [
+                str(row["exchange_id"]),
+                *([layout.short_endpoint(row["endpoint"], prefix)] if wide else []),
+                row["target"],
+                production,
+                answer,
+                row["verdict"] or "",
+                *([str(sum(len(v) for v in (row["diff"] or {}).values()))] if wide else []),
+            ]
+        )
+    layout.show(console, columns, rows, wide)
 
 
-def render_summary(run_id: int, summary: dict[str, Any]) -> None:
+VERDICT_WORDS = {
+    "reproducible": "reproduced",
+    "production_only": "prod only",
+    "different_rejection": "other rej.",
+    "consistent": "consistent",
+    "target_only": "stricter",
+    "target_error": "errors",
+    "mock_agrees": "agrees",
+}
+
+
+def render_summary(
+    run_id: int, summary: dict[str, Any], screen: Console | None = None, wide: bool = False
+) -> None:
+    """The run's table (production's answers x each target's verdicts), grouped by endpoint
+    so that it fits 80 columns; then noise, skips and throughput."""
+    from harness.cli import layout
     from harness.replay.summary import table_columns
 
+    screen = screen or console
     columns = table_columns(summary)
-    table = Table(title=f"replay run {run_id}: production's answers x targets' verdicts")
-    table.add_column("endpoint")
-    table.add_column("code")
-    table.add_column("production", justify="right")
-    for heading, _, _ in columns:
-        table.add_column(heading, justify="right")
+    rows_by_endpoint: dict[str, list[list[str]]] = {}
     for row in summary.get("table", []):
-        cells = [row["endpoint"], row["code"] or row["outcome"] or "", str(row["exchanges"])]
+        cells = [row["code"] or row["outcome"] or "", f"{row['exchanges']:,}"]
         for _, name, verdict in columns:
             counts = row["verdicts"].get(name, {})
             value = counts.get(verdict or "", 0)
             if verdict == "mock_agrees":
-                cells.append(f"{value}/{sum(counts.values())}")
+                cells.append(f"{value:,}/{sum(counts.values()):,}")
             else:
-                cells.append(str(value))
-        table.add_row(*cells)
-    console.print(table)
-    noise = summary.get("noise") or {}
-    if noise:
-        for endpoint, paths in noise.items():
-            console.print(f"noise for {endpoint}: {', '.join(paths)}")
-    skipped = summary.get("skipped") or {}
-    for reason, n in skipped.items():
-        console.print(f"skipped {n}: {reason}")
+                cells.append(f"{value:,}")
+        rows_by_endpoint.setdefault(row["endpoint"], []).append(cells)
+    heads = [
+        layout.Column("code"),
+        layout.Column("production", "right"),
+        *(
+            layout.Column(f"{name}\n{VERDICT_WORDS.get(verdict or '', heading)}", "right")
+            for heading, name, verdict in columns
+        ),
+    ]
+    screen.rule(f"replay run {run_id}: production's rejections x targets' verdicts", align="left")
+    prefix = "" if wide else layout.path_prefix(rows_by_endpoint)
+    for endpoint, rows in rows_by_endpoint.items():
+        screen.print(f"[bold]{escape(layout.short_endpoint(endpoint, prefix))}[/bold]")
+        layout.show(screen, heads, rows, wide)
+    if prefix:
+        screen.print(f"Endpoints are shown under {prefix}.", highlight=False)
+    for endpoint, paths in (summary.get("noise") or {}).items():
+        screen.print(f"noise for {endpoint}: {', '.join(paths)}", highlight=False)
+    for reason, n in (summary.get("skipped") or {}).items():
+        screen.print(f"skipped {n}: {reason}", highlight=False)
     if "requests" in summary:
-        console.print(
-            f"{summary.get('exchanges', 0)} exchanges, {summary['requests']} requests in "
-            f"{summary.get('duration_s', 0)} s ({summary.get('requests_per_s') or 0} requests/s)"
+        screen.print(
+            f"{summary.get('exchanges', 0):,} exchanges, {summary['requests']:,} requests in "
+            f"{summary.get('duration_s', 0)} s ({summary.get('requests_per_s') or 0} requests/s)",
+            highlight=False,
         )
-    console.print(f"details: harness runs show {run_id}")
+    screen.print(f"details: harness runs show {run_id}", highlight=False)
 
 
 def _run_json(run: Any) -> dict[str, Any]:
@@ -310,19 +427,11 @@ def _run_json(run: Any) -> dict[str, Any]:
         "id": run.id,
         "kind": run.kind,
         "state": run.state,
-        "started_at": _iso(run.started_at),
-        "finished_at": _iso(run.finished_at),
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
         "plan": run.plan_name,
         "targets": run.targets,
     }
-
-
-def _iso(ts: datetime | None) -> str | None:
-    if ts is None:
-        return None
-    if ts.tzinfo is None:  # SQLite hands back naive UTC
-        ts = ts.replace(tzinfo=UTC)
-    return ts.isoformat(timespec="seconds")
 
 
 def register(app: typer.Typer) -> None:

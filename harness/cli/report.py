@@ -30,7 +30,10 @@ def write_out(text: str, out: str | None) -> Path | None:
 
 def export(
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help="jsonschema, yaml or markdown.")
+        str,
+        typer.Option(
+            "--format", "-f", metavar="FORMAT", help="yaml, jsonschema, openapi or markdown."
+        ),
     ] = "yaml",
     out: OutOpt = None,
     db: DbOpt = None,
@@ -45,20 +48,31 @@ def export(
         bool,
         typer.Option(
             "--strict",
-            help="JSON Schema: enforce suspected rules too, not only confirmed ones.",
+            help="JSON Schema, OpenAPI: enforce suspected rules too, not only confirmed ones.",
+        ),
+    ] = False,
+    provenance: Annotated[
+        bool,
+        typer.Option(
+            "--provenance",
+            help="Keep rule ids, exchange ids and times (YAML, JSON Schema, OpenAPI); "
+            "without it the same evidence gives the same file.",
         ),
     ] = False,
 ) -> None:
-    """Export the stored rules: JSON Schema (2020-12), a YAML list, or a Markdown checklist.
+    """Export the stored rules: YAML, JSON Schema (2020-12), OpenAPI 3.1 or a Markdown checklist.
 
-    JSON Schema: one request-body schema per endpoint under $defs, with x- keywords for what
-    JSON Schema cannot say (docs/rules-format.md). YAML: the rule list for review, loadable
-    by harness mock --rules. Markdown: the checklist to agree on with the bank in writing,
-    with the rules only production can verify (from the latest replay run). The schema
-    enforces confirmed rules (suspected ones too with --strict, as harness mock --strict);
-    retired rules never. Prints to stdout unless -o is given.
+    YAML: the rule list for review in git and for harness mock --rules; sorted, without
+    store ids or run times (unless --provenance), so a diff shows only rule changes. JSON
+    Schema: one request-body schema per endpoint under $defs, with x- keywords for what JSON
+    Schema cannot say (docs/rules-format.md). OpenAPI: a path per endpoint with those
+    schemas as its request body, the request's media type and production's statuses, for
+    mock servers (Prism) and API test tools. Markdown: the checklist to agree on with the
+    bank in writing, with the rules only production can verify (from the latest replay
+    run). The schemas enforce confirmed rules (suspected ones too with --strict, as harness
+    mock --strict); retired rules never. Prints to stdout unless -o is given.
 
-    Example: harness rules export --format markdown --plan replays/simbank.yaml -o rules.md
+    Example: harness rules export --format openapi --plan replays/simbank.yaml -o openapi.json
     """
     from harness.jobs import export_rules
     from harness.plan import load_plan
@@ -67,7 +81,12 @@ def export(
     the_plan = load_plan(plan)
     with opened(db) as factory:
         text, live = export_rules(
-            factory, the_plan, fmt, include_retired=include_retired, strict=strict
+            factory,
+            the_plan,
+            fmt,
+            include_retired=include_retired,
+            strict=strict,
+            provenance=provenance,
         )
     path = write_out(text, out)
     if path is not None:
@@ -81,15 +100,24 @@ def report(
     since: SinceOpt = None,
     until: UntilOpt = None,
     out: OutOpt = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="markdown or html.")] = "markdown",
+    fmt: Annotated[
+        str,
+        typer.Option(
+            "--format", "-f", metavar="FORMAT", help="html, markdown, or notice (the notice alone)."
+        ),
+    ] = "markdown",
 ) -> None:
-    """Write the incident report for a day: traffic, rejections, rules, risks, what to do.
+    """Write the incident report for a day: what broke, what to do, what is still at risk.
 
-    What was captured (endpoint x outcome), production's rejections by signature and which
-    of them only production enforces (from the latest replay run), the rules learned with
-    their evidence, the analogous fields at risk with the requests they flag, and the
-    recommendations. Ids and counts only, never a field value. Written to
-    harness-out/report-DAY.md (or .html) unless -o says otherwise.
+    A headline (what broke, since when, how many requests and customers, what is still at
+    risk), actions ranked by risk with an owner (developers, operations, customer service),
+    the notice to send operations and customer service before the next release (what only
+    production rejects), charts (rejections by hour or day, by endpoint and by field,
+    production-only vs reproducible, accepted requests at risk), then the details. HTML is
+    one self-contained page that fits a 1280-pixel window and prints on A4; Markdown suits
+    chat and mail; --format notice writes the notice alone. Ids and counts only, never a
+    field value. Written to harness-out/report-DAY.md (.html; notice-DAY.md) unless -o
+    says otherwise.
 
     Example: harness report --day 2026-11-24 --plan replays/simbank.yaml --format html
     """
@@ -106,7 +134,8 @@ def report(
             factory, the_plan, day=day, start=start, end=end, fmt=fmt, generated_at=utcnow()
         )
     path = write_out(text, out or str(default_path(day, fmt)))
-    typer.echo(f"wrote the incident report to {path}", err=True)
+    what = "the notice" if fmt == "notice" else "the incident report"
+    typer.echo(f"wrote {what} to {path}", err=True)
 
 
 def register(app: typer.Typer) -> None:

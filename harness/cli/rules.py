@@ -11,7 +11,11 @@ import getpass
 from typing import Annotated, Any
 
 import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from harness.cli.common import (
     DayOpt,
@@ -21,14 +25,31 @@ from harness.cli.common import (
     PlanOpt,
     SinceOpt,
     UntilOpt,
+    WideOpt,
     console,
     err_console,
+    json_list,
+    out,
     print_json,
 )
+from harness.fields import name_of
 from harness.rules import RuleSpec, describe
 
+JARGON = (
+    "Support: production rejections the rule explains (the bad value was there and the "
+    "request was refused with the rule's code). Contradictions: accepted requests that "
+    "break the rule; one retires it, since production evidently does not enforce it. "
+    "Confidence: 0 to 1, rising with support, a probe or the bank's message naming the "
+    "field; 10 supporting rejections without contradiction, or a probe, confirm a rule. "
+    "Suspected: not confirmed yet (every rule carried to an analogous field starts so)."
+)
+
 rules_app = typer.Typer(
-    help="The field rules production enforces: list, show, confirm, retire, export.",
+    help=(
+        "The field rules production enforces: list, show, confirm, retire, export.\n\n"
+        + JARGON
+        + "\n\nExample: harness rules list --state suspected"
+    ),
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
@@ -44,37 +65,113 @@ def rule_json(rule: RuleSpec) -> dict[str, Any]:
     return out
 
 
-def rules_table(rules: list[RuleSpec], title: str | None = None) -> Table:
-    table = Table(title=title, show_lines=False)
-    for name, justify in (
-        ("id", "right"),
-        ("endpoint", "left"),
-        ("field", "left"),
-        ("rule", "left"),
-        ("code", "left"),
-        ("state", "left"),
-        ("source", "left"),
-        ("sup/con", "right"),
-        ("conf", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for r in rules:
-        table.add_row(
-            str(r.id if r.id is not None else "-"),
-            r.endpoint,
-            r.field,
-            describe(r),
-            r.code or "",
-            r.state,
-            r.source,
-            f"{r.support}/{r.contradict}",
-            f"{r.confidence:.2f}",
+def print_rules(console: Console, rules: list[RuleSpec], wide: bool = False) -> None:
+    """Rules as tables that fit the console: learned ones, then those carried by analogy,
+    then retired ones, each grouped by endpoint; ``wide``: one table with every column."""
+    from harness.cli import layout
+
+    if wide:
+        layout.show(console, WIDE_COLUMNS, [_wide_row(r) for r in rules], wide=True)
+        return
+    by_id = {r.id: r for r in rules if r.id is not None}
+    prefix = layout.path_prefix(r.endpoint for r in rules)
+    sections = (
+        ("Learned from production's rejections", lambda r: r.source != "analogy"),
+        ("Carried to analogous fields (suspected until production says otherwise)", None),
+    )
+    live = [r for r in rules if r.state != "retired"]
+    retired = [r for r in rules if r.state == "retired"]
+    for title, keep in sections:
+        picked = [r for r in live if (keep(r) if keep else r.source == "analogy")]
+        if picked:
+            _section(console, title, picked, prefix, by_id)
+    if retired:
+        _section(console, "Retired (not enforced, not exported)", retired, prefix, by_id)
+    if prefix:
+        console.print(f"Endpoints are shown under {prefix}.", highlight=False)
+
+
+def _section(
+    console: Console,
+    title: str,
+    rules: list[RuleSpec],
+    prefix: str,
+    by_id: dict[int, RuleSpec],
+) -> None:
+    from harness.cli import layout
+
+    console.rule(title, align="left")
+    analogy = all(r.source == "analogy" for r in rules)
+    endpoints: dict[str, list[RuleSpec]] = {}
+    for r in sorted(rules, key=lambda r: (r.endpoint, r.field, r.id or 0)):
+        endpoints.setdefault(r.endpoint, []).append(r)
+    for endpoint, group in endpoints.items():
+        fprefix = layout.field_prefix(r.field for r in group) if len(group) > 1 else ""
+        note = f" (fields under {fprefix})" if fprefix else ""
+        console.print(
+            f"[bold]{escape(layout.short_endpoint(endpoint, prefix))}[/bold]{escape(note)}"
         )
-    return table
+        columns = [
+            layout.Column("id", "right"),
+            layout.Column("field"),
+            layout.Column("rule", grow=True),
+            layout.Column("state"),
+            layout.Column("from" if analogy else "sup/con", "left" if analogy else "right"),
+        ]
+        rows = []
+        for r in group:
+            origin = by_id.get(r.derived_from) if r.derived_from is not None else None
+            if analogy:
+                last = f"#{origin.id} {name_of(origin.field)}" if origin else "-"
+            else:
+                last = f"{r.support}/{r.contradict}"
+            rows.append(
+                [
+                    str(r.id if r.id is not None else "-"),
+                    layout.short_field(r.field, fprefix),
+                    describe(r),
+                    r.state,
+                    last,
+                ]
+            )
+        layout.show(console, columns, rows)
 
 
-def _classes(counts: dict[str, int]) -> str:
-    return ", ".join(f"{name} x{n}" for name, n in sorted(counts.items())) or "-"
+def _wide_columns() -> list[Any]:
+    from harness.cli import layout
+
+    return [
+        layout.Column("id", "right"),
+        layout.Column("endpoint"),
+        layout.Column("field"),
+        layout.Column("rule"),
+        layout.Column("code"),
+        layout.Column("message"),
+        layout.Column("state"),
+        layout.Column("source"),
+        layout.Column("support", "right"),
+        layout.Column("contradict", "right"),
+        layout.Column("confidence", "right"),
+    ]
+
+
+WIDE_COLUMNS = _wide_columns()
+
+
+def _wide_row(r: RuleSpec) -> list[str]:
+    return [
+        str(r.id if r.id is not None else "-"),
+        r.endpoint,
+        r.field,
+        describe(r),
+        r.code or "",
+        r.message or "",
+        r.state,
+        r.source,
+        str(r.support),
+        str(r.contradict),
+        f"{r.confidence:.2f}",
+    ]
 
 
 def learn(
@@ -99,6 +196,7 @@ def learn(
         bool, typer.Option("--analogy/--no-analogy", help="Carry rules to analogous fields.")
     ] = True,
     as_json: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """Learn the field rules production enforces from a window of captured traffic.
 
@@ -107,7 +205,8 @@ def learn(
     carries character rules to analogous fields (the risk list names the captured requests
     they would reject, by exchange id and the classes of the offending characters, never a
     value), and saves everything to the store. Re-running over new days updates evidence
-    and states instead of duplicating rules.
+    and states instead of duplicating rules. See harness rules --help for support,
+    contradictions and confidence.
 
     Example: harness learn --plan replays/simbank.yaml --day 2026-11-24
     """
@@ -137,35 +236,35 @@ def learn(
     if as_json:
         print_json({"stats": stats, "rules": [rule_json(r) for r in saved], "risks": risks})
         return
-    console.print(
-        rules_table(sorted(saved, key=lambda r: r.id or 0), title="Rules learned and updated")
-    )
-    console.print(
-        f"{stats['exchanges']} exchanges ({stats['accepted']} accepted, {stats['rejected']} rejected), "
-        f"{stats['signatures']} rejection signature(s), {stats['explained']} rejection(s) explained, "
-        f"{stats['learned']} learned, {stats['analogy']} carried by analogy, {spent} probe(s)."
+    screen = out(wide)
+    print_rules(screen, sorted(saved, key=lambda r: r.id or 0), wide)
+    screen.print(
+        f"{stats['exchanges']:,} exchanges ({stats['accepted']:,} accepted, "
+        f"{stats['rejected']:,} rejected), {stats['signatures']} rejection signature(s), "
+        f"{stats['explained']:,} rejection(s) explained, {stats['learned']} rule(s) learned, "
+        f"{stats['analogy']} carried by analogy, {spent} probe(s).",
+        highlight=False,
     )
     if risks:
-        console.print(_risk_table(risks, {r.id: r for r in saved}))
+        print_risks(screen, risks, {r.id: r for r in saved}, wide)
 
 
-def _risk_table(risks: list[dict[str, Any]], rules: dict[Any, RuleSpec]) -> Table:
+def _classes(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} x{n}" for name, n in sorted(counts.items())) or "-"
+
+
+def print_risks(
+    console: Console, risks: list[dict[str, Any]], rules: dict[Any, RuleSpec], wide: bool
+) -> None:
     """One line per analogy rule: how many captured requests it would reject, a few of their
     exchange ids, and the offending characters by class (never a value)."""
+    from harness.cli import layout
+
     groups: dict[Any, list[dict[str, Any]]] = {}
     for risk in risks:
         groups.setdefault(risk["rule_id"], []).append(risk)
-    table = Table(title="At risk: captured requests an analogy rule would reject (--json: all)")
-    for name in (
-        "rule",
-        "endpoint",
-        "field",
-        "carried from",
-        "requests",
-        "exchanges",
-        "offending characters",
-    ):
-        table.add_column(name)
+    console.rule("Captured requests a carried rule would reject (--json: all)", align="left")
+    rows = []
     for rule_id, group in groups.items():
         classes: dict[str, int] = {}
         for risk in group:
@@ -175,16 +274,31 @@ def _risk_table(risks: list[dict[str, Any]], rules: dict[Any, RuleSpec]) -> Tabl
         origin = (rule.evidence.get("origins") or [{}])[0] if rule else {}
         ids = ", ".join(str(r["exchange_id"]) for r in group[:RISK_IDS])
         more = f" +{len(group) - RISK_IDS}" if len(group) > RISK_IDS else ""
-        table.add_row(
-            str(rule_id or "-"),
-            group[0]["endpoint"],
-            group[0]["field"],
-            str(origin.get("field", "-")),
-            str(len(group)),
-            ids + more,
-            _classes(classes),
+        accepted = sum(r.get("outcome") == "accepted" for r in group)
+        rows.append(
+            [
+                str(rule_id or "-"),
+                group[0]["field"],
+                str(origin.get("field", "-")),
+                str(accepted),
+                str(len(group) - accepted),
+                f"exchanges {ids}{more}; characters: {_classes(classes)}",
+            ]
         )
-    return table
+    columns = [
+        layout.Column("rule", "right"),
+        layout.Column("field"),
+        layout.Column("from"),
+        layout.Column("at risk", "right"),
+        layout.Column("rejected", "right"),
+        layout.Column("which", grow=True),
+    ]
+    layout.show(console, columns, rows, wide)
+    console.print(
+        "at risk: production accepted them, and would reject them if it enforced the rule "
+        "there too; rejected: production refused them anyway, for another reason.",
+        highlight=False,
+    )
 
 
 def list_rules(
@@ -198,8 +312,13 @@ def list_rules(
     ] = None,
     include_retired: Annotated[bool, typer.Option("--all", help="Include retired rules.")] = False,
     as_json: JsonOpt = False,
+    wide: WideOpt = False,
 ) -> None:
     """List the stored rules (retired ones only with --all or --state retired).
+
+    Learned rules come first, then the rules carried to analogous fields, grouped by
+    endpoint; sup/con is support / contradictions (see harness rules --help). --wide shows
+    every column (code, message, source, confidence) in one table.
 
     Example: harness rules list --state suspected --endpoint "POST /openapi/v1/vaccount/open"
     """
@@ -215,12 +334,12 @@ def list_rules(
             source=source,
         )
     if as_json:
-        print_json([rule_json(r) for r in rules])
+        print_json(json_list([rule_json(r) for r in rules]))
         return
     if not rules:
         err_console.print("no rules (run harness learn first)")
         return
-    console.print(rules_table(rules))
+    print_rules(out(wide), rules, wide)
 
 
 def show(
@@ -228,37 +347,58 @@ def show(
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Show one rule with its evidence.
+    """Show one rule in words, with its evidence.
 
     The evidence holds the rejection signature, supporting and contradicting exchange ids,
-    per-day counts, probes, replay verdicts and manual decisions.
+    per-day counts, probes, replay verdicts, brackets of accepted vs rejected values and
+    manual decisions. See harness rules --help for support, contradictions and confidence.
 
     Example: harness rules show 3
     """
+    from harness.cli import words
     from harness.store import opened
     from harness.store.rules import get_rule
 
     with opened(db) as factory, factory.begin() as session:
         rule = get_rule(session, rule_id)
+        origin = get_rule(session, rule.derived_from) if rule.derived_from is not None else None
     if as_json:
         print_json(rule_json(rule))
         return
-    console.print(f"[bold]rule {rule.id}[/bold]: {rule.endpoint} {rule.field} {describe(rule)}")
-    for name, value in (
-        ("kind", rule.kind),
-        ("params", rule.params),
-        ("rejection", f"{rule.code or '-'} {rule.message or ''}".strip()),
-        ("state", rule.state),
-        ("source", rule.source),
-        ("derived from", rule.derived_from),
-        ("support / contradict", f"{rule.support} / {rule.contradict}"),
-        ("confidence", f"{rule.confidence:.2f}"),
-    ):
-        if value is not None:
-            console.print(f"  {name}: {value}", markup=False, highlight=False)
-    console.print("  evidence:", markup=False)
-    for key, value in sorted(rule.evidence.items()):
-        console.print(f"    {key}: {value}", markup=False, highlight=False)
+    facts = [
+        ("endpoint", rule.endpoint),
+        ("field", rule.field),
+        ("rule", describe(rule)),
+        ("rejected with", " ".join(x for x in (rule.code, rule.message) if x) or "-"),
+        ("state", f"{rule.state} ({_source_words(rule, origin)})"),
+        (
+            "evidence",
+            f"{rule.support:,} supporting rejection(s), {rule.contradict:,} contradiction(s), "
+            f"confidence {rule.confidence:.2f}",
+        ),
+    ]
+    console.print(f"[bold]rule {rule.id}[/bold]")
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column(overflow="fold")
+    for name, value in facts:
+        grid.add_row(f"  {name}:", Text(value))
+    console.print(grid)
+    details = list(words.lines(rule.evidence or {}))
+    if details:
+        console.print("  details:", markup=False)
+        for level, line in details:
+            console.print(Padding(Text(line, overflow="fold"), (0, 0, 0, 4 + 2 * level)))
+
+
+def _source_words(rule: RuleSpec, origin: RuleSpec | None) -> str:
+    if rule.source == "analogy":
+        if origin is not None:
+            return f"carried from rule {origin.id} on {origin.field}"
+        return "carried from another field"
+    return {"learned": "learned from production's rejections", "manual": "written by hand"}.get(
+        rule.source, rule.source
+    )
 
 
 def _decide(rule_id: int, state: str, db: str | None, note: str | None, as_json: bool) -> None:

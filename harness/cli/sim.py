@@ -15,7 +15,10 @@ from harness.sim.signature import DEMO_KEY, KEY_ENV
 
 sim_app = typer.Typer(
     name="sim",
-    help="Simulated banks (simbank, eurobank, zenginbank): a production gateway, its lax staging twin, and a day of traffic.",
+    help=(
+        "Simulated banks (simbank, eurobank, zenginbank): a production gateway, its lax "
+        "staging twin, and a day of traffic.\n\nExample: harness sim serve --role prod --port 18080"
+    ),
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
