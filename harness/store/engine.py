@@ -128,7 +128,7 @@ def private_file(path: Path) -> None:
         pass  # not ours to change: SQLite reports what it cannot open
 
 
-def _alembic_config(engine: Engine) -> Config:
+def _alembic_config(engine: Engine | None) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.attributes["engine"] = engine
@@ -169,6 +169,46 @@ def check_revision(engine: Engine, cfg: Config | None = None) -> None:
             )
 
 
+def head_revision() -> str:
+    """The newest schema revision this harness knows."""
+    script = ScriptDirectory.from_config(_alembic_config(None))
+    head = script.get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The store's schema revision (None: an empty store). Raises :class:`StoreUnavailable`
+    when the store does not answer."""
+    try:
+        with engine.connect() as conn:
+            heads = MigrationContext.configure(conn).get_current_heads()
+    except (OperationalError, InterfaceError) as exc:
+        raise StoreUnavailable(
+            f"cannot reach store {_redact(str(engine.url))!r}: {_first_line(exc)}"
+        ) from None
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"cannot read store {_redact(str(engine.url))!r}: {_first_line(exc)}"
+        ) from None
+    return heads[0] if heads else None
+
+
+def check_current(engine: Engine) -> None:
+    """Refuse (one line) a store whose schema is not this harness's newest: ``--no-migrate``
+    and the reading commands never change a schema; ``harness db upgrade`` does."""
+    check_revision(engine)
+    current, head = current_revision(engine), head_revision()
+    if current != head:
+        where = _redact(str(engine.url))
+        if current is None:
+            raise StoreError(f"store {where!r} has no harness schema; run: harness db upgrade")
+        raise StoreError(
+            f"store {where!r} is at schema revision {current!r}, this harness needs "
+            f"{head!r}; run: harness db upgrade"
+        )
+
+
 def open_store(db: str | None = None, *, create: bool = True) -> sessionmaker[Session]:
     """Engine + migrations + a session factory; the caller frames ``with factory.begin() as s``."""
     engine = make_engine(db, create=create)
@@ -187,7 +227,7 @@ def open_store(db: str | None = None, *, create: bool = True) -> sessionmaker[Se
         try:
             if not inspect(engine).has_table("exchanges"):
                 raise StoreError(f"no harness store at {_redact(str(engine.url))!r}")
-            check_revision(engine)
+            check_current(engine)
         except SQLAlchemyError as exc:
             engine.dispose()
             raise StoreError(
@@ -207,6 +247,11 @@ def opened(db: str | None = None, *, create: bool = False) -> Iterator[sessionma
         yield factory
     finally:
         factory.kw["bind"].dispose()
+
+
+def redact_url(url: str) -> str:
+    """A store URL for messages and logs: the password hidden."""
+    return _redact(url)
 
 
 def _redact(url: str) -> str:

@@ -28,6 +28,10 @@ EXCHANGE_COLUMNS: tuple[str, ...] = tuple(
 )
 
 
+# Columns added after the first release (Alembic 0002 on): a spooled row may lack them.
+_LATER_COLUMNS = ("instance",)
+
+
 @dataclass(frozen=True)
 class ExchangeFilter:
     """A selection of exchanges; ``None`` means "any". The window is [start, end)."""
@@ -161,6 +165,10 @@ def insert_exchanges(
     """
     if not rows:
         return 0
+    for row in rows:
+        # Rows spooled by an older version lack the newer columns: one key set per batch.
+        for name in _LATER_COLUMNS:
+            row.setdefault(name, None)
     table = cast(Table, Exchange.__table__)
     if returning_ids:
         stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
