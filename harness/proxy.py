@@ -184,6 +184,7 @@ async def _serve(cfg: ProxyConfig, upstream: str) -> dict[str, int]:
     else:
         termlog = TermLog(out=sys.stderr)  # logs go to stderr; stdout stays free
         master.addons.add(termlog)
+        logging.getLogger().setLevel(logging.INFO)  # TermLog filters by its verbosity
     capture = Capture()
     master.addons.add(capture)
     try:

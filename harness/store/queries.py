@@ -101,6 +101,19 @@ def list_exchanges(
     return list(session.scalars(stmt))
 
 
+def iter_exchanges(
+    session: Session, f: ExchangeFilter | None = None, *, limit: int | None = None
+) -> Iterator[Exchange]:
+    """Exchanges matching ``f``, oldest first, streamed in batches (for exports)."""
+    stmt = _where(select(Exchange), f or ExchangeFilter()).order_by(Exchange.ts, Exchange.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    try:
+        yield from session.scalars(stmt.execution_options(yield_per=500))
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read exchanges: {type(exc).__name__}") from None
+
+
 @_guard("count exchanges")
 def count_exchanges(session: Session, f: ExchangeFilter | None = None) -> int:
     """How many exchanges match ``f``."""
