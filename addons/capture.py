@@ -122,6 +122,7 @@ class Capture:
         self.stats: Any = None  # harness.ingest_stats.StatsReader once running
         self.metrics: Any = None  # harness.metrics.MetricsServer when a port is set
         self._listening = False
+        self._rollback = False  # the next configure() undoes a failed one: no side effects
         self._ops: asyncio.Task[None] | None = None
 
     @property
@@ -135,6 +136,9 @@ class Capture:
     # -- mitmproxy hooks ------------------------------------------------------------------
 
     def load(self, loader: Any) -> None:
+        # When any option fails, mitmproxy rolls every option back and configures again
+        # with the old values (the defaults, at start): that call must not touch a store.
+        loader.master.options.errored.connect(self._rolled_back)
         loader.add_option(
             "capture_db",
             str,
@@ -216,9 +220,15 @@ class Capture:
             "Log format of the ingest process: text or json.",
         )
 
+    def _rolled_back(self, exc: Exception) -> None:
+        self._rollback = True
+
     def configure(self, updated: set[str]) -> None:
         from harness.errors import HarnessError
 
+        if self._rollback:
+            self._rollback = False
+            return
         opts = ctx.options
         if "capture_max_body" in updated and opts.capture_max_body < 0:
             raise exceptions.OptionsError("capture_max_body must be >= 0")

@@ -69,10 +69,21 @@ def db_current(
 
     Example: harness db current --db harness.db --check
     """
+    from harness.errors import StoreError
     from harness.store import make_engine
-    from harness.store.engine import check_revision, current_revision, head_revision, redact_url
+    from harness.store.engine import (
+        check_revision,
+        current_revision,
+        head_revision,
+        redact_url,
+        sqlite_path,
+    )
 
     engine = make_engine(db, create=False)
+    path = sqlite_path(engine)
+    if path is not None and not path.is_file():
+        engine.dispose()
+        raise StoreError(f"no harness store at {str(path)!r} (the file does not exist)")
     try:
         check_revision(engine)
         current = current_revision(engine)
