@@ -15,7 +15,7 @@ Where the key comes from, first match wins:
 A missing key file is created (32 random bytes, hex, mode 0600; the default's directory
 0700) and a warning names it, so that it is backed up: never silently, and never in
 whatever directory the command happens to start in. A ``.harness.key`` in the current
-directory (where versions before 0.2 kept it) is not read implicitly: when the default
+directory (where earlier versions kept it) is not read implicitly: when the default
 file does not exist yet, it is refused with one line naming both fixes, so that a
 deployment never switches keys without noticing. A key file that its group or others can
 read or write is refused (one line, naming the fix). Messages never show the key.
