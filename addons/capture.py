@@ -46,13 +46,13 @@ import socket
 import subprocess
 import sys
 import time
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from mitmproxy import ctx, exceptions, http
 
 from addons.frames import frame, record
+from harness.capture_start import reverse_upstreams
 
 logger = logging.getLogger(__name__)
 
@@ -82,21 +82,6 @@ def ingest_command(
     for url in production:
         cmd += ["--production", url]
     return cmd
-
-
-def reverse_upstreams(modes: Sequence[str]) -> list[str]:
-    """The upstreams of the proxy's reverse modes: production, whatever the plan says."""
-    from mitmproxy.proxy.mode_specs import ProxyMode, ReverseMode
-
-    out = []
-    for spec in modes:
-        try:
-            mode = ProxyMode.parse(spec)
-        except ValueError:
-            continue  # mitmproxy reports a bad mode itself
-        if isinstance(mode, ReverseMode):
-            out.append(mode.data)
-    return out
 
 
 class Capture:
@@ -248,7 +233,9 @@ class Capture:
             if updated & {"capture_plan", "capture_shadow", "mode"} and (
                 opts.capture_plan or opts.capture_shadow
             ):
-                self._check_plan_and_shadow()
+                from harness.capture_start import check_plan_and_shadow
+
+                check_plan_and_shadow(opts.capture_plan, opts.capture_shadow, opts.mode)
             if updated & {"capture_db", "capture_migrate"}:
                 from harness.capture_start import check_store
 
@@ -313,27 +300,9 @@ class Capture:
 
     def readings(self) -> Any:
         """What the metrics port shows now (read in the event loop)."""
-        from harness.metrics import Readings
+        from harness.capture_start import readings
 
-        feed, stats = self.feed, self.stats
-        return Readings(
-            seen=self.seen,
-            stored=feed.stored if feed else 0,
-            spooled=feed.spooled if feed else 0,
-            dropped=self.dropped + self.errors,
-            lost=feed.lost if feed else 0,
-            queued=feed.waiting if feed else 0,
-            in_flight=feed.in_flight if feed else 0,
-            restarts=feed.restarts if feed else 0,
-            ingest_up=bool(feed and feed.running),
-            listening=self._listening,
-            closing=self._closing or self._closed,
-            store_up=stats.store_up if stats else None,
-            lag=stats.lag if stats else None,
-            pruned=stats.pruned if stats else 0,
-            outcomes=stats.outcomes() if stats else Counter(),
-            instance=ctx.options.capture_instance,
-        )
+        return readings(self, ctx.options.capture_instance)
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         self._in_flight.add(flow.id)
@@ -405,24 +374,6 @@ class Capture:
             flow.kill()
 
     # -- checks ---------------------------------------------------------------------------
-
-    def _check_plan_and_shadow(self) -> None:
-        """The plan loads; shadow targets are not production; their signer can sign."""
-        from harness.capture_start import shadow_targets
-        from harness.plan import load_plan
-        from harness.replay.safety import check_targets
-        from harness.replay.sending import Sending
-        from harness.targets import resolve
-
-        opts = ctx.options
-        plan = load_plan(opts.capture_plan)
-        if opts.capture_shadow:
-            targets = shadow_targets(opts.capture_shadow, plan)
-            # The proxy's own upstream is production, whatever the plan says.
-            check_targets(targets, plan, reverse_upstreams(opts.mode))
-            # A missing signer key or header variable, a TLS file that does not serve:
-            # the proxy stops now, not on every request.
-            Sending.of(resolve(plan, targets), plan)
 
     def _spool_path(self) -> str:
         from harness.spool import default_spool_path

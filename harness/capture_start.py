@@ -13,7 +13,14 @@ from harness.plan import Plan
 
 log = logging.getLogger("addons.capture")
 
-__all__ = ["check_store", "ready_line", "shadow_targets"]
+__all__ = [
+    "reverse_upstreams",
+    "check_plan_and_shadow",
+    "check_store",
+    "readings",
+    "ready_line",
+    "shadow_targets",
+]
 
 
 def check_store(db: str, migrate: bool = True) -> str:
@@ -72,3 +79,61 @@ def ready_line(opts: Any, db_url: str | None) -> str:
     if opts.capture_metrics_port:
         parts.append(f"metrics http://{opts.capture_metrics_host}:{opts.capture_metrics_port}")
     return ", ".join(parts)
+
+
+def check_plan_and_shadow(plan_path: str | None, shadow: Sequence[str], modes: Any) -> None:
+    """The plan loads; shadow targets are not production (the proxy's own upstream is
+    production, whatever the plan says); their signer's key, header variables and TLS
+    files are there: the proxy stops now, not on every request."""
+    from harness.plan import load_plan
+    from harness.replay.safety import check_targets
+    from harness.replay.sending import Sending
+    from harness.targets import resolve
+
+    plan = load_plan(plan_path)
+    if shadow:
+        targets = shadow_targets(shadow, plan)
+        check_targets(targets, plan, reverse_upstreams(modes))
+        Sending.of(resolve(plan, targets), plan)
+
+
+def readings(capture: Any, instance: str) -> Any:
+    """The metrics of a running :class:`addons.capture.Capture`, read now."""
+    from collections import Counter
+
+    from harness.metrics import Readings
+
+    feed, stats = capture.feed, capture.stats
+    return Readings(
+        seen=capture.seen,
+        stored=feed.stored if feed else 0,
+        spooled=feed.spooled if feed else 0,
+        dropped=capture.dropped + capture.errors,
+        lost=feed.lost if feed else 0,
+        queued=feed.waiting if feed else 0,
+        in_flight=feed.in_flight if feed else 0,
+        restarts=feed.restarts if feed else 0,
+        ingest_up=bool(feed and feed.running),
+        listening=capture._listening,
+        closing=capture._closing or capture._closed,
+        store_up=stats.store_up if stats else None,
+        lag=stats.lag if stats else None,
+        pruned=stats.pruned if stats else 0,
+        outcomes=stats.outcomes() if stats else Counter(),
+        instance=instance,
+    )
+
+
+def reverse_upstreams(modes: Sequence[str]) -> list[str]:
+    """The upstreams of the proxy's reverse modes: production, whatever the plan says."""
+    from mitmproxy.proxy.mode_specs import ProxyMode, ReverseMode
+
+    out = []
+    for spec in modes:
+        try:
+            mode = ProxyMode.parse(spec)
+        except ValueError:
+            continue  # mitmproxy reports a bad mode itself
+        if isinstance(mode, ReverseMode):
+            out.append(mode.data)
+    return out

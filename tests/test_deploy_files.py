@@ -125,5 +125,9 @@ def test_the_readme_points_operators_at_the_deployment_guide():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     guide = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
     assert "docs/deploy.md" in readme
-    for name in ("deploy/Containerfile", "deploy/harness-proxy.service", "deploy/bank.example.yaml"):
+    for name in (
+        "deploy/Containerfile",
+        "deploy/harness-proxy.service",
+        "deploy/bank.example.yaml",
+    ):
         assert name in guide, name

@@ -26,6 +26,7 @@ app = typer.Typer(
 
 # One module per command group; each defines register(app).
 _GROUPS = (
+    "sidecar",
     "capture",
     "transfer",
     "ops",
