@@ -280,15 +280,13 @@ class Ingest:
 
 
 def _shadow(specs: Sequence[str], plan: Any, db: str, production: Sequence[str] = ()) -> Any:
-    """The live-shadow hook: ``harness.shadow.ShadowSender`` when targets are given."""
+    """The live-shadow hook: ``harness.shadow.ShadowSender`` when targets are given
+    (``NAME=URL``, or a plan target's ``NAME``: its headers, signer and TLS apply)."""
     if not specs:
         return None
-    targets: dict[str, str] = {}
-    for spec in specs:
-        name, _, url = spec.partition("=")
-        if not name or "://" not in url:
-            raise ConfigError(f"--shadow wants NAME=URL, got {spec!r}")
-        targets[name] = url
+    from harness.capture_start import shadow_targets
+
+    targets = shadow_targets(specs, plan)
     try:
         from harness.shadow import ShadowSender  # type: ignore[import-not-found,unused-ignore]
     except ImportError:

@@ -7,6 +7,7 @@ import json
 import os
 import ssl
 import subprocess
+import time
 import urllib.request
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import yaml
 
 from harness.store import open_store
 from harness.store.queries import list_exchanges
-from harness.store.replays import run_results
+from harness.store.replays import list_runs, run_results
 from tests.support.certs import CA, https_server
 from tests.support.procs import HARNESS, free_port, running, stop
 
@@ -256,3 +257,51 @@ def test_replay_to_an_https_target_with_a_private_ca_and_its_own_token(pki, tmp_
     # No secret reached the store: the run records names and URLs, results no token.
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("h.db*"))
     assert b"s3cret-staging" not in raw
+
+
+def test_live_shadow_to_an_https_target_with_its_own_token(pki, tmp_path):
+    hits: list[str] = []
+    with (
+        https_server(pki["gateway"]) as prod,
+        https_server(pki["staging"], token="shadow-t0ken", hits=hits) as staging,
+    ):
+        plan = tmp_path / "plan.yaml"
+        plan.write_text(
+            yaml.safe_dump(
+                {
+                    "tls": {"ca": str(pki["bank"].pem)},
+                    "targets": {
+                        "staging": {
+                            "url": staging,
+                            "headers": {"Authorization": "env:SHADOW_TOKEN"},
+                            "tls": {"ca": str(pki["bank"].pem)},
+                        }
+                    },
+                }
+            )
+        )
+        args = ["--plan", str(plan), "--shadow", "staging"]
+        db = tmp_path / "h.db"
+        # Its variable missing: the proxy refuses in one line, before it listens.
+        res = harness("proxy", "--upstream", prod, "--listen-port", str(free_port()),
+                      "--db", str(db), *args)  # fmt: skip
+        assert res.returncode == 1 and "'SHADOW_TOKEN'" in res.stderr
+        assert res.stderr.count("\n") == 1 and hits == []
+        port = free_port()
+        cmd = [HARNESS, "proxy", "--upstream", prod, "--listen-port", str(port), "--db", str(db)]
+        env = {**ENV, "SHADOW_TOKEN": "Bearer shadow-t0ken"}
+        with running([*cmd, *args], port=port, env=env) as proc:
+            for i in range(3):
+                assert post(f"http://127.0.0.1:{port}/x", b'{"i": "%d"}' % i)[0] == 200
+            deadline = time.monotonic() + 60
+            while len(hits) < 3 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert stop(proc) == 0
+            proc.stdout.close()
+    factory = open_store(str(db), create=False)
+    with factory() as s:
+        [run] = [r for r, _ in list_runs(s) if r.kind == "shadow"]
+        results = [r for r, _ in run_results(s, run.id, limit=None)]
+    factory.kw["bind"].dispose()
+    assert len(results) == 3 and {r.status for r in results} == {200}
+    assert {r.verdict for r in results} == {"consistent"}
