@@ -184,7 +184,10 @@ async def _serve(cfg: ProxyConfig, upstream: str) -> dict[str, int]:
     else:
         termlog = TermLog(out=sys.stderr)  # logs go to stderr; stdout stays free
         master.addons.add(termlog)
-        logging.getLogger().setLevel(logging.INFO)  # TermLog filters by its verbosity
+    # Our own lines (the ready line, capture counts) at INFO; mitmproxy's per-connection
+    # chatter stays below the root logger's level.
+    for name in ("addons", "harness"):
+        logging.getLogger(name).setLevel(logging.INFO)
     capture = Capture()
     master.addons.add(capture)
     try:
@@ -208,9 +211,7 @@ class _JsonLog(logging.Handler):
     def __init__(self, fmt: logging.Formatter, level: int) -> None:
         super().__init__(level)
         self.setFormatter(fmt)
-        root = logging.getLogger()
-        root.addHandler(self)
-        root.setLevel(min(root.level, level) if root.level else level)
+        logging.getLogger().addHandler(self)
 
     def emit(self, record: logging.LogRecord) -> None:
         try:

@@ -194,11 +194,18 @@ def current_revision(engine: Engine) -> str | None:
     return heads[0] if heads else None
 
 
-def check_current(engine: Engine) -> None:
+def check_current(engine: Engine, *, unversioned_ok: bool = False) -> None:
     """Refuse (one line) a store whose schema is not this harness's newest: ``--no-migrate``
-    and the reading commands never change a schema; ``harness db upgrade`` does."""
+    and the reading commands never change a schema; ``harness db upgrade`` does.
+
+    ``unversioned_ok``: a store whose tables exist but whose revision is not recorded yet
+    passes (a SQLite store read while another process creates it: its tables are
+    committed a moment before the revision).
+    """
     check_revision(engine)
     current, head = current_revision(engine), head_revision()
+    if current is None and unversioned_ok:
+        return
     if current != head:
         where = _redact(str(engine.url))
         if current is None:
@@ -227,7 +234,7 @@ def open_store(db: str | None = None, *, create: bool = True) -> sessionmaker[Se
         try:
             if not inspect(engine).has_table("exchanges"):
                 raise StoreError(f"no harness store at {_redact(str(engine.url))!r}")
-            check_current(engine)
+            check_current(engine, unversioned_ok=True)
         except SQLAlchemyError as exc:
             engine.dispose()
             raise StoreError(
