@@ -261,6 +261,7 @@ def _exchange_dict(x: Any) -> dict[str, Any]:
             "fields": x.response_fields,
         },
         "notes": x.notes,
+        "instance": x.instance,
     }
 
 

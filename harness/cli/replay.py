@@ -113,6 +113,11 @@ def replay(
     exchanges match than --limit allows, the oldest --limit are replayed and the output
     says how many matched.
 
+    Captured secrets are stored redacted: a target that needs its own token gets it from
+    the plan (targets.NAME.headers, values env:VAR) or --target-header; https targets are
+    verified against the system store, the plan's targets.NAME.tls or --target-ca. N
+    workers split one selection with --shard 1/N .. N/N.
+
     Example: harness replay --plan replays/simbank.yaml --day 2026-11-24 --target staging=http://127.0.0.1:18081
     """
     from harness.plan import load_plan
