@@ -228,6 +228,8 @@ def run_proxy(cfg: ProxyConfig) -> dict[str, int]:
     """Serve until SIGTERM/SIGINT; returns the capture counts (captured, dropped, errors)."""
     upstream = resolve_upstream(cfg)
     check_port(cfg.listen_host, cfg.listen_port)
+    if cfg.metrics_port is not None and cfg.metrics_port == cfg.listen_port:
+        raise ConfigError(f"--metrics-port must differ from --listen-port ({cfg.listen_port})")
     if cfg.log_format not in ("text", "json"):
         raise ConfigError(f"--log-format must be text or json, got {cfg.log_format!r}")
     if cfg.max_body < 0:
