@@ -118,6 +118,16 @@ class Capture:
     def dropped(self) -> int:
         return self.feed.dropped if self.feed else 0
 
+    @property
+    def listening(self) -> bool:
+        """Serving traffic (the ready line was logged)."""
+        return self._listening
+
+    @property
+    def stopping(self) -> bool:
+        """Shutdown began: draining the flows in flight, or closed."""
+        return self._closing or self._closed
+
     # -- mitmproxy hooks ------------------------------------------------------------------
 
     def load(self, loader: Any) -> None:
