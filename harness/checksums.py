@@ -159,6 +159,15 @@ def is_iban(s: str) -> bool:
     return _iban_number(s[4:] + s[:4]) % 97 == 1
 
 
+def is_registered_iban(s: str) -> bool:
+    """:func:`is_iban`, and the country's registered length and format (python-stdnum's
+    IBAN registry; not each country's own account check digits, which a pseudonym does not
+    keep): what a SEPA gateway checks."""
+    from stdnum import iban as stdnum_iban  # imported when first needed: a large table
+
+    return is_iban(s) and stdnum_iban.is_valid(s, check_country=False)
+
+
 # -- the registry ----------------------------------------------------------------------
 
 
@@ -213,6 +222,8 @@ for _checksum in (
         "gb11643", "GB 11643 (resident ID number)", is_id_number, _repair_last(id_number_check, 18)
     ),
     Checksum("luhn", "Luhn (bank card number)", is_luhn, _repair_last(luhn_check)),
-    Checksum("iban", "ISO 13616 (IBAN, mod 97)", is_iban, _repair_iban),
+    Checksum(
+        "iban", "ISO 13616 (IBAN: the country's format, mod 97)", is_registered_iban, _repair_iban
+    ),
 ):
     register(_checksum)
