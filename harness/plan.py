@@ -107,6 +107,8 @@ class Plan:
     targets: dict[str, str] = field(default_factory=dict)  # replay targets by name
     probe_targets: tuple[str, ...] = ()  # targets that validate and may be probed
     signer: SignerSpec = field(default_factory=SignerSpec)
+    plugins: tuple[str, ...] = ()  # 'module:factory' or entry points (harness.plugins)
+    charsets: dict[str, Any] = field(default_factory=dict)  # named sets defined in the plan
     source: str | None = None  # the file it came from
 
     @property
@@ -207,6 +209,8 @@ _TOP_KEYS = {
     "targets",
     "probe",
     "signer",
+    "plugins",
+    "charsets",
     "description",
 }
 
@@ -273,6 +277,8 @@ def parse_plan(data: Any, source: str | None = None) -> Plan:
             key_env=signer.get("key_env"),
             options=_mapping(signer.get("options"), "signer.options"),
         ),
+        plugins=_tuple(data.get("plugins"), "plugins"),
+        charsets=dict(_mapping(data.get("charsets"), "charsets")),
         source=source,
     )
 
@@ -294,4 +300,9 @@ def load_plan(path: str | Path | None) -> Plan:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise PlanError(f"plan {str(p)!r} is not valid YAML{where}") from None
-    return parse_plan(data, str(p))
+    plan = parse_plan(data, str(p))
+    if plan.plugins or plan.charsets:
+        from harness.plugins import install
+
+        install(plan.plugins, plan.charsets)
+    return plan

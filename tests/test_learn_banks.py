@@ -44,8 +44,7 @@ from harness.mock import MockGateway
 from harness.plan import Plan, load_plan
 from harness.rules import RuleSpec
 from harness.sim import banks
-from harness.sim.gateway import Gateway
-from tests.support.world import captured
+from tests.support.world import captured, production
 
 pytestmark = pytest.mark.slow
 
@@ -84,16 +83,10 @@ class Score:
 @cache
 def learned(name: str) -> tuple[Plan, list[RuleSpec]]:
     bank = banks.load(name)
-    gateway = Gateway(bank, "prod")
-
-    def answer(method: str, path: str, headers: dict[str, str], body: bytes):
-        reply = gateway.handle(method, path, headers.get("Content-Type"), None, body)
-        return reply.status, reply.content_type, reply.body
-
     plan = load_plan(f"replays/{name}.yaml")
     days = banks.generate(bank, TRAIN, "2026-11-23", seed=10, key="k")
     days += banks.generate(bank, TRAIN, "2026-11-24", seed=11, key="k")
-    rows = captured(days, answer, plan)
+    rows = captured(days, production(bank), plan)
     return plan, learn(rows, plan=plan).rules
 
 

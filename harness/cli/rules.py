@@ -31,6 +31,7 @@ from harness.cli.common import (
     json_list,
     out,
     print_json,
+    progress_bar,
 )
 from harness.fields import name_of
 from harness.rules import RuleSpec, describe
@@ -217,7 +218,7 @@ def learn(
 
     the_plan = load_plan(plan) if plan else None
     start, end = window(day, since, until)
-    with opened(db) as factory:
+    with opened(db) as factory, progress_bar("learning") as progress:
         learned = learn_window(
             factory,
             the_plan,
@@ -228,6 +229,7 @@ def learn(
             probe_target=probe_target,
             budget=budget,
             analogy=analogy,
+            progress=None if as_json else progress,
         )
     saved, risks, stats = learned.rules, learned.risks, learned.stats
     spent = stats["probes"]

@@ -75,7 +75,7 @@ def learn(
     store, reconciled rather than duplicated. ``normalize``: the message normalizer
     (default :func:`harness.classify.normalize_message`). ``tz``: the timezone of days in
     evidence (default HARNESS_TZ, else UTC). ``progress``: called with the number of rows
-    read, every 100,000.
+    read, every :data:`~harness.learn.profile.PROGRESS_EVERY` rows.
     """
     corpus = Corpus(
         rows, plan=plan, normalize=normalize, tz=tz or _local_tz() or UTC, progress=progress

@@ -436,7 +436,8 @@ def propose(
     for spec in proposals:
         result = results[spec.key]
         support = result.support if result else []
-        contradict = result.contradict if result else []
+        contradict = result.contradict if result else None
+        against = len(contradict) if contradict else 0
         prior = spec.evidence["prior"]
         evidence = {**spec.evidence, **support_evidence(corpus, support, contradict)}
         at_risk = _at_risk(corpus, spec)
@@ -455,11 +456,11 @@ def propose(
         rules.append(
             spec.but(
                 support=len(support),
-                contradict=len(contradict),
+                contradict=against,
                 evidence=evidence,
-                state=policy.decide_state(len(support), len(contradict), need=need),
+                state=policy.decide_state(len(support), against, need=need),
                 confidence=policy.confidence(
-                    len(support), len(contradict), rate=rate, tests=len(proposals), prior=prior
+                    len(support), against, rate=rate, tests=len(proposals), prior=prior
                 ),
             )
         )

@@ -25,13 +25,13 @@ Evidence keys this module understands (all optional, all JSON):
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from harness.errors import ConfigError, NotFoundError, StoreError
 from harness.learn.policy import DEFAULT_CONFIRM, confidence, decide_state
@@ -362,27 +362,118 @@ _LEARN_COLUMNS = (
 )
 
 
-def learning_rows(
-    session: Session,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    endpoint: str | None = None,
-) -> list[dict[str, Any]]:
-    """The exchanges of a window as the learner's rows (id, ts, endpoint, outcome, code,
-    message, request_fields, notes), oldest first."""
-    query = select(*_LEARN_COLUMNS).order_by(Exchange.ts, Exchange.id)
+_LEARN_NAMES = ("id", "ts", "endpoint", "outcome", "code", "message", "request_fields", "notes")
+_YIELD_PER = 5000  # rows fetched at a time: the learner never holds the window
+
+
+def _window(query: Any, start: datetime | None, end: datetime | None, endpoint: str | None) -> Any:
     if start is not None:
         query = query.where(Exchange.ts >= start)
     if end is not None:
         query = query.where(Exchange.ts < end)
     if endpoint is not None:
         query = query.where(Exchange.endpoint == endpoint)
-    names = ("id", "ts", "endpoint", "outcome", "code", "message", "request_fields", "notes")
+    return query
+
+
+def count_window(
+    session: Session,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    endpoint: str | None = None,
+) -> int:
+    """How many exchanges a window holds."""
     try:
-        result = session.execute(query.execution_options(yield_per=5000))
-        return [dict(zip(names, row, strict=True)) for row in result]
+        query = _window(select(func.count(Exchange.id)), start, end, endpoint)
+        return int(session.execute(query).scalar_one())
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot count exchanges: {type(exc).__name__}") from None
+
+
+def iter_learning_rows(
+    session: Session,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    endpoint: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """The exchanges of a window as the learner's rows (id, ts, endpoint, outcome, code,
+    message, request_fields, notes), oldest first, fetched :data:`_YIELD_PER` at a time (a
+    server-side cursor on PostgreSQL)."""
+    query = _window(select(*_LEARN_COLUMNS), start, end, endpoint).order_by(
+        Exchange.ts, Exchange.id
+    )
+    try:
+        for row in session.execute(query.execution_options(yield_per=_YIELD_PER)):
+            yield dict(zip(_LEARN_NAMES, row, strict=True))
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read exchanges: {type(exc).__name__}") from None
+
+
+def learning_rows(
+    session: Session,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    endpoint: str | None = None,
+) -> list[dict[str, Any]]:
+    """:func:`iter_learning_rows` as a list (small windows and tests)."""
+    return list(iter_learning_rows(session, start, end, endpoint))
+
+
+def stream_learning_rows(
+    factory: sessionmaker[Session],
+    start: datetime | None = None,
+    end: datetime | None = None,
+    endpoint: str | None = None,
+) -> Callable[[], Iterator[dict[str, Any]]]:
+    """A callable the learner calls for a fresh pass over the window, each in its own
+    session: rows stream from the store and are never all in memory."""
+
+    def rows() -> Iterator[dict[str, Any]]:
+        with factory() as session:
+            yield from iter_learning_rows(session, start, end, endpoint)
+
+    return rows
+
+
+class StoredRows:
+    """The learner rows probing needs, looked up in the store on demand: a rejected
+    exchange by id, and an accepted sibling to repair it from."""
+
+    SIBLING_SCAN = 500  # most recent accepted exchanges considered as siblings
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+
+    def by_ids(self, ids: Sequence[Any]) -> dict[str, Any] | None:
+        """The row of the first of ``ids`` the store holds."""
+        wanted = [int(i) for i in ids if isinstance(i, int) or str(i).isdigit()][:100]
+        if not wanted:
+            return None
+        query = select(*_LEARN_COLUMNS).where(Exchange.id.in_(wanted))
+        try:
+            with self.factory() as session:
+                found = {
+                    row[0]: dict(zip(_LEARN_NAMES, row, strict=True))
+                    for row in session.execute(query)
+                }
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot read exchanges: {type(exc).__name__}") from None
+        return next((found[i] for i in wanted if i in found), None)
+
+    def siblings(self, endpoint: str) -> list[dict[str, Any]]:
+        """The most recent accepted exchanges on ``endpoint`` (a rejected request is
+        repaired from the one closest to it)."""
+        query = (
+            select(*_LEARN_COLUMNS)
+            .where(Exchange.endpoint == endpoint, Exchange.outcome == "accepted")
+            .order_by(Exchange.id.desc())
+            .limit(self.SIBLING_SCAN)
+        )
+        try:
+            with self.factory() as session:
+                return [dict(zip(_LEARN_NAMES, row, strict=True)) for row in session.execute(query)]
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot read exchanges: {type(exc).__name__}") from None
 
 
 _VERDICT_RANK = {"production_only": 0, "reproducible": 0, "different_rejection": 0}
