@@ -52,7 +52,7 @@ services-bench:
 	@command -v wrk >/dev/null && command -v nginx >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx)
 
-bench: $(STAMP) services-bench
+bench: $(STAMP) services-bench prism
 	HARNESS_BENCH_PG_URL='$(HARNESS_BENCH_PG_URL)' $(BIN)/python benchmarks/run.py
 
 lint: $(STAMP)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("capture", "store", "replay", "learn", "adversarial")
+ORDER = ("capture", "store", "replay", "mock", "learn", "adversarial")
 
 
 def main(argv: list[str] | None = None) -> int:
