@@ -41,7 +41,8 @@ JARGON = (
     "request was refused with the rule's code). Contradictions: accepted requests that "
     "break the rule; one retires it, since production evidently does not enforce it. "
     "Confidence: 0 to 1, rising with support, a probe or the bank's message naming the "
-    "field; 10 supporting rejections without contradiction, or a probe, confirm a rule. "
+    "field. Confirmed: enough supporting rejections that chance cannot explain them (2 to "
+    "30, by the endpoint's rejection rate: the evidence's confirm_at), or a probe. "
     "Suspected: not confirmed yet (every rule carried to an analogous field starts so)."
 )
 
