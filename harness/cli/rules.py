@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -34,7 +34,9 @@ from harness.cli.common import (
     progress_bar,
 )
 from harness.fields import name_of
-from harness.rules import RuleSpec, describe
+
+if TYPE_CHECKING:
+    from harness.rules import RuleSpec
 
 JARGON = (
     "Support: production rejections the rule explains (the bad value was there and the "
@@ -57,6 +59,13 @@ rules_app = typer.Typer(
 )
 
 RISK_IDS = 5  # exchange ids shown per rule at risk
+
+
+def describe(rule: RuleSpec) -> str:
+    """The rule in words (the rule kinds load when a command needs them, not at start-up)."""
+    from harness.rules import describe as words
+
+    return words(rule)
 
 
 def rule_json(rule: RuleSpec) -> dict[str, Any]:
