@@ -27,7 +27,7 @@ exception cost, minus its own cost), until none saves anything:
   that is also longer than any accepted one says nothing about a length limit.
 
 How many rejections make a rule believable is not decided here but by
-:mod:`harness.learn.policy`: thinly supported rules stay ``suspected``.
+:mod:`harness.rules.policy`: thinly supported rules stay ``suspected``.
 """
 
 from __future__ import annotations
@@ -39,11 +39,10 @@ from dataclasses import field as dc_field
 from typing import Any
 
 from harness.fields import name_of
-from harness.learn import policy
 from harness.learn.evaluate import Sightings
 from harness.learn.profile import Corpus, EndpointData, RejectedRow, Signature
 from harness.plan import Plan
-from harness.rules import RuleSpec
+from harness.rules import RuleSpec, policy
 from harness.rules.registry import KINDS, Key, Kind
 from harness.rules.stats import FieldStats
 

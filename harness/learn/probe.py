@@ -29,9 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from harness.fields import rule_path
-from harness.learn import policy
 from harness.learn.bounds import BOUND_KINDS, SPENT, narrow
-from harness.rules import RuleSpec, as_text, check
+from harness.rules import RuleSpec, as_text, check, policy
 from harness.rules import repair as repair_value
 
 FAIL, PASS, UNRESOLVED = "fail", "pass", "unresolved"

@@ -39,6 +39,7 @@ from harness.rules import as_text
 from harness.rules.kinds.decimal import PLAIN, has_leading_zero, has_trailing_zero, scale_of
 from harness.rules.stats import FieldStats, NumberStats
 from harness.rules.units import units
+from harness.timeutil import instant
 
 Signature = tuple[str, str | None, str]  # endpoint, code, normalized message
 Rows = Iterable[dict[str, Any]] | Callable[[], Iterable[dict[str, Any]]]
@@ -445,18 +446,7 @@ def rejected_row(row: dict[str, Any]) -> RejectedRow:
         if path in numbers and text is not None:
             text = JsonNumber(text)  # the store keeps a JSON number as text
         fields.setdefault(rule_path(path), []).append(text)
-    return RejectedRow(row.get("id"), timestamp(row.get("ts")), fields)
-
-
-def timestamp(value: Any) -> datetime | None:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return None
+    return RejectedRow(row.get("id"), instant(row.get("ts")), fields)
 
 
 def field_values(row: dict[str, Any]) -> dict[str, list[str | None]]:
