@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, cast
 
 
 def load_factory(
@@ -26,7 +26,7 @@ def load_factory(
         factory = getattr(module, attr, None)
         if not callable(factory):
             raise error(f"{noun} module {module_name!r} has no callable {attr!r}")
-        return factory
+        return cast(Callable[..., Any], factory)
     for ep in entry_points(group=group):
         if ep.name == spec:
             try:
@@ -35,7 +35,7 @@ def load_factory(
                 raise error(f"cannot load {noun} {spec!r}: {type(exc).__name__}") from None
             if not callable(loaded):
                 raise error(f"{noun} {spec!r} is not callable")
-            return loaded
+            return cast(Callable[..., Any], loaded)
     raise error(
         f"unknown {noun} {spec!r}: use a 'module:factory' path or an entry point in group {group!r}"
     )

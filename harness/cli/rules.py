@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -86,7 +87,7 @@ def print_rules(console: Console, rules: list[RuleSpec], wide: bool = False) -> 
         return
     by_id = {r.id: r for r in rules if r.id is not None}
     prefix = layout.path_prefix(r.endpoint for r in rules)
-    sections = (
+    sections: tuple[tuple[str, Callable[[RuleSpec], bool] | None], ...] = (
         ("Learned from production's rejections", lambda r: r.source != "analogy"),
         ("Carried to analogous fields (suspected until production says otherwise)", None),
     )
