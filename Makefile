@@ -42,7 +42,7 @@ $(PRISM):
 	  npm install --prefix .tools/prism --no-audit --no-fund --loglevel=error @stoplight/prism-cli@5; \
 	else echo "node/npm not found: the OpenAPI test skips loading the export in Prism"; fi
 
-## make bench: side-by-side benchmarks (about ten minutes, bounded loads), a summary table at
+## make bench: side-by-side benchmarks (about twenty minutes, bounded loads), a summary table at
 ## the end; needs wrk and nginx from Debian's packages. PostgreSQL is measured too when
 ## HARNESS_BENCH_PG_URL names a server (default: the local one .ci/run starts); unreachable,
 ## it is reported as skipped.
@@ -52,7 +52,7 @@ services-bench:
 	@command -v wrk >/dev/null && command -v nginx >/dev/null || \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk nginx)
 
-bench: $(STAMP) services-bench
+bench: $(STAMP) services-bench prism
 	HARNESS_BENCH_PG_URL='$(HARNESS_BENCH_PG_URL)' $(BIN)/python benchmarks/run.py
 
 lint: $(STAMP)

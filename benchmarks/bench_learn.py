@@ -1,22 +1,37 @@
-"""Learning benchmark: ``harness.learn.learn`` over 100,000 and 1,000,000 captured exchanges.
+"""Learning benchmark: ``harness.learn.learn`` over 100,000, 1,000,000 and 10,000,000
+captured exchanges, its time and its peak memory.
 
-Rows are built in memory in the store's shape (id, ts, endpoint, outcome, code, message,
-flat request fields), already "sanitized": mostly distinct names, addresses, identifiers
-with valid check characters, a unique request id per exchange, as pseudonymized traffic
-looks. About 4% are rejections over 14 signatures on three endpoints (specific messages,
-a generic 参数校验失败 hiding two rules, and random 系统繁忙 noise). The timed part is the
-whole pipeline: indexing, induction, reconciliation, analogy and the risk list.
+Rows are generated in the store's shape (id, ts, endpoint, outcome, code, message, flat
+request fields), already "sanitized": mostly distinct names, addresses, identifiers with
+valid check characters, a unique request id per exchange, as pseudonymized traffic looks.
+About 4% are rejections over 14 signatures on three endpoints (specific messages, a generic
+参数校验失败 hiding two rules, and random 系统繁忙 noise). The timed part is the whole
+pipeline: the streaming pass, induction, reconciliation, analogy and the risk list.
 
-Target (issue 5): 100,000 exchanges in under 10 s, growing about linearly.
+Each size runs in its own process, so its peak resident memory (``ru_maxrss``) is its own:
+
+- **streaming** (how ``harness learn`` reads the store): rows come from a generator, one at
+  a time, as the store's cursor yields them; the figure is the peak minus the resident size
+  before learning (the generator's value pools are in the baseline);
+- **in memory** (the alternative: a window loaded as a list, as the learner once did): the
+  same rows built into a list first; the figure includes the list.
+
+The streamed and the listed run must learn the same rules (checked at the smallest size).
+Targets (issue 13): under 300 MB at 1,000,000 and at 10,000,000 exchanges, time linear;
+100,000 exchanges in under 10 s.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import random
+import resource
+import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,6 +61,9 @@ RARE = "喆堃昇珺璟彧"  # in GBK, outside GB2312
 CREDIT = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 PURPOSES = ("货款", "服务费", "工资", "往来款", "租金", "报销款")
 START = datetime(2026, 11, 24, tzinfo=UTC)
+POOL_CAP = 200_000  # distinct values per field at most (the generator's own memory)
+SIZES = (100_000, 1_000_000, 10_000_000)
+MEMORY_TARGET_MB = 300
 
 
 class Pools:
@@ -54,7 +72,7 @@ class Pools:
     def __init__(self, n: int, rng: random.Random) -> None:
         from harness.checksums import credit_code_check, id_number_check, luhn_check
 
-        size = max(1000, n // 5)
+        size = min(max(1000, n // 5), POOL_CAP)
         r = rng
 
         def word(k: int) -> str:
@@ -222,15 +240,15 @@ FLAWS: list[tuple[str, int, str, str, Any]] = [
 ]
 
 
-def build_rows(n: int, seed: int = 5) -> list[dict[str, Any]]:
-    """``n`` captured exchanges over one day: ~4% rule rejections, ~0.3% noise."""
+def iter_rows(n: int, seed: int = 5, pools: Pools | None = None) -> Iterator[dict[str, Any]]:
+    """``n`` captured exchanges over one day, one at a time: ~4% rule rejections, ~0.3%
+    noise."""
     r = random.Random(seed)
-    pools = Pools(n, r)
+    pools = pools or Pools(n, r)
     makers = ((OPEN, _open), (PAY, _pay), (UPDATE, _update))
     weights = (50, 35, 15)
     flaws_by_endpoint = {ep: [f for f in FLAWS if f[0] == ep] for ep, _ in makers}
     step = timedelta(days=1) / n
-    rows = []
     for i in range(n):
         endpoint, make = r.choices(makers, weights=weights)[0]
         fields = make(pools, r, i)
@@ -243,94 +261,194 @@ def build_rows(n: int, seed: int = 5) -> list[dict[str, Any]]:
             outcome = "rejected"
         elif roll < 0.043:
             code, message, outcome = "SY0400", "系统繁忙，请稍后重试", "rejected"
-        rows.append(
-            {
-                "id": i + 1,
-                "ts": START + step * i,
-                "endpoint": endpoint,
-                "outcome": outcome,
-                "code": code,
-                "message": message,
-                "request_fields": fields,
-            }
-        )
-    return rows
+        yield {
+            "id": i + 1,
+            "ts": START + step * i,
+            "endpoint": endpoint,
+            "outcome": outcome,
+            "code": code,
+            "message": message,
+            "request_fields": fields,
+        }
 
 
-def measure(n: int) -> dict[str, Any]:
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def fingerprint(rules: list[Any]) -> list[str]:
+    return sorted(
+        f"{r.key} {sorted(r.params.items())} {r.state} {r.support} {r.contradict}" for r in rules
+    )
+
+
+def measure(n: int, mode: str) -> dict[str, Any]:
+    """One size, one way of reading, in this process (run it in a fresh one)."""
     from harness.learn import learn
     from harness.plan import Plan
 
-    print(f"building {n:,} synthetic exchanges ...", flush=True)
-    rows = build_rows(n)
     plan = Plan(labels=LABELS)
+    pools = Pools(n, random.Random(5))
     gc.collect()
+    baseline = _rss_mb()
     started = time.perf_counter()
+    if mode == "list":
+        rows: Any = list(iter_rows(n, pools=pools))
+    else:
+        rows = lambda: iter_rows(n, pools=pools)  # noqa: E731 (a fresh pass per call)
+    built = time.perf_counter()
     result = learn(rows, plan=plan)
-    seconds = time.perf_counter() - started
+    seconds = time.perf_counter() - built
     learned = [r for r in result.rules if r.source == "learned"]
     expected = {(f[0], f[2], f[3]) for f in FLAWS}
     explained = {(r.endpoint, r.code, r.message) for r in learned}
-    del rows
-    gc.collect()
     return {
         "exchanges": n,
+        "mode": mode,
         "seconds": round(seconds, 2),
+        "build_seconds": round(built - started, 2),
         "us_per_exchange": round(seconds / n * 1e6, 2),
+        "baseline_mb": round(baseline),
+        "peak_mb": round(_peak_mb() - baseline),
         "learned": len(learned),
         "analogy": sum(1 for r in result.rules if r.source == "analogy"),
         "at_risk": result.stats["at_risk"],
         "signatures_explained": f"{len(expected & explained)}/{len(expected)}",
         "noise_explained": any(r.code == "SY0400" for r in learned),
+        "rules": fingerprint(result.rules),
     }
+
+
+def _child(n: int, mode: str) -> dict[str, Any]:
+    """:func:`measure` in a fresh interpreter (its peak memory is its own)."""
+    here = Path(__file__).resolve()
+    proc = subprocess.run(
+        [sys.executable, str(here), "--child", str(n), mode],
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        cwd=here.parent.parent,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"learning {n:,} exchanges ({mode}) failed: {proc.stderr.strip()[-400:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def report(runs: list[dict[str, Any]]) -> str:
+    return table(
+        ["exchanges", "read as", "learn (s)", "us/exchange", "peak memory", "learned", "analogy", "signatures"],
+        [
+            [
+                f"{r['exchanges']:,}",
+                "stream" if r["mode"] == "stream" else "list in memory",
+                f"{r['seconds']:.2f}",
+                f"{r['us_per_exchange']:.2f}",
+                f"{r['peak_mb']:,} MB",
+                r["learned"],
+                r["analogy"],
+                r["signatures_explained"],
+            ]
+            for r in runs
+        ],
+    )  # fmt: skip
+
+
+def summary(figures: dict[str, Any]) -> list[tuple[str, str, str, str, bool | None]]:
+    """(figure, measured, ratio, target, met) rows for the table benchmarks/run.py ends with."""
+    streams = [r for r in figures["runs"] if r["mode"] == "stream"]
+    out: list[tuple[str, str, str, str, bool | None]] = []
+    for r in streams:
+        if r["exchanges"] == 100_000:
+            out.append(
+                (
+                    "learn 100,000 exchanges",
+                    f"{r['seconds']:.2f} s",
+                    "",
+                    "< 10 s",
+                    r["seconds"] < 10,
+                )
+            )
+        if r["exchanges"] >= 1_000_000:
+            peak = r["peak_mb"]
+            out.append(
+                (
+                    f"learn {r['exchanges']:,}: peak memory",
+                    f"{peak:,} MB",
+                    "",
+                    f"< {MEMORY_TARGET_MB} MB",
+                    peak < MEMORY_TARGET_MB,
+                )
+            )
+    listed = {r["exchanges"]: r for r in figures["runs"] if r["mode"] == "list"}
+    for r in streams:
+        other = listed.get(r["exchanges"])
+        if other:
+            ratio = other["peak_mb"] / max(r["peak_mb"], 1)
+            out.append(
+                (
+                    f"learn {r['exchanges']:,}: list in memory",
+                    f"{other['peak_mb']:,} MB",
+                    f"{ratio:.1f}x the stream's",
+                    "",
+                    None,
+                )
+            )
+    out.append(
+        (
+            "learn: per-exchange time, largest vs smallest",
+            "",
+            f"{figures['linearity']:.2f}x",
+            "about 1.0x (linear)",
+            None,
+        )
+    )
+    out.append(
+        ("learn: stream and list learn the same rules", "", "", "same", figures["same_rules"])
+    )
+    return out  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--list-up-to", type=int, default=1_000_000, help="largest in-memory run")
+    parser.add_argument("--child", nargs=2, metavar=("N", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    runs = [measure(n) for n in args.sizes]
-    small, large = runs[0], runs[-1]
-    ratio = (
-        (large["seconds"] / small["seconds"]) / (large["exchanges"] / small["exchanges"])
-        if len(runs) > 1
-        else 1.0
-    )
-    print(
-        table(
-            [
-                "exchanges",
-                "learn (s)",
-                "us/exchange",
-                "learned",
-                "analogy",
-                "at risk",
-                "signatures",
-            ],
-            [
-                [
-                    f"{r['exchanges']:,}",
-                    f"{r['seconds']:.2f}",
-                    f"{r['us_per_exchange']:.2f}",
-                    r["learned"],
-                    r["analogy"],
-                    r["at_risk"],
-                    r["signatures_explained"],
-                ]
-                for r in runs
-            ],
-        )
-    )
+    if args.child:
+        figures = measure(int(args.child[0]), args.child[1])
+        print(json.dumps(figures, ensure_ascii=False))
+        return figures
+    runs = []
+    for n in args.sizes:
+        for mode in ("stream", "list"):
+            if mode == "list" and n > args.list_up_to:
+                continue
+            print(f"learning {n:,} exchanges ({mode}) ...", flush=True)
+            runs.append(_child(n, mode))
+    print(report(runs))
+    streams = [r for r in runs if r["mode"] == "stream"]
+    small, large = streams[0], streams[-1]
+    ratio = large["us_per_exchange"] / small["us_per_exchange"]
     print(
         f"growth: {ratio:.2f}x the per-exchange time from the smallest to the largest run (1.0 is linear)"
     )
-    target = next((r for r in runs if r["exchanges"] == 100_000), None)
+    pairs = {(r["exchanges"], r["mode"]): r["rules"] for r in runs}
+    same = all(pairs[(n, "list")] == pairs[(n, "stream")] for n, mode in pairs if mode == "list")
+    print(f"stream and list learn the same rules: {'yes' if same else 'NO'}")
+    for r in runs:
+        r.pop("rules")
     return {
         "runs": runs,
         "linearity": round(ratio, 2),
-        "targets": {"seconds_at_100k": 10.0},
-        "met": {"seconds_at_100k": target["seconds"] < 10.0 if target else None},
-    }
+        "same_rules": same,
+        "targets": {"seconds_at_100k": 10.0, "peak_mb": MEMORY_TARGET_MB},
+    }  # fmt: skip
 
 
 if __name__ == "__main__":

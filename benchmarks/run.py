@@ -5,7 +5,7 @@ closing table, ``summary(figures) -> [(figure, measured, ratio, target, met)]``.
 medians and ratios measured in one run on this machine; docs/benchmarks.md records them
 with the command that produced them. Pass names to run a subset: ``python benchmarks/run.py
 replay store``. Every benchmark's load is bounded (fixed durations and sizes); the whole
-run takes about ten minutes.
+run takes about twenty minutes (learning ten million exchanges alone takes six).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-ORDER = ("capture", "store", "replay", "learn", "adversarial")
+ORDER = ("capture", "store", "replay", "mock", "learn", "adversarial")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -57,6 +57,7 @@ the sanitizer and the learner, and real text uses a few thousand distinct charac
 
 from __future__ import annotations
 
+import codecs
 import unicodedata
 from functools import lru_cache
 
@@ -335,22 +336,31 @@ def to_fullwidth(s: str) -> str:
     return s.translate(_TO_FULL)
 
 
+def _as_gb18030(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: each unencodable character stands for as many bytes as
+    GB18030 sends for it (4 for a lone surrogate, which nothing can send)."""
+    assert isinstance(error, UnicodeEncodeError)
+    run = error.object[error.start : error.end]
+    size = 0
+    for ch in run:
+        try:
+            size += len(ch.encode("gb18030"))
+        except UnicodeEncodeError:
+            size += 4
+    return "?" * size, error.end
+
+
+codecs.register_error("harness-gb18030-size", _as_gb18030)
+
+
 def byte_length(s: str, encoding: str) -> int:
     """Bytes ``s`` takes in ``encoding``; unencodable characters count as GB18030 does.
 
     GBK callers get a number even for characters outside GBK (4 bytes each, as GB18030
     would send them), so a length rule can still be checked; use :func:`in_gbk` to tell
-    whether the value can be sent at all.
+    whether the value can be sent at all. One pass in C, whatever the text.
     """
     try:
-        return len(s.encode(encoding))
-    except UnicodeEncodeError:
-        total = 0
-        for ch in s:
-            try:
-                total += len(ch.encode(encoding))
-            except UnicodeEncodeError:
-                total += len(ch.encode("gb18030"))
-        return total
+        return len(s.encode(encoding, "harness-gb18030-size"))
     except LookupError:
         raise ConfigError(f"unknown encoding {encoding!r}") from None

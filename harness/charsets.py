@@ -144,6 +144,20 @@ def get(name: str) -> Charset:
     raise ConfigError(f"unknown character set {name!r} (known: {', '.join(sorted(CHARSETS))})")
 
 
+def holding(chars: frozenset[str] | set[str]) -> frozenset[str]:
+    """The registered sets that hold every one of ``chars`` (none for no characters)."""
+    if not chars:
+        return frozenset()
+    found = set(CHARSETS)
+    builtin = set(BUILTIN)
+    for ch in chars:
+        found &= shape_key(ch)[1] | (found - builtin)  # built-in memberships are cached
+        if not found:
+            return frozenset()
+    extra = {n for n in found - builtin if not all(CHARSETS[n].contains(ch) for ch in chars)}
+    return frozenset(found - extra)
+
+
 def names() -> tuple[str, ...]:
     return tuple(sorted(CHARSETS))
 

@@ -260,7 +260,7 @@ def _stats(factory: Any, window: tuple[Any, Any]) -> list[Any]:
     from harness.store.queries import ExchangeFilter, stats
 
     with factory.begin() as session:
-        return stats(session, ExchangeFilter(start=window[0], end=window[1]))
+        return list(stats(session, ExchangeFilter(start=window[0], end=window[1])))
 
 
 def _replay(

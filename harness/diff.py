@@ -143,7 +143,8 @@ def count(report: Mapping[str, Any]) -> int:
 def to_path(deepdiff_path: str) -> str:
     """``root['data']['items'][0]`` -> ``data.items[0]``; the root itself is ``""``."""
     path = ""
-    for element in parse_path(deepdiff_path):
+    elements: list[Any] = parse_path(deepdiff_path)  # type: ignore[no-untyped-call]
+    for element in elements:
         path = fields.join(path, element if isinstance(element, int) else str(element))
     return path
 

@@ -25,8 +25,10 @@ name                     the whole value is                                   ge
 ``base64``               base64 (``+/``), padded to a multiple of 4                     30
 ``base64url``            base64url (``-_``), padding optional                           30
 ``e164``                 an E.164 phone number: ``+``, 7 to 15 digits, no leading 0    20
-``bic``                  a BIC (ISO 9362): 4 letters, a 2-letter country, 2 letters    20
-                         or digits, optionally 3 more
+``bic``                  a BIC (ISO 9362): 4 letters, a real ISO 3166 country, 2       20
+                         letters or digits, optionally 3 more
+``iso_country``          an ISO 3166-1 alpha-2 country code (``DE``)                     15
+``iso_currency``         an ISO 4217 currency code (``EUR``)                             15
 ``email``                an e-mail address (one ``@``, a dotted domain)                30
 =======================  ==================================================  =========
 
@@ -39,6 +41,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from harness.errors import ConfigError
 
@@ -172,6 +175,34 @@ def _base64url(text: str) -> bool:
 
 
 _ENCODED = frozenset({"ascii_upper", "ascii_lower", "ascii_digit"})
+_BIC = "[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?"
+
+
+@lru_cache(maxsize=1)
+def _countries() -> frozenset[str]:
+    import pycountry  # its databases load on first use
+
+    return frozenset(c.alpha_2 for c in pycountry.countries) | {"XK"}  # Kosovo, as SWIFT
+
+
+@lru_cache(maxsize=1)
+def _currencies() -> frozenset[str]:
+    import pycountry
+
+    return frozenset(c.alpha_3 for c in pycountry.currencies)
+
+
+def _country(text: str) -> bool:
+    return text in _countries()
+
+
+def _currency(text: str) -> bool:
+    return text in _currencies()
+
+
+def _bic_country(text: str) -> bool:
+    return text[4:6] in _countries()
+
 
 for _fmt in (
     _by_regex("uuid", "a UUID", _UUID, 30),
@@ -229,7 +260,30 @@ for _fmt in (
         needs=_ENCODED,
     ),
     _by_regex("e164", "an E.164 phone number (+ and 7 to 15 digits)", r"\+[1-9]\d{6,14}", 20),
-    _by_regex("bic", "a BIC (ISO 9362)", r"[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?", 20),
+    Format(
+        "bic",
+        "a BIC (ISO 9362) with a real country code",
+        _dated(_BIC, _bic_country),
+        _BIC,
+        20,
+        exact=False,
+    ),
+    Format(
+        "iso_country",
+        "an ISO 3166 country code (2 letters)",
+        _dated("[A-Z]{2}", _country),
+        "[A-Z]{2}",
+        15,
+        exact=False,
+    ),
+    Format(
+        "iso_currency",
+        "an ISO 4217 currency code (3 letters)",
+        _dated("[A-Z]{3}", _currency),
+        "[A-Z]{3}",
+        15,
+        exact=False,
+    ),
     _by_regex(
         "email",
         "an e-mail address",

@@ -122,12 +122,14 @@ def detect_kind(token: str) -> str | None:
         if rest.isascii() and rest.isdigit() and 7 <= len(rest) <= 15 and rest[0] != "0":
             return "mobile" if rest.startswith("86") and is_mobile(rest[2:]) else "phone"
         return None
+    # A valid IBAN first: Danish, Finnish and Dutch ones have 18 characters, the length of
+    # a resident ID or a credit code, and must keep their mod 97.
+    if 15 <= n <= 34 and token[:2].isalpha() and is_iban(token):
+        return "iban"
     if n == 18:
         kind = _eighteen(token)
         if kind is not None:
             return kind
-    if 15 <= n <= 34 and token[:2].isalpha() and is_iban(token):
-        return "iban"
     if token.isdigit() and token.isascii():
         if n == 11 and is_mobile(token):
             return "mobile"

@@ -7,6 +7,7 @@ values or text; none prints. The CLI opens the store, calls one of these, render
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -115,28 +116,47 @@ def learn_window(
     probe_target: str | None = None,
     budget: int = 200,
     analogy: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Learned:
     """Learn from a window of the store, probe when the plan allows, save, return the result.
 
-    ``probe`` None means: probe when the plan names a probe target.
+    The window streams from the store (it never is in memory at once). ``probe`` None
+    means: probe when the plan names a probe target. ``progress``: called with (rows read,
+    rows in the window) as the learner reads.
     """
     from harness.learn import learn
-    from harness.store.rules import learning_rows, load_rules, replay_verdicts, save_rules
+    from harness.store.rules import (
+        count_window,
+        load_rules,
+        replay_verdicts,
+        save_rules,
+        stream_learning_rows,
+    )
 
     with factory.begin() as session:
-        rows = learning_rows(session, start, end, endpoint)
+        total = count_window(session, start, end, endpoint)
         verdicts = replay_verdicts(session, start, end)
         existing = load_rules(session, endpoint=endpoint, include_retired=True)
-    if not rows:
+    if not total:
         raise NotFoundError("no captured exchanges in the window")
-    result = learn(rows, plan=plan, verdicts=verdicts, existing=existing, analogy=analogy)
+    if total < 100_000:
+        progress = None  # the learner reports every 100,000 rows: a bar would only flash
+    if progress is not None:
+        progress(0, total)
+    rows = stream_learning_rows(factory, start, end, endpoint)
+    result = learn(
+        rows,
+        plan=plan,
+        verdicts=verdicts,
+        existing=existing,
+        analogy=analogy,
+        progress=None if progress is None else lambda n: progress(n, total),
+    )
     spent = errors = 0
     warnings: list[str] = []
     if plan is not None and (probe or (probe is None and plan.probe_targets)):
         try:
-            result.rules, spent, errors = _probe(
-                factory, plan, probe_target, result.rules, rows, budget
-            )
+            result.rules, spent, errors = _probe(factory, plan, probe_target, result.rules, budget)
         except HarnessError as exc:
             if probe:  # asked for: an error; by default: learn without probing
                 raise
@@ -160,13 +180,13 @@ def _probe(
     plan: Plan,
     name: str | None,
     rules: list[RuleSpec],
-    rows: list[dict[str, Any]],
     budget: int,
 ) -> tuple[list[RuleSpec], int, int]:
     """Probe the rules on the plan's probe target: (rules, probes sent, probes unanswered)."""
     from harness.learn.probe import probe_rules
     from harness.learn.probe_http import HttpSend
     from harness.store.queries import get_exchange
+    from harness.store.rules import StoredRows
 
     if not plan.probe_targets:
         raise ConfigError("the plan names no probe target (plan key 'probe')")
@@ -179,5 +199,5 @@ def _probe(
             return get_exchange(session, int(exchange_id))
 
     with HttpSend(load, plan, name, plan.targets[name]) as send:
-        probed = probe_rules(rules, rows, send, budget=budget)
+        probed = probe_rules(rules, StoredRows(factory), send, budget=budget)
         return probed, send.sent, send.errors

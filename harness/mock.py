@@ -4,8 +4,8 @@ way production rejects.
 For each request it decodes the body (its Content-Encoding first, bounded, then
 :mod:`harness.codecs`), flattens it (:mod:`harness.fields`), finds the endpoint
 (:func:`harness.endpoint.endpoint_key` with the plan's templates) and checks that
-endpoint's rules (:func:`harness.rules.violations`; by default the confirmed ones, with
-``strict`` the suspected ones too; retired rules never). It answers:
+endpoint's rules (:func:`harness.rules.compiled`, once per endpoint; by default the
+confirmed ones, with ``strict`` the suspected ones too; retired rules never). It answers:
 
 - a broken rule: production's rejection for it, with the rule's code and message (a rule
   without a code of its own gets the code production rejects that endpoint with, its
@@ -47,7 +47,7 @@ from harness import codecs, fields
 from harness.endpoint import endpoint_key
 from harness.errors import CodecError, ConfigError, HarnessError
 from harness.plan import DEFAULT_CODE_KEYS, DEFAULT_MESSAGE_KEYS, Plan
-from harness.rules import RuleSpec, describe, kind_of, violations
+from harness.rules import RuleSpec, compiled, describe, kind_of
 
 log = logging.getLogger("harness.mock")
 
@@ -154,6 +154,8 @@ class MockGateway:
                 self.any_rejection = self.any_rejection or t
         self.success_code = plan.success_codes[0] if plan.success_codes else None
         self._codes = {ep: _generic_code(rules) for ep, rules in self.rules.items()}
+        self._checks = {ep: compiled(rules, ep) for ep, rules in self.rules.items()}
+        self._envelopes: dict[tuple[Any, ...], tuple[str, bytes]] = {}
 
     @property
     def rule_count(self) -> int:
@@ -163,11 +165,11 @@ class MockGateway:
 
     def breaking(self, endpoint: str, tree: Any) -> RuleSpec | None:
         """The rule that answers for this request, or None when it passes."""
-        candidates = self.rules.get(endpoint)
-        if not candidates:
+        check = self._checks.get(endpoint)
+        if check is None:
             return None
         flat = fields.flatten(tree) if tree is not None else {}
-        broken = violations(candidates, flat, endpoint)
+        broken = check(flat)
         if not broken:
             return None
         order: dict[str, int] = {}
@@ -205,7 +207,7 @@ class MockGateway:
         if decoded.truncated:  # a bomb, or a body beyond the limit once decoded
             return self._malformed(endpoint, codecs.decode(b"", content_type))
         data = decoded.data
-        request = codecs.decode(data, content_type)
+        request = codecs.decode(data, content_type, layout=False)
         if data and (request.format not in DOCUMENTS or not isinstance(request.tree, dict)):
             return self._malformed(endpoint, request)
         tree = request.tree if request.format in DOCUMENTS else None
@@ -336,7 +338,19 @@ class MockGateway:
     def _synthesize(
         self, request: codecs.Body, code: str, message: str, success: bool
     ) -> tuple[str, bytes]:
-        """A minimal production-like envelope in the request's format and charset."""
+        """A minimal production-like envelope in the request's format and charset (built
+        once per format, charset, code and message)."""
+        key = (request.format, request.charset, code, message, success)
+        found = self._envelopes.get(key)
+        if found is None:
+            if len(self._envelopes) >= 4096:  # messages naming fields: bounded all the same
+                self._envelopes.clear()
+            found = self._envelopes[key] = self._envelope(request, code, message, success)
+        return found
+
+    def _envelope(
+        self, request: codecs.Body, code: str, message: str, success: bool
+    ) -> tuple[str, bytes]:
         xml = request.format == "xml"
         # The plan's paths, else the most common envelope: {"code": ..., "msg": ...}.
         code_paths, message_paths = self.plan.code_paths, self.plan.message_paths
@@ -427,4 +441,14 @@ def run(
             ready(f"http://{host}:{port}")
 
         app.on_startup.append(on_startup)
-    web.run_app(app, host=host, port=port, print=None, access_log=None, handle_signals=True)
+    from harness.loops import loop_factory
+
+    web.run_app(
+        app,
+        host=host,
+        port=port,
+        print=None,
+        access_log=None,
+        handle_signals=True,
+        loop=loop_factory()(),
+    )

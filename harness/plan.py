@@ -129,6 +129,8 @@ class Plan:
     tls: TlsSettings | None = None  # TLS to the upstream (CA, client certificate)
     metrics_port: int | None = None  # health and metrics on 127.0.0.1:PORT (the proxy)
     retention: timedelta | None = None  # the proxy deletes exchanges older than this daily
+    plugins: tuple[str, ...] = ()  # 'module:factory' or entry points (harness.plugins)
+    charsets: dict[str, Any] = field(default_factory=dict)  # named sets defined in the plan
     source: str | None = None  # the file it came from
 
     @property
@@ -229,6 +231,8 @@ _TOP_KEYS = {
     "targets",
     "probe",
     "signer",
+    "plugins",
+    "charsets",
     "description",
     "tls",
     "metrics_port",
@@ -300,6 +304,8 @@ def parse_plan(data: Any, source: str | None = None) -> Plan:
         metrics_port=_port(data.get("metrics_port"), "metrics_port"),
         retention=_retention(data.get("retention")),
         target_specs=specs,
+        plugins=_tuple(data.get("plugins"), "plugins"),
+        charsets=dict(_mapping(data.get("charsets"), "charsets")),
         source=source,
     )
 
@@ -394,4 +400,9 @@ def load_plan(path: str | Path | None) -> Plan:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise PlanError(f"plan {str(p)!r} is not valid YAML{where}") from None
-    return parse_plan(data, str(p))
+    plan = parse_plan(data, str(p))
+    if plan.plugins or plan.charsets:
+        from harness.plugins import install
+
+        install(plan.plugins, plan.charsets)
+    return plan

@@ -49,6 +49,7 @@ from harness.charclass import gb2312_level, gbk_width, in_gb2312, is_cjk
 from harness.charsets import shape_key
 from harness.checksums import (
     CREDIT_ALPHABET,
+    Checksum,
     credit_code_check,
     iban_check_digits,
     id_birth_date,
@@ -56,6 +57,7 @@ from harness.checksums import (
     is_iban,
     is_luhn,
     luhn_check,
+    plugged,
 )
 from harness.identifiers import (
     FOLD_FULLWIDTH,
@@ -248,6 +250,27 @@ def _map_chars(s: str, words: array[int], offset: int = 0, number: bool = False)
     return "".join(out)
 
 
+def _keep_checks(raw: str, out: str, extra: list[Checksum], remap: Callable[[int], str]) -> str:
+    """``out`` passing (or failing) every plugged-in checksum ``raw`` passes (or fails):
+    repaired when it should pass, mapped afresh when it should fail (the built-in
+    identifiers keep theirs in their own mappers)."""
+    for checksum in extra:
+        want = checksum.test(raw)
+        if checksum.test(out) == want:
+            continue
+        if want:
+            fixed = checksum.repair(out)
+            if fixed is not None and checksum.test(fixed):
+                out = fixed
+            continue
+        for attempt in range(1, _MAX_ATTEMPTS + 1):
+            other = remap(_MAX_ATTEMPTS + attempt)
+            if not checksum.test(other):
+                out = other
+                break
+    return out
+
+
 def replaceable(s: str) -> int:
     """How many characters of ``s`` a pseudonym can change."""
     return sum(1 for ch in s if pool_of(ch) is not None)
@@ -297,7 +320,10 @@ class Pseudonymizer:
         for attempt in range(_MAX_ATTEMPTS):
             out = mapper(raw, stream, attempt)
             if out != raw or (attempt == 0 and not replaceable(raw)):
-                return out
+                break
+        extra = plugged()
+        if extra:
+            out = _keep_checks(raw, out, extra, lambda a: mapper(raw, stream, a))
         return out
 
     def _formatted(self, raw: str, kind: str, verified: bool) -> str:

@@ -33,7 +33,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import importlib
 import os
 from collections.abc import Mapping
 from dataclasses import replace
@@ -173,28 +172,14 @@ def _key(spec: SignerSpec, env: Mapping[str, str]) -> bytes:
 
 
 def _plugin(kind: str) -> Any:
-    if ":" in kind:
-        module_name, _, attr = kind.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            raise SignerError(f"cannot import signer module {module_name!r}") from None
-        factory = getattr(module, attr, None)
-        if not callable(factory):
-            raise SignerError(f"signer module {module_name!r} has no callable {attr!r}")
-        return factory
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == kind:
-            try:
-                return ep.load()
-            except Exception as exc:
-                raise SignerError(
-                    f"cannot load signer plug-in {kind!r}: {type(exc).__name__}"
-                ) from None
-    raise SignerError(
-        f"unknown signer {kind!r}: use {', '.join(BUILTIN)}, a 'module:factory' path, "
-        f"or an entry point in group {ENTRY_POINT_GROUP!r}"
-    )
+    from harness.entrypoints import load_factory
+
+    if ":" not in kind and not any(ep.name == kind for ep in entry_points(group=ENTRY_POINT_GROUP)):
+        raise SignerError(
+            f"unknown signer {kind!r}: use {', '.join(BUILTIN)}, a 'module:factory' path, "
+            f"or an entry point in group {ENTRY_POINT_GROUP!r}"
+        )
+    return load_factory(kind, ENTRY_POINT_GROUP, "signer", SignerError)
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

@@ -67,6 +67,19 @@ def window(
     return start, end
 
 
+def instant(value: object) -> datetime | None:
+    """An aware datetime from a datetime or an ISO 8601 text (naive means UTC); None for
+    anything else (stored evidence and rows, where a bad value is not an error)."""
+    if isinstance(value, str) and value:
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

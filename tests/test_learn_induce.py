@@ -173,7 +173,7 @@ def test_relearning_the_same_day_keeps_keys_and_counts():
     second = learn(rows, plan=PLAN, existing=stored)
     first_keys = {r.key for r in first.rules}
     assert {r.key for r in second.rules} <= first_keys
-    assert not any("replaces_key" in r.evidence for r in second.rules)
+    assert not any(r.replaces for r in second.rules)
 
 
 def test_a_wider_limit_refines_the_stored_rule_in_place():
@@ -197,7 +197,7 @@ def test_a_wider_limit_refines_the_stored_rule_in_place():
     ]
     result = learn(rows, plan=PLAN, existing=[old])
     (rule,) = [r for r in result.rules if r.code == "ED0013"]
-    assert rule.evidence["replaces_key"] == old.key
+    assert rule.replaces == old.key
     assert rule.params["max"] > 20 and rule.id == 7
 
 
@@ -230,10 +230,7 @@ def test_analogy_carries_the_name_rule_and_lists_the_risks_without_values():
     address = carried[(OPEN, "businessAddress", "forbidden_chars")]
     assert address.state == "suspected" and address.contradict == 0
     assert set("()") <= set(address.params["chars"])
-    assert (
-        address.evidence["derived_from_key"]
-        == learned(result)[(OPEN, "enterpriseName", "forbidden_chars")].key
-    )
+    assert address.origin == learned(result)[(OPEN, "enterpriseName", "forbidden_chars")].key
     risks = [r for r in result.risks if r.field == "businessAddress"]
     assert [r.exchange_id for r in risks] == [9000]
     assert risks[0].classes == {"ascii_punct": 2}

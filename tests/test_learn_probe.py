@@ -397,7 +397,7 @@ def test_probe_rules_narrows_confirmed_bounds_within_the_budget():
         "exact": True,
     }
     assert evidence["spent"] == len(calls)
-    assert probed.evidence["replaces_key"] == spec.key  # the stored rule is refined in place
+    assert probed.replaces == spec.key  # the stored rule is refined in place
     assert probed.evidence["bracket"] == {"accepted": 60, "rejected": 61}  # probing narrowed it
     # A budget that only covers the confirmation leaves the traffic bound alone.
     confirming = probe_rules([spec], rows, transfer_bank, per_bound=0)[0]

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import pytest
 
 from harness.errors import ConfigError, NotFoundError
-from harness.learn.policy import DEFAULT_CONFIRM
 from harness.rules import RuleSpec
+from harness.rules.evolution import merge
+from harness.rules.policy import DEFAULT_CONFIRM
 from harness.store.rules import (
     get_rule,
     load_rules,
-    merge,
     save_rules,
     set_state,
     storage_key,
@@ -117,12 +117,15 @@ def test_analogy_origin_resolved_by_key(store):
         "businessAddress",
         source="analogy",
         support=0,
-        evidence={"derived_from_key": origin.key, "prior": 0.3},
+        evidence={"prior": 0.3},
+        origin=origin.key,
     )
     with store.begin() as s:
         saved = save_rules(s, [carried, origin])
     assert saved[0].derived_from == saved[1].id
     assert saved[0].source == "analogy"
+    assert saved[0].evidence["derived_from_key"] == origin.key  # the provenance exports show
+    assert saved[0].origin is None  # an instruction for saving, not stored
 
 
 def test_learned_wins_over_analogy_for_the_same_key(store):
@@ -202,3 +205,19 @@ def test_learning_two_days_updates_the_same_rules(store):
     assert {r.id for r in second} & ids1
     keys = [r.key for r in after.values()]
     assert len(keys) == len(set(keys))
+
+
+def test_a_refinement_updates_the_stored_rule_in_place(store):
+    """A rule that replaces a stored one (a moved bound) keeps its id and its evidence,
+    takes the new parameters, and records the old ones in its history."""
+    old = _rule(kind="max_length", params={"max": 20}, support=4)
+    with store.begin() as s:
+        (stored,) = save_rules(s, [old])
+    wider = _rule(kind="max_length", params={"max": 40}, day="2026-11-25", support=2)
+    with store.begin() as s:
+        (refined,) = save_rules(s, [wider.but(replaces=old.key)])
+        rules = load_rules(s)
+    assert refined.id == stored.id and refined.params == {"max": 40}
+    assert refined.support == 6 and refined.replaces is None
+    assert refined.evidence["history"][0]["params"] == {"max": 20}
+    assert [r.key for r in rules] == [wider.key]  # one rule, not two

@@ -264,3 +264,21 @@ def test_rows_name_the_request_fields_that_were_pseudonymized():
     )
     assert row["notes"]["pseudonymized"] == ["memo", "payerName"]
     assert row["request_fields"]["type"] == "A" and row["request_fields"]["amount"] == "1.00"
+
+
+def test_an_eighteen_character_iban_stays_a_valid_iban():
+    """Danish, Finnish and Dutch IBANs have the length of a resident ID or a credit code."""
+    from harness.checksums import iban_check_digits, is_iban
+    from harness.plan import Plan
+    from harness.sanitize import Sanitizer
+
+    sanitizer = Sanitizer(bytes(32), Plan())
+    for country, bban in (
+        ("DK", "06639201293271"),
+        ("FI", "21421000000000"),
+        ("NL", "ABNA0417164300"),
+    ):
+        iban = country + iban_check_digits(country, bban) + bban
+        assert len(iban) == 18 and is_iban(iban)
+        tree, _ = sanitizer.tree({"iban": iban, "note": f"to {iban}"})
+        assert tree["iban"] != iban and is_iban(tree["iban"]) and tree["iban"][:2] == country

@@ -10,7 +10,8 @@ from __future__ import annotations
 import inspect
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -125,6 +126,35 @@ WIDE = 400  # columns of the --wide console: wide enough that no table wraps
 def out(wide: bool = False) -> Console:
     """The console a command prints its tables on: the terminal's, or an unbounded one."""
     return Console(width=WIDE, soft_wrap=True) if wide else console
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A callback ``(done, total)`` that draws a transient bar on stderr. The bar starts on
+    the first call, so an error before any work prints as one clean line."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+    task: list[Any] = []
+
+    def update(done: int, total: int) -> None:
+        if not task:
+            bar.start()
+            task.append(bar.add_task(label, total=total))
+        bar.update(task[0], completed=done, total=total)
+
+    try:
+        yield update
+    finally:
+        if task:
+            bar.stop()
 
 
 def iso(ts: datetime | date | None) -> str | None:

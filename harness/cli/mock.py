@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from harness.cli.common import DbOpt, PlanOpt
 from harness.errors import ConfigError
+
+if TYPE_CHECKING:
+    from harness.mock import Template
+    from harness.rules import RuleSpec
 
 STATES = ("confirmed", "suspected")
 
@@ -26,7 +30,7 @@ def parse_states(text: str) -> tuple[str, ...]:
     return states
 
 
-def read_rules_file(path: str) -> list:
+def read_rules_file(path: str) -> list[RuleSpec]:
     from harness.export import load_rules_yaml
 
     p = Path(path)
@@ -112,7 +116,7 @@ def mock(
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def _templates(db: str) -> list:
+def _templates(db: str) -> list[Template]:
     from harness.store import opened
     from harness.store.answers import answer_templates
 

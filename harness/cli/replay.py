@@ -8,7 +8,6 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.cli.common import (
     DayOpt,
@@ -25,6 +24,7 @@ from harness.cli.common import (
     json_list,
     out,
     print_json,
+    progress_bar,
 )
 from harness.errors import ConfigError
 
@@ -167,25 +167,7 @@ def replay(
                 }
             )
             return
-        # Started on the first tick, so an error before the run (a refused target, a bad
-        # option) prints as one clean line.
-        bar = Progress(
-            TextColumn("replaying"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        )
-        task: list[Any] = []
-
-        def progress(done: int, total: int) -> None:
-            if not task:
-                bar.start()
-                task.append(bar.add_task("replay", total=total))
-            bar.update(task[0], completed=done, total=total)
-
-        try:
+        with progress_bar("replaying") as progress:
             report = run_replay(
                 factory,
                 targets,
@@ -194,9 +176,6 @@ def replay(
                 settings=settings,
                 progress=progress,
             )
-        finally:
-            if task:
-                bar.stop()
     screen = out(wide)
     screen.print(replayed_line(report.summary.get("selected", 0), matched, shard), highlight=False)
     render_summary(report.run_id, report.summary, screen, wide)

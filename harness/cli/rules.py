@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import getpass
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -31,16 +32,20 @@ from harness.cli.common import (
     json_list,
     out,
     print_json,
+    progress_bar,
 )
 from harness.fields import name_of
-from harness.rules import RuleSpec, describe
+
+if TYPE_CHECKING:
+    from harness.rules import RuleSpec
 
 JARGON = (
     "Support: production rejections the rule explains (the bad value was there and the "
     "request was refused with the rule's code). Contradictions: accepted requests that "
     "break the rule; one retires it, since production evidently does not enforce it. "
     "Confidence: 0 to 1, rising with support, a probe or the bank's message naming the "
-    "field; 10 supporting rejections without contradiction, or a probe, confirm a rule. "
+    "field. Confirmed: enough supporting rejections that chance cannot explain them (2 to "
+    "30, by the endpoint's rejection rate: the evidence's confirm_at), or a probe. "
     "Suspected: not confirmed yet (every rule carried to an analogous field starts so)."
 )
 
@@ -55,6 +60,13 @@ rules_app = typer.Typer(
 )
 
 RISK_IDS = 5  # exchange ids shown per rule at risk
+
+
+def describe(rule: RuleSpec) -> str:
+    """The rule in words (the rule kinds load when a command needs them, not at start-up)."""
+    from harness.rules import describe as words
+
+    return words(rule)
 
 
 def rule_json(rule: RuleSpec) -> dict[str, Any]:
@@ -75,7 +87,7 @@ def print_rules(console: Console, rules: list[RuleSpec], wide: bool = False) -> 
         return
     by_id = {r.id: r for r in rules if r.id is not None}
     prefix = layout.path_prefix(r.endpoint for r in rules)
-    sections = (
+    sections: tuple[tuple[str, Callable[[RuleSpec], bool] | None], ...] = (
         ("Learned from production's rejections", lambda r: r.source != "analogy"),
         ("Carried to analogous fields (suspected until production says otherwise)", None),
     )
@@ -217,7 +229,7 @@ def learn(
 
     the_plan = load_plan(plan) if plan else None
     start, end = window(day, since, until)
-    with opened(db) as factory:
+    with opened(db) as factory, progress_bar("learning") as progress:
         learned = learn_window(
             factory,
             the_plan,
@@ -228,6 +240,7 @@ def learn(
             probe_target=probe_target,
             budget=budget,
             analogy=analogy,
+            progress=None if as_json else progress,
         )
     saved, risks, stats = learned.rules, learned.risks, learned.stats
     spent = stats["probes"]

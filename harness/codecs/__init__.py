@@ -169,8 +169,17 @@ def _looks_binary(text: str) -> bool:
     return len(_CONTROL.findall(text)) * 10 > len(text)
 
 
-def decode(data: bytes | bytearray | memoryview | None, content_type: str | None = None) -> Body:
-    """Decode a body; never raises on bad input (see the module docstring)."""
+def decode(
+    data: bytes | bytearray | memoryview | None,
+    content_type: str | None = None,
+    *,
+    layout: bool = True,
+) -> Body:
+    """Decode a body; never raises on bad input (see the module docstring).
+
+    ``layout=False``: the tree alone, without what re-encoding it byte for byte needs (the
+    JSON style, the XML document; ``meta["exact"]`` is then absent): for readers that only
+    look at values, such as the mock."""
     raw = bytes(data) if data is not None else b""
     meta: dict[str, Any] = {"content_type": content_type, "size": len(raw)}
     if not raw:
@@ -215,7 +224,7 @@ def decode(data: bytes | bytearray | memoryview | None, content_type: str | None
     errors: list[str] = []
     for fmt in order:
         try:
-            body = _DECODERS[fmt](payload, charset_label, meta)
+            body = _DECODERS[fmt](payload, charset_label, meta, layout)
         except (ValueError, UnicodeError, RecursionError) as exc:
             errors.append(_describe(fmt, exc))
             continue
@@ -245,13 +254,15 @@ def _describe(fmt: str, exc: BaseException) -> str:
     return f"{fmt}: {msg[:80]}"
 
 
-def _decode_json(payload: bytes, label: str | None, meta: dict[str, Any]) -> Body:
+def _decode_json(payload: bytes, label: str | None, meta: dict[str, Any], layout: bool) -> Body:
     decoded = _decode_text(payload, _candidates(label))
     if decoded is None:
         raise UnicodeError("json")
     text, codec = decoded
     tree = json_codec.loads(text)
     _check_depth(tree)
+    if not layout:
+        return Body("json", codec, tree, dict(meta))
     style, exact = json_codec.detect_style(text, tree)
     out = dict(meta)
     out["_json"] = style
@@ -264,21 +275,21 @@ def _decode_json(payload: bytes, label: str | None, meta: dict[str, Any]) -> Bod
     return Body("json", codec, tree, out)
 
 
-def _decode_form(payload: bytes, label: str | None, meta: dict[str, Any]) -> Body:
-    last: Exception | None = None
+def _decode_form(payload: bytes, label: str | None, meta: dict[str, Any], layout: bool) -> Body:
+    last: Exception | None = None  # (a form's layout costs nothing more: always kept)
     for codec in _candidates(label):
         try:
-            tree, layout, style, exact = form_codec.decode_form(payload, codec)
+            tree, form_layout, style, exact = form_codec.decode_form(payload, codec)
         except UnicodeError as exc:
             last = exc
             continue
         out = dict(meta)
-        out.update({"_form": (layout, style), "exact": exact})
+        out.update({"_form": (form_layout, style), "exact": exact})
         return Body("form", codec, tree, out)
     raise last or UnicodeError("form")
 
 
-def _decode_xml(payload: bytes, label: str | None, meta: dict[str, Any]) -> Body:
+def _decode_xml(payload: bytes, label: str | None, meta: dict[str, Any], layout: bool) -> Body:
     declared = xml_codec.xml_declared_encoding(payload)
     decoded = _decode_text(payload, _candidates(label, declared))
     if decoded is None:
@@ -287,7 +298,8 @@ def _decode_xml(payload: bytes, label: str | None, meta: dict[str, Any]) -> Body
     tree, doc = xml_codec.parse(text, MAX_DEPTH)
     out = dict(meta)
     out["_xml"] = doc
-    out["exact"] = xml_codec.render(tree, doc) == text
+    if layout:
+        out["exact"] = xml_codec.render(tree, doc) == text
     return Body("xml", codec, tree, out)
 
 

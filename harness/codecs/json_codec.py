@@ -19,7 +19,7 @@ import codecs as _codecs
 import json
 import re
 from dataclasses import dataclass
-from json.encoder import encode_basestring, encode_basestring_ascii  # type: ignore[attr-defined]
+from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
 __all__ = ["JsonNumber", "JsonStyle", "Template", "detect_style", "dump", "loads", "make_template"]

@@ -14,7 +14,7 @@
    same rule learned again keeps its key, a refinement (a bracket moved, a wider character
    set) replaces the stored parameters, and every known rule is checked against the
    window: support and contradictions (an accepted exchange that breaks a rule retires it;
-   see :mod:`~harness.learn.policy`).
+   see :mod:`~harness.rules.policy`).
 5. :mod:`~harness.learn.analogy` carries rules to analogous fields and lists the captured
    requests at risk.
 
@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from typing import Any
 
-from harness.learn import evolve, policy
+from harness.learn import evolve
 from harness.learn.analogy import Risk, backed, contextualize, propose
 from harness.learn.induce import Learned, induce
 from harness.learn.profile import Corpus, Rows
 from harness.plan import Plan
-from harness.rules import RuleSpec
+from harness.rules import RuleSpec, policy
 
 __all__ = ["LearnResult", "Risk", "learn"]
 
@@ -75,7 +75,7 @@ def learn(
     store, reconciled rather than duplicated. ``normalize``: the message normalizer
     (default :func:`harness.classify.normalize_message`). ``tz``: the timezone of days in
     evidence (default HARNESS_TZ, else UTC). ``progress``: called with the number of rows
-    read, every 100,000.
+    read, every :data:`~harness.learn.profile.PROGRESS_EVERY` rows.
     """
     corpus = Corpus(
         rows, plan=plan, normalize=normalize, tz=tz or _local_tz() or UTC, progress=progress

@@ -36,11 +36,10 @@ from typing import Any
 
 from harness import charclass
 from harness.fields import name_of
-from harness.learn import policy
 from harness.learn.evaluate import evaluate
 from harness.learn.induce import support_evidence
 from harness.learn.profile import Corpus, RejectedRow
-from harness.rules import RuleSpec, check, kind_of, offending
+from harness.rules import RuleSpec, check, kind_of, offending, policy
 from harness.rules.units import unit
 
 SIMILARITY = 0.4  # proposals need at least this shape similarity
@@ -309,7 +308,7 @@ def backed(
 
     Such a rule is a hypothesis stated before its own evidence was counted (the analogy
     made it), so one test, not one per candidate, is what its evidence must beat
-    (:mod:`harness.learn.policy`): the address field that fails like the name field did is
+    (:mod:`harness.rules.policy`): the address field that fails like the name field did is
     believed after fewer rejections of its own.
     """
     confirmed = [r for r in confirmed if r.state == "confirmed" and r.source != "analogy"]
@@ -407,8 +406,8 @@ def propose(
                 source="analogy",
                 state="suspected",
                 derived_from=origin.id,
+                origin=origin.key,
                 evidence={
-                    "derived_from_key": origin.key,
                     "similarity": sim,
                     "shape": found[(endpoint, f)].__dict__,
                     "prior": round(max(origin.confidence, 0.3) * sim * 0.6, 3),
@@ -436,7 +435,8 @@ def propose(
     for spec in proposals:
         result = results[spec.key]
         support = result.support if result else []
-        contradict = result.contradict if result else []
+        contradict = result.contradict if result else None
+        against = len(contradict) if contradict else 0
         prior = spec.evidence["prior"]
         evidence = {**spec.evidence, **support_evidence(corpus, support, contradict)}
         at_risk = _at_risk(corpus, spec)
@@ -455,11 +455,11 @@ def propose(
         rules.append(
             spec.but(
                 support=len(support),
-                contradict=len(contradict),
+                contradict=against,
                 evidence=evidence,
-                state=policy.decide_state(len(support), len(contradict), need=need),
+                state=policy.decide_state(len(support), against, need=need),
                 confidence=policy.confidence(
-                    len(support), len(contradict), rate=rate, tests=len(proposals), prior=prior
+                    len(support), against, rate=rate, tests=len(proposals), prior=prior
                 ),
             )
         )

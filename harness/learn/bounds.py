@@ -311,8 +311,8 @@ def narrow(
     """``rule`` with the bound(s) probing proved on ``fields`` (see :func:`search_bound`),
     the search in ``evidence["probe"]["bound"]`` (for a decimal rule, one entry per bound:
     ``{"max": {...}, "min": {...}}``) and its probes added to ``evidence["probe"]["spent"]``.
-    A rule whose parameters change names its old key in ``evidence["replaces_key"]``, so
-    the stored rule is refined in place (:func:`harness.store.rules.save_rules`)."""
+    A rule whose parameters change names its old key in ``replaces``, so the stored rule is
+    refined in place (:mod:`harness.rules.evolution`)."""
     bounds = search_bound(rule, fields, probe)
     if not bounds:
         return rule
@@ -328,6 +328,5 @@ def narrow(
     evidence = {**rule.evidence, "probe": probed}
     if narrowed:
         evidence["bracket"] = narrowed
-    if params != rule.params:
-        evidence["replaces_key"] = rule.evidence.get("replaces_key") or rule.key
-    return rule.but(params=params, evidence=evidence)
+    replaces = rule.replaces or (rule.key if params != rule.params else None)
+    return rule.but(params=params, evidence=evidence, replaces=replaces)

@@ -15,12 +15,40 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from harness.learn.profile import Corpus, RejectedRow, iterate, rejected_row
 from harness.rules import RuleSpec, check, kind_of
 
-ContradictingRow = tuple[Any, Any]  # (exchange id, ts)
+ID_SAMPLE = 20  # contradicting exchange ids kept per rule
+
+
+class Sightings:
+    """Accepted exchanges that break a rule, in bounded memory: how many, per day, the
+    first and last time, and the first :data:`ID_SAMPLE` ids (a stale rule may be broken by
+    every one of ten million exchanges)."""
+
+    def __init__(self, corpus: Corpus) -> None:
+        self._day = corpus.day
+        self.count = 0
+        self.days: dict[str, int] = {}
+        self.ids: list[Any] = []
+        self.first: datetime | None = None
+        self.last: datetime | None = None
+
+    def add(self, exchange_id: Any, ts: datetime | None) -> None:
+        self.count += 1
+        day = self._day(ts)
+        self.days[day] = self.days.get(day, 0) + 1
+        if len(self.ids) < ID_SAMPLE:
+            self.ids.append(exchange_id)
+        if ts is not None:
+            self.first = ts if self.first is None else min(self.first, ts)
+            self.last = ts if self.last is None else max(self.last, ts)
+
+    def __len__(self) -> int:
+        return self.count
 
 
 @dataclass
@@ -28,7 +56,7 @@ class Evaluation:
     """What supports and what contradicts a rule in this window."""
 
     support: list[RejectedRow]
-    contradict: list[ContradictingRow]
+    contradict: Sightings
 
 
 def supporting(
@@ -59,11 +87,11 @@ def needs_scan(corpus: Corpus, rule: RuleSpec) -> bool:
     return kind_of(rule).clear(rule.params, data.field_stats(rule.field)) is not True
 
 
-def contradictions(corpus: Corpus, rules: Iterable[RuleSpec]) -> dict[str, list[ContradictingRow]]:
+def contradictions(corpus: Corpus, rules: Iterable[RuleSpec]) -> dict[str, Sightings]:
     """Accepted rows breaking each rule, by rule key (one pass over the window's rows for
-    the rules the statistics cannot settle; the others get an empty list)."""
+    the rules the statistics cannot settle; the others see none)."""
     rules = list(rules)
-    out: dict[str, list[ContradictingRow]] = {r.key: [] for r in rules}
+    out = {r.key: Sightings(corpus) for r in rules}
     pending: dict[str, list[RuleSpec]] = {}
     for rule in rules:
         if needs_scan(corpus, rule):
@@ -79,7 +107,7 @@ def contradictions(corpus: Corpus, rules: Iterable[RuleSpec]) -> dict[str, list[
         values = rejected_row(row)
         for rule in todo:
             if any(not check(rule, v) for v in values.values(rule.field)):
-                out[rule.key].append((values.id, values.ts))
+                out[rule.key].add(values.id, values.ts)
     return out
 
 

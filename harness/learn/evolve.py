@@ -4,8 +4,8 @@ A rule learned again (same key) keeps its identity. A rule of the same *family* 
 one (same endpoint, field, kind, code, source, and what its kind says is measured: an
 encoding, an algorithm, a format) refines it: the kind combines both versions
 (:meth:`harness.rules.registry.Kind.refine`: a bound's bracket widened by both windows, a
-character set extended) and the stored rule is updated in place (evidence key
-``replaces_key``), unless an accepted exchange of this window contradicts the combination:
+character set extended) and the stored rule is updated in place (``RuleSpec.replaces``;
+:mod:`harness.rules.evolution`), unless an accepted exchange of this window contradicts the combination:
 then the new version stands alone and the re-check retires the old one. Every known rule
 this window did not learn again is checked against it: support and contradictions.
 """
@@ -14,11 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness.learn import policy
 from harness.learn.evaluate import evaluate
 from harness.learn.induce import support_evidence
 from harness.learn.profile import Corpus
-from harness.rules import RuleSpec, kind_of
+from harness.rules import RuleSpec, kind_of, policy
 
 
 def family(rule: RuleSpec) -> tuple[Any, ...]:
@@ -68,9 +67,10 @@ def reconcile(
         touched.add(old.key)
         support = result.support or []
         evidence = {**merged.evidence, **support_evidence(corpus, support)}
-        if merged.key != old.key:
-            evidence["replaces_key"] = old.key
-        out.append(merged.but(support=len(support), evidence=evidence, id=old.id))
+        replaces = old.key if merged.key != old.key else None
+        out.append(
+            merged.but(support=len(support), evidence=evidence, id=old.id, replaces=replaces)
+        )
     return out, touched
 
 

@@ -27,7 +27,7 @@ exception cost, minus its own cost), until none saves anything:
   that is also longer than any accepted one says nothing about a length limit.
 
 How many rejections make a rule believable is not decided here but by
-:mod:`harness.learn.policy`: thinly supported rules stay ``suspected``.
+:mod:`harness.rules.policy`: thinly supported rules stay ``suspected``.
 """
 
 from __future__ import annotations
@@ -39,10 +39,10 @@ from dataclasses import field as dc_field
 from typing import Any
 
 from harness.fields import name_of
-from harness.learn import policy
+from harness.learn.evaluate import Sightings
 from harness.learn.profile import Corpus, EndpointData, RejectedRow, Signature
 from harness.plan import Plan
-from harness.rules import RuleSpec
+from harness.rules import RuleSpec, policy
 from harness.rules.registry import KINDS, Key, Kind
 from harness.rules.stats import FieldStats
 
@@ -358,27 +358,24 @@ def _alternatives(
 
 
 def support_evidence(
-    corpus: Corpus,
-    support: Iterable[RejectedRow],
-    contradict: Iterable[tuple[Any, Any]] = (),
+    corpus: Corpus, support: Iterable[RejectedRow], contradict: Sightings | None = None
 ) -> dict[str, Any]:
-    """Per-day counts, id samples and first/last seen of supporting and contradicting rows.
-
-    ``contradict`` holds ``(id, ts)`` pairs of accepted exchanges that break the rule.
-    """
+    """Per-day counts, id samples and first/last seen of supporting and contradicting rows
+    (``contradict``: the accepted exchanges that break the rule)."""
     days: dict[str, dict[str, int]] = {}
     times = []
     sup = [(r.id, r.ts) for r in support]
-    con = list(contradict)
-    for name, items in (("support", sup), ("contradict", con)):
-        for _, ts in items:
-            day = days.setdefault(corpus.day(ts), {"support": 0, "contradict": 0})
-            day[name] += 1
-            if ts is not None:
-                times.append(ts)
+    for _, ts in sup:
+        day = days.setdefault(corpus.day(ts), {"support": 0, "contradict": 0})
+        day["support"] += 1
+        if ts is not None:
+            times.append(ts)
     out: dict[str, Any] = {"days": days, "support_ids": [i for i, _ in sup[:SAMPLE]]}
-    if con:
-        out["contradict_ids"] = [i for i, _ in con[:SAMPLE]]
+    if contradict:
+        for name, n in contradict.days.items():
+            days.setdefault(name, {"support": 0, "contradict": 0})["contradict"] += n
+        out["contradict_ids"] = contradict.ids[:SAMPLE]
+        times += [t for t in (contradict.first, contradict.last) if t is not None]
     if times:
         out["first_seen"] = min(times).isoformat()
         out["last_seen"] = max(times).isoformat()

@@ -26,12 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from harness.fields import rule_path
-from harness.learn import policy
 from harness.learn.bounds import BOUND_KINDS, SPENT, narrow
-from harness.rules import RuleSpec, as_text, check
+from harness.rules import RuleSpec, as_text, check, policy
 from harness.rules import repair as repair_value
 
 FAIL, PASS, UNRESOLVED = "fail", "pass", "unresolved"
@@ -264,15 +263,40 @@ def confirm(
     return report
 
 
-def _sibling(
-    rows: Sequence[Mapping[str, Any]], endpoint: str, fields: Mapping[str, Any]
-) -> Mapping[str, Any] | None:
-    """The accepted row on ``endpoint`` whose field paths overlap the rejected one's most."""
+@runtime_checkable
+class RowSource(Protocol):
+    """Where probing finds the captured rows it sends variants of."""
+
+    def by_ids(self, ids: Sequence[Any]) -> Mapping[str, Any] | None:
+        """The row of the first of ``ids`` there is."""
+        ...
+
+    def siblings(self, endpoint: str) -> Iterable[Mapping[str, Any]]:
+        """Accepted rows on ``endpoint`` to repair a rejected one from."""
+        ...
+
+
+class RowList:
+    """A :class:`RowSource` over rows in memory."""
+
+    def __init__(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        self.rows = list(rows)
+        self._ids = {row.get("id"): row for row in self.rows}
+
+    def by_ids(self, ids: Sequence[Any]) -> Mapping[str, Any] | None:
+        return next((self._ids[i] for i in ids if i in self._ids), None)
+
+    def siblings(self, endpoint: str) -> Iterable[Mapping[str, Any]]:
+        return (
+            r for r in self.rows if r.get("endpoint") == endpoint and r.get("outcome") == "accepted"
+        )
+
+
+def closest(rows: Iterable[Mapping[str, Any]], fields: Mapping[str, Any]) -> Any:
+    """The row whose field paths overlap ``fields``' most, with the fewest extra paths."""
     wanted = set(fields)
     best, score = None, -1
     for row in rows:
-        if row.get("endpoint") != endpoint or row.get("outcome") != "accepted":
-            continue
         have = set(row.get("request_fields") or {})
         s = len(wanted & have) - len(have - wanted)
         if s > score:
@@ -284,7 +308,7 @@ def _sibling(
 
 def probe_rules(
     rules: Iterable[RuleSpec],
-    rows: Sequence[Mapping[str, Any]],
+    rows: RowSource | Iterable[Mapping[str, Any]],
     send: Send,
     *,
     budget: int = BUDGET,
@@ -297,21 +321,24 @@ def probe_rules(
     A target that does not answer (transport errors) teaches nothing: those rules keep no
     probe evidence, and after :data:`UNANSWERED_LIMIT` of them in a row probing stops.
     What the confirmations leave of the budget narrows the bounds of the confirmed length,
-    byte and amount rules (:func:`harness.learn.bounds.narrow`)."""
-    by_id = {row.get("id"): row for row in rows}
+    byte and amount rules (:func:`harness.learn.bounds.narrow`). ``rows``: where the
+    captured rows are (a :class:`RowSource`, e.g. the store), or the rows themselves."""
+    source = rows if isinstance(rows, RowSource) else RowList(rows)
     out: list[RuleSpec] = []
     left = budget
     silent = 0  # rules in a row whose control probe got no answer
     bounded: list[tuple[int, Any, Mapping[str, Any]]] = []  # (index in out, id, fields)
     for rule in rules:
-        ids = rule.evidence.get("support_ids") or []
-        target = next((by_id[i] for i in ids if i in by_id), None)
-        skip = rule.source != "learned" or rule.state == "retired" or target is None
-        if skip or target is None or left <= 0 or silent >= UNANSWERED_LIMIT:
+        skip = rule.source != "learned" or rule.state == "retired"
+        if skip or left <= 0 or silent >= UNANSWERED_LIMIT:
+            out.append(rule)
+            continue
+        target = source.by_ids(rule.evidence.get("support_ids") or [])
+        if target is None:
             out.append(rule)
             continue
         fields = target.get("request_fields") or {}
-        sibling = _sibling(rows, rule.endpoint, fields)
+        sibling = closest(source.siblings(rule.endpoint), fields)
         report = confirm(
             rule,
             (target.get("id"), fields),

@@ -7,12 +7,14 @@ pseudonymized) in batches and keeps, per endpoint:
 - per field, the statistics of its accepted values (:class:`harness.rules.stats.FieldStats`),
   accumulated batch by batch (:class:`FieldAccumulator`): never the rows themselves;
 - the rejected rows per rejection *signature* (endpoint + code + normalized message), up
-  to :data:`SIGNATURE_SAMPLE` rows each (rejections are a few percent of traffic), with the
-  count of all of them;
+  to :data:`SIGNATURE_SAMPLE` rows each and :data:`REJECTED_KEPT` in all (rejections are a
+  few percent of traffic), with the count of all of them; past :data:`SIGNATURES_MAX`
+  signatures (messages that never repeat), further ones share one;
 - counts of accepted, rejected and other exchanges.
 
-Memory grows with the number of endpoints, fields and signatures, not with the number of
-exchanges; time is linear. Work per batch runs mostly in C: values are counted with
+Memory grows with the number of endpoints and fields, never with the number of exchanges
+(each field keeps at most :data:`COUNT_CAP` counted values, :data:`SAMPLE` sampled ones and
+a few numbers; docs/benchmarks.md has the peak at ten million exchanges); time is linear. Work per batch runs mostly in C: values are counted with
 ``Counter(map(dict.get, ...))`` and every statistic is taken over a batch's *distinct*
 values with ``map``.
 """
@@ -37,6 +39,7 @@ from harness.rules import as_text
 from harness.rules.kinds.decimal import PLAIN, has_leading_zero, has_trailing_zero, scale_of
 from harness.rules.stats import FieldStats, NumberStats
 from harness.rules.units import units
+from harness.timeutil import instant
 
 Signature = tuple[str, str | None, str]  # endpoint, code, normalized message
 Rows = Iterable[dict[str, Any]] | Callable[[], Iterable[dict[str, Any]]]
@@ -45,10 +48,20 @@ BATCH = 20_000  # accepted rows per endpoint counted at once
 COUNT_CAP = 64  # distinct values counted exactly (enums need no more)
 SAMPLE = 2000  # distinct values kept per field (patterns, analogy shapes)
 SIGNATURE_SAMPLE = 5000  # rejected rows kept per signature
+REJECTED_KEPT = 50_000  # rejected rows kept per endpoint, all signatures together
+SIGNATURES_MAX = 2000  # signatures per endpoint; rejections beyond share one
+OTHER_MESSAGES = "(other messages)"
+MESSAGE_CACHE = 4096  # raw message -> normalized, kept at most
+PROGRESS_EVERY = 100_000  # rows read between progress reports
 CHECKSUM_DISTINCT = 8  # distinct values before "every value passes" says anything
 _AMOUNT_MAX_DIGITS = 12  # digit-only values longer than this are identifiers, not amounts
+ENCODINGS = ("utf-8", "gbk", "shift_jis")  # byte lengths measured for non-ASCII text
 _KANA = frozenset({"halfwidth_katakana", "katakana", "hiragana", "kana_small"})
 _WIDE = frozenset({"cjk", "cjk_punct", "fullwidth_form", "fullwidth_space"})
+
+
+def _padded(value: str, stripped: str) -> bool:
+    return bool(stripped) and value != stripped
 
 
 def iterate(rows: Rows) -> Iterator[dict[str, Any]]:
@@ -95,19 +108,21 @@ class FieldAccumulator:
             return
         values = list(counts)
         self.n += sum(counts.values())
-        self.present = max(self.present, present)  # list items: several paths, one field
+        self.present += present
         self._count(counts)
-        self.chars.update(*values)
+        chars = set().union(*values)
+        self.chars |= chars
         lengths = set(map(len, values))
         self.lengths.update(islice(lengths, 64))
         low, high = min(lengths), max(lengths)
         self.min_len = low if self.min_len is None else min(self.min_len, low)
         self.max_len = max(self.max_len, high)
-        self._bytes(values)
-        if not self.spaced and any(ch.isspace() for ch in self.chars):
-            nonblank = list(filter(str.strip, values))
-            self.spaced = any(v != v.strip() for v in nonblank)
-        self.blank = self.blank or "" in counts or any(not v.strip() for v in values)
+        self._bytes(values, chars)
+        self.blank = self.blank or "" in counts
+        if any(map(str.isspace, chars)):  # else no value is blank or padded
+            stripped = list(map(str.strip, values))
+            self.blank = self.blank or not all(stripped)
+            self.spaced = self.spaced or any(map(_padded, values, stripped))
         if len(self.sample) < SAMPLE:
             self.sample.update(dict.fromkeys(islice(values, SAMPLE - len(self.sample))))
         self._numbers(values)
@@ -122,15 +137,25 @@ class FieldAccumulator:
         if len(self.counts) > COUNT_CAP:
             self.counts = None
 
-    def _bytes(self, values: list[str]) -> None:
-        if all(map(str.isascii, values)):
-            return  # bytes equal characters in every encoding measured here
-        for encoding in ("utf-8", "gbk", "shift_jis"):
-            try:
-                size = max(map(len, map(str.encode, values, repeat(encoding))))
-            except UnicodeEncodeError:
-                size = max(charclass.byte_length(v, encoding) for v in values)
-            self.max_bytes[encoding] = max(self.max_bytes.get(encoding, 0), size)
+    def _bytes(self, values: list[str], chars: set[str]) -> None:
+        """Longest non-ASCII value in bytes, per encoding (ASCII text has as many bytes as
+        characters in every encoding measured here, so ``max_len`` covers it).
+
+        Each distinct character's width is measured once per batch; values are taken
+        longest first and only while one could still beat the longest so far."""
+        wide = sorted(filterfalse(str.isascii, values), key=len, reverse=True)
+        if not wide:
+            return
+        chars = {ch for ch in chars if not ch.isascii()}
+        for encoding in ENCODINGS:
+            widths = {ord(ch): "x" * charclass.byte_length(ch, encoding) for ch in chars}
+            top = max(map(len, widths.values()))
+            best = self.max_bytes.get(encoding, 0)
+            for v in wide:
+                if len(v) * top <= best:
+                    break
+                best = max(best, len(v.translate(widths)))
+            self.max_bytes[encoding] = best
 
     def _numbers(self, values: list[str]) -> None:
         num = self.number
@@ -166,16 +191,23 @@ class FieldAccumulator:
             n for n in self.checksums if all(map(checksums.CHECKSUMS[n].test, values))
         }
         if self.patterns is None:
-            if len(self.sample) < MIN_PATTERN_VALUES:
+            # Until the sample is full it holds every distinct value seen: derive from it
+            # then (or at the end), whatever the batch size.
+            if len(self.sample) < SAMPLE:
                 return
-            self.patterns = [
-                (r, re.compile(r), 2.0 + c + len(r) / 10)
-                for r, c in derive_patterns(list(self.sample))
-            ]
+            self._derive()
+        assert self.patterns is not None
         self.patterns = [p for p in self.patterns if all(map(p[1].fullmatch, values))]
+
+    def _derive(self) -> None:
+        self.patterns = [
+            (r, re.compile(r), 2.0 + c + len(r) / 10) for r, c in derive_patterns(list(self.sample))
+        ]
 
     def stats(self, rows: int) -> FieldStats:
         """The field's statistics once every batch is in."""
+        if self.patterns is None and len(self.sample) >= MIN_PATTERN_VALUES:
+            self._derive()
         chars = frozenset(self.chars)
         classes: set[str] = set()
         for ch in chars:
@@ -199,11 +231,7 @@ class FieldAccumulator:
             if self.distinct >= CHECKSUM_DISTINCT
             else frozenset(),
             patterns=tuple((r, c) for r, _, c in self.patterns or ()),
-            sets=frozenset(
-                n for n in charsets.CHARSETS if all(charsets.contains(n, ch) for ch in chars)
-            )
-            if chars
-            else frozenset(),
+            sets=charsets.holding(chars),
             counts=dict(self.counts) if self.counts is not None else None,
             sample=tuple(self.sample),
         )
@@ -213,11 +241,10 @@ class FieldAccumulator:
         for anything beyond ASCII (ASCII text has as many bytes as characters)."""
         out = {}
         if self.max_bytes:
-            out["utf-8"] = self.max_bytes["utf-8"]
-            if classes & _WIDE:
-                out["gbk"] = self.max_bytes["gbk"]
-            if classes & _KANA:
-                out["shift_jis"] = self.max_bytes["shift_jis"]
+            out["utf-8"] = max(self.max_bytes["utf-8"], self.max_len)
+            for encoding, suggested in (("gbk", _WIDE), ("shift_jis", _KANA)):
+                if classes & suggested:
+                    out[encoding] = max(self.max_bytes[encoding], self.max_len)
         return out
 
     def _number_stats(self) -> NumberStats | None:
@@ -271,6 +298,7 @@ class EndpointData:
     stats: dict[str, FieldStats] = field(default_factory=dict)
     pseudonymized: set[str] = field(default_factory=set)
     numbers: Counter[str] = field(default_factory=Counter)  # field -> accepted JSON numbers
+    kept: int = 0  # rejected rows kept, all signatures
     _acc: dict[str, FieldAccumulator] = field(default_factory=dict)
     _batch: list[dict[str, Any]] = field(default_factory=list)
 
@@ -295,7 +323,7 @@ class EndpointData:
         dicts, self._batch = self._batch, []
         if not dicts:
             return
-        paths = set(chain.from_iterable(dicts))
+        paths = sorted(set(chain.from_iterable(dicts)))  # one order, whatever the batch
         by_field: dict[str, tuple[Counter[str], int]] = {}
         for path in paths:
             counts: Counter[Any] = Counter(map(dict.get, dicts, repeat(path)))
@@ -385,15 +413,22 @@ class Corpus:
                 raw = row.get("message")
                 msg = messages.get(raw)
                 if msg is None:
+                    if len(messages) >= MESSAGE_CACHE:  # messages carrying ids: all distinct
+                        messages.clear()
                     msg = messages[raw] = norm(raw)
                 sig = (name, row.get("code"), msg)
-                data.signature_counts[sig] = data.signature_counts.get(sig, 0) + 1
+                held = data.signature_counts.get(sig)
+                if held is None and len(data.signature_counts) >= SIGNATURES_MAX:
+                    sig = (name, row.get("code"), OTHER_MESSAGES)  # messages without end
+                    held = data.signature_counts.get(sig)
+                data.signature_counts[sig] = (held or 0) + 1
                 kept = data.signatures.setdefault(sig, [])
-                if len(kept) < SIGNATURE_SAMPLE:
+                if len(kept) < SIGNATURE_SAMPLE and data.kept < REJECTED_KEPT:
                     kept.append(rejected_row(row))
+                    data.kept += 1
             else:
                 data.other += 1
-            if progress is not None and n % 100_000 == 0:
+            if progress is not None and n % PROGRESS_EVERY == 0:
                 progress(n)
             self.exchanges = n
         for data in self.endpoints.values():
@@ -411,18 +446,7 @@ def rejected_row(row: dict[str, Any]) -> RejectedRow:
         if path in numbers and text is not None:
             text = JsonNumber(text)  # the store keeps a JSON number as text
         fields.setdefault(rule_path(path), []).append(text)
-    return RejectedRow(row.get("id"), timestamp(row.get("ts")), fields)
-
-
-def timestamp(value: Any) -> datetime | None:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    return None
+    return RejectedRow(row.get("id"), instant(row.get("ts")), fields)
 
 
 def field_values(row: dict[str, Any]) -> dict[str, list[str | None]]:

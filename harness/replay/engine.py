@@ -176,11 +176,9 @@ def _selected_heap() -> Iterator[Callable[[], None]]:
 
 def _run_loop(main: Awaitable[dict[str, Any]]) -> dict[str, Any]:
     """Run the replay's event loop to the end: uvloop's when installed, else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(main)  # type: ignore[arg-type]
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+    from harness.loops import loop_factory
+
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
         return runner.run(main)  # type: ignore[arg-type]
 
 

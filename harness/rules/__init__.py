@@ -30,6 +30,7 @@ text (JSON numbers keep their text in the codecs).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from harness.rules import kinds as _kinds  # noqa: F401  (registers the built-in kinds)
@@ -110,20 +111,34 @@ def violations(rules: list[RuleSpec], fields: dict[str, Any], endpoint: str) -> 
     ``fields`` maps concrete paths (``items[0].x``) to leaves; rules address rule paths
     (``items[].x``), so every concrete path is checked against its rule path.
     """
+    return compiled(rules, endpoint)(fields)
+
+
+def compiled(
+    rules: Iterable[RuleSpec], endpoint: str
+) -> Callable[[dict[str, Any]], list[RuleSpec]]:
+    """:func:`violations` for one endpoint's rules, prepared once for many requests (each
+    rule's check compiled by its kind: :meth:`~harness.rules.registry.Kind.compile`)."""
     from harness.fields import rule_path
 
-    by_path: dict[str, list[Any]] = {}
-    for path, value in fields.items():
-        by_path.setdefault(rule_path(path), []).append(value)
-    broken = []
-    for rule in rules:
-        if rule.endpoint != endpoint or rule.state == "retired":
-            continue
-        values = by_path.get(rule.field)
-        if values is None:
-            if not check(rule, None):
-                broken.append(rule)
-            continue
-        if any(not check(rule, v) for v in values):
-            broken.append(rule)
+    live = [
+        (rule, rule.field, get(rule.kind).compile(rule.params))
+        for rule in rules
+        if rule.endpoint == endpoint and rule.state != "retired"
+    ]
+
+    def broken(fields: dict[str, Any]) -> list[RuleSpec]:
+        by_path: dict[str, list[Any]] = {}
+        for path, value in fields.items():
+            by_path.setdefault(rule_path(path), []).append(value)
+        out = []
+        for rule, field, passes in live:
+            values = by_path.get(field)
+            if values is None:
+                if not passes(None):
+                    out.append(rule)
+            elif not all(passes(as_text(v)) for v in values):
+                out.append(rule)
+        return out
+
     return broken

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -74,6 +74,36 @@ def ranges(params: Mapping[str, Any]) -> list[regex.Range]:
 @lru_cache(maxsize=32)
 def _set_ranges(name: str) -> tuple[regex.Range, ...]:
     return tuple(regex.set_ranges(charsets.get(name).contains))
+
+
+MEMO_LIMIT = 65_536  # characters remembered per rule before the memo starts afresh
+
+
+def memo_check(is_bad: Callable[[str], bool]) -> Callable[[str | None], bool]:
+    """A character rule's check over many values: each distinct character is judged once
+    (``is_bad``), then values are settled with set operations in C."""
+    good: set[str] = set()
+    bad: set[str] = set()
+
+    def passes(text: str | None) -> bool:
+        if text is None:
+            return True
+        chars = set(text)
+        if chars <= good:
+            return True
+        if not chars.isdisjoint(bad):
+            return False
+        if len(good) + len(bad) > MEMO_LIMIT:
+            good.clear()
+            bad.clear()
+        for ch in chars - good:
+            if is_bad(ch):
+                bad.add(ch)
+                return False
+            good.add(ch)
+        return True
+
+    return passes
 
 
 def replace_offending(text: str, bad: set[str], passes: Any) -> str | None:

@@ -25,6 +25,11 @@ class RuleSpec:
     ``evidence`` holds what the rule was learned from (JSON-ready): supporting and
     contradicting exchange ids, per-day counts, the bracket of a bound, probe results.
     ``derived_from`` is the id of the rule an analogy rule was carried from.
+
+    Two instructions for saving (:mod:`harness.rules.evolution`), never stored as such:
+    ``replaces``, the key of a stored rule this one refines (the same rule with new
+    parameters: a moved bound, a wider set), and ``origin``, the key of the rule an analogy
+    rule was carried from (resolved to ``derived_from`` once that rule has an id).
     """
 
     endpoint: str
@@ -41,6 +46,8 @@ class RuleSpec:
     evidence: dict[str, Any] = dataclasses.field(default_factory=dict)
     derived_from: int | None = None
     id: int | None = None
+    replaces: str | None = None
+    origin: str | None = None
 
     @property
     def key(self) -> str:

@@ -23,7 +23,8 @@ The learner's part of the contract (see :mod:`harness.learn.induce`):
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any, ClassVar
 
 from harness.errors import ConfigError
@@ -55,6 +56,11 @@ class Kind:
     def check(self, params: Mapping[str, Any], text: str | None) -> bool:
         """True when ``text`` passes; ``None`` (absent) passes unless ``judges_absent``."""
         return True
+
+    def compile(self, params: Mapping[str, Any]) -> Callable[[str | None], bool]:
+        """:meth:`check` for one rule, prepared for many values (the mock, the schema
+        checker): a kind whose check repeats work per value caches it here."""
+        return partial(self.check, params)
 
     def offending(self, params: Mapping[str, Any], text: str) -> list[str]:
         """The characters of ``text`` that break the rule (character kinds only)."""

@@ -17,16 +17,17 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from harness.errors import ConfigError
 from harness.sim.bank import Bank, Endpoint
 from harness.timeutil import parse_day
 
+T = TypeVar("T")
 TIME_HEADER = "X-Sim-Time"
 # Requests by the bank's hour of day (relative weights): quiet nights, busy office hours.
 HOURLY = (1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2, 5, 9, 10, 9, 6, 8, 10, 10, 9, 7, 4, 3, 2, 2, 1.5, 1)
@@ -84,10 +85,10 @@ class Draw:
         Customers do send them, rarely: a sample shows them seldom, not never."""
         return self.rng.random() < (share if self.edge_day else share * RARE_SHARE)
 
-    def pick(self, items: Any) -> Any:
+    def pick(self, items: Sequence[T]) -> T:
         return self.rng.choice(items)
 
-    def weighted(self, pairs: Any) -> Any:
+    def weighted(self, pairs: Sequence[tuple[T, float]]) -> T:
         """One of ``(value, weight)`` pairs."""
         values = [v for v, _ in pairs]
         return self.rng.choices(values, weights=[w for _, w in pairs])[0]

@@ -1,44 +1,33 @@
 """Rules in the store: save (upsert by key), load, look up, change state.
 
 The learner returns :class:`harness.rules.RuleSpec` values; this module turns them into rows
-of :class:`harness.store.models.Rule` and back. Saving a rule whose key is already stored
-merges the two instead of duplicating it (:func:`merge`): per-day counts are combined, so
-learning the same day twice counts its evidence once, and learning a new day adds to it.
+of :class:`harness.store.models.Rule` and back. What saving a rule does to what is stored
+(a new rule, evidence merged into the same rule, a stored rule refined in place) is decided
+by :func:`harness.rules.evolution.fold`; this module only persists it, and resolves an
+analogy rule's origin key to the origin's id once both are stored.
 
-Evidence keys this module understands (all optional, all JSON):
-
-- ``days``: ``{"YYYY-MM-DD": {"support": n, "contradict": m}}``; ``support`` and
-  ``contradict`` are their sums when present.
-- ``support_ids`` / ``contradict_ids``: samples of exchange ids (kept to :data:`SAMPLE`).
-- ``first_seen`` / ``last_seen``: ISO 8601 instants; they fill the row's columns.
-- ``probe``: ``{"confirmed": bool, "spent": n, ...}`` from probing; ``spent_total`` sums
-  the probes of every run.
-- ``manual``: a list of ``{"state", "by", "at"}`` decisions; the last one fixes the state.
-- ``derived_from_key``: the key of the rule an analogy rule was carried from; resolved to
-  ``derived_from`` (an id) when that rule is stored.
-- ``names_field`` / ``prior``: inputs of :func:`harness.learn.policy.confidence`.
-- ``replaces_key``: the key of a stored rule this one refines (new parameters for the same
-  rule family, e.g. a larger limit): the stored row is updated in place, its old parameters
-  kept in ``history``.
+Evidence keys the row's columns come from: ``first_seen`` / ``last_seen`` (ISO 8601
+instants); everything else in ``evidence`` is kept as it is (see
+:mod:`harness.rules.evolution` and docs/rules-format.md).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from harness.errors import ConfigError, NotFoundError, StoreError
-from harness.learn.policy import DEFAULT_CONFIRM, confidence, decide_state
 from harness.rules import SOURCES, STATES, RuleSpec
+from harness.rules.evolution import fold
 from harness.store.models import Exchange, ReplayResult, Rule
+from harness.timeutil import instant
 
-SAMPLE = 20  # exchange ids kept per list in a rule's evidence
 _KEY_MAX = 512  # width of rules.key
 
 
@@ -54,17 +43,6 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _instant(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return _aware(value)
-    if isinstance(value, str) and value:
-        try:
-            return _aware(datetime.fromisoformat(value))
-        except ValueError:
-            return None
-    return None
 
 
 def to_spec(row: Rule) -> RuleSpec:
@@ -115,97 +93,10 @@ def to_model(spec: RuleSpec, row: Rule | None = None, now: datetime | None = Non
     row.state = spec.state
     if spec.derived_from is not None:
         row.derived_from = spec.derived_from
-    row.first_seen = _instant(spec.evidence.get("first_seen")) or row.first_seen or now
-    row.last_seen = _instant(spec.evidence.get("last_seen")) or row.last_seen or now
+    row.first_seen = instant(spec.evidence.get("first_seen")) or row.first_seen or now
+    row.last_seen = instant(spec.evidence.get("last_seen")) or row.last_seen or now
     row.updated_at = now
     return row
-
-
-def _union_ids(a: Iterable[Any], b: Iterable[Any]) -> list[Any]:
-    seen = dict.fromkeys([*a, *b])
-    return sorted(seen, key=lambda v: (str(type(v)), v))[-SAMPLE:]
-
-
-def _merge_days(a: dict[str, Any], b: dict[str, Any]) -> dict[str, dict[str, int]]:
-    days: dict[str, dict[str, int]] = {}
-    for day in sorted(set(a) | set(b)):
-        x, y = a.get(day) or {}, b.get(day) or {}
-        days[day] = {
-            "support": max(int(x.get("support", 0)), int(y.get("support", 0))),
-            "contradict": max(int(x.get("contradict", 0)), int(y.get("contradict", 0))),
-        }
-    return days
-
-
-def _merge_source(a: str, b: str) -> str:
-    for source in ("manual", "learned"):
-        if source in (a, b):
-            return source
-    return b
-
-
-def merge(old: RuleSpec, new: RuleSpec) -> RuleSpec:
-    """Fold ``new`` evidence about a stored rule into ``old`` (same key).
-
-    Per-day counts take the larger of the two for each day (learning one day twice counts it
-    once); totals are their sums. The state follows :func:`harness.learn.policy.decide_state`
-    unless a manual decision was recorded.
-    """
-    ev_old, ev_new = old.evidence or {}, new.evidence or {}
-    evidence: dict[str, Any] = {**ev_old, **ev_new}
-    if "days" in ev_old or "days" in ev_new:
-        evidence["days"] = _merge_days(ev_old.get("days") or {}, ev_new.get("days") or {})
-        support = sum(d["support"] for d in evidence["days"].values())
-        contradict = sum(d["contradict"] for d in evidence["days"].values())
-    else:
-        support, contradict = new.support, new.contradict
-    for name in ("support_ids", "contradict_ids"):
-        if name in ev_old or name in ev_new:
-            evidence[name] = _union_ids(ev_old.get(name) or [], ev_new.get(name) or [])
-    manual = [*(ev_old.get("manual") or [])]
-    manual += [m for m in ev_new.get("manual") or [] if m not in manual]
-    if manual:
-        evidence["manual"] = manual
-    probe_old, probe_new = ev_old.get("probe"), ev_new.get("probe")
-    if probe_old and probe_new:
-        total = int(probe_old.get("spent_total", probe_old.get("spent", 0)))
-        evidence["probe"] = {**probe_new, "spent_total": total + int(probe_new.get("spent", 0))}
-    elif probe_old:
-        evidence["probe"] = probe_old
-    firsts = [
-        t for t in (_instant(ev_old.get("first_seen")), _instant(ev_new.get("first_seen"))) if t
-    ]
-    lasts = [t for t in (_instant(ev_old.get("last_seen")), _instant(ev_new.get("last_seen"))) if t]
-    if firsts:
-        evidence["first_seen"] = min(firsts).isoformat()
-    if lasts:
-        evidence["last_seen"] = max(lasts).isoformat()
-    probe = evidence.get("probe") or {}
-    probed = probe.get("confirmed") if probe else None
-    state = decide_state(
-        support,
-        contradict,
-        need=int(evidence.get("confirm_at") or DEFAULT_CONFIRM),
-        probed=probed,
-        manual=manual[-1]["state"] if manual else None,
-    )
-    conf = confidence(
-        support,
-        contradict,
-        probed=probed,
-        prior=float(evidence.get("prior", max(old.confidence, new.confidence))),
-    )
-    return old.but(
-        code=new.code or old.code,
-        message=new.message or old.message,
-        source=_merge_source(old.source, new.source),
-        state=state,
-        confidence=conf,
-        support=support,
-        contradict=contradict,
-        evidence=evidence,
-        derived_from=new.derived_from if new.derived_from is not None else old.derived_from,
-    )
 
 
 def _rows_by_key(session: Session, keys: Sequence[str]) -> dict[str, Rule]:
@@ -221,58 +112,45 @@ def _rows_by_key(session: Session, keys: Sequence[str]) -> dict[str, Rule]:
 def save_rules(
     session: Session, specs: Iterable[RuleSpec], now: datetime | None = None
 ) -> list[RuleSpec]:
-    """Insert or update rules by key; returns them as stored (with ids), in input order.
-
-    A spec whose key is already stored is merged into the stored rule (:func:`merge`).
-    Analogy rules may name their origin by ``evidence["derived_from_key"]`` when the origin
-    has no id yet: it is resolved after the origins are saved.
-    """
+    """Insert or update rules by key; returns them as stored (with ids), in input order
+    (what each save does: :func:`harness.rules.evolution.fold`)."""
     now = now or datetime.now(UTC)
     specs = list(specs)
-    keys = [storage_key(s.key) for s in specs]
-    replaced = [
-        storage_key(s.evidence["replaces_key"]) for s in specs if s.evidence.get("replaces_key")
-    ]
-    rows = _rows_by_key(session, [*keys, *replaced])
+    wanted = [storage_key(s.key) for s in specs]
+    wanted += [storage_key(s.replaces) for s in specs if s.replaces]
+    rows = _rows_by_key(session, wanted)
     order: list[Rule] = []
-    for spec, key in zip(specs, keys, strict=True):
-        row = rows.get(key)
-        old_key = spec.evidence.get("replaces_key")
-        if row is None and old_key and storage_key(old_key) in rows:
-            # A refinement: the stored rule takes the new parameters (and so a new key).
-            row = rows.pop(storage_key(old_key))
-            old = to_spec(row)
-            history = [
-                *(old.evidence.get("history") or []),
-                {"params": old.params, "until": now.isoformat()},
-            ]
-            merged = merge(old, spec).but(params=dict(spec.params))
-            merged = merged.but(evidence={**merged.evidence, "history": history[-SAMPLE:]})
-            merged.evidence.pop("replaces_key", None)
-            to_model(merged, row, now=now)
-            rows[key] = row
-        elif row is None:
-            evidence = {k: v for k, v in spec.evidence.items() if k != "replaces_key"}
-            row = to_model(spec.but(evidence=evidence), now=now)
-            session.add(row)
-            rows[key] = row
-        else:
-            merged = merge(to_spec(row), spec)
-            merged.evidence.pop("replaces_key", None)
-            to_model(merged, row, now=now)
-        order.append(row)
-    session.flush()
-    pending = [
-        r for r in order if r.derived_from is None and (r.evidence or {}).get("derived_from_key")
-    ]
-    if pending:
-        origins = _rows_by_key(
-            session, [storage_key(r.evidence["derived_from_key"]) for r in pending]
+    origins: list[tuple[Rule, str]] = []
+    for spec in specs:
+        key = storage_key(spec.key)
+        same = rows.get(key)
+        old = rows.get(storage_key(spec.replaces)) if spec.replaces and same is None else None
+        change = fold(
+            spec,
+            to_spec(same) if same is not None else None,
+            to_spec(old) if old is not None else None,
+            now,
         )
-        for row in pending:
-            origin = origins.get(storage_key(row.evidence["derived_from_key"]))
-            if origin is not None and origin.id != row.id:
-                row.derived_from = origin.id
+        stored = same if same is not None else old
+        if stored is None:  # a new rule
+            row = to_model(change.spec, now=now)
+            session.add(row)
+        else:
+            if change.action == "refined":
+                rows.pop(storage_key(str(spec.replaces)), None)
+            row = to_model(change.spec, stored, now=now)
+        rows[key] = row
+        order.append(row)
+        if change.origin:
+            origins.append((row, change.origin))
+    session.flush()
+    pending = [(row, origin) for row, origin in origins if row.derived_from is None]
+    if pending:
+        found = _rows_by_key(session, [storage_key(origin) for _, origin in pending])
+        for row, origin in pending:
+            stored = found.get(storage_key(origin))
+            if stored is not None and stored.id != row.id:
+                row.derived_from = stored.id
         session.flush()
     return [to_spec(r) for r in order]
 
@@ -362,27 +240,118 @@ _LEARN_COLUMNS = (
 )
 
 
-def learning_rows(
-    session: Session,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    endpoint: str | None = None,
-) -> list[dict[str, Any]]:
-    """The exchanges of a window as the learner's rows (id, ts, endpoint, outcome, code,
-    message, request_fields, notes), oldest first."""
-    query = select(*_LEARN_COLUMNS).order_by(Exchange.ts, Exchange.id)
+_LEARN_NAMES = ("id", "ts", "endpoint", "outcome", "code", "message", "request_fields", "notes")
+_YIELD_PER = 5000  # rows fetched at a time: the learner never holds the window
+
+
+def _window(query: Any, start: datetime | None, end: datetime | None, endpoint: str | None) -> Any:
     if start is not None:
         query = query.where(Exchange.ts >= start)
     if end is not None:
         query = query.where(Exchange.ts < end)
     if endpoint is not None:
         query = query.where(Exchange.endpoint == endpoint)
-    names = ("id", "ts", "endpoint", "outcome", "code", "message", "request_fields", "notes")
+    return query
+
+
+def count_window(
+    session: Session,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    endpoint: str | None = None,
+) -> int:
+    """How many exchanges a window holds."""
     try:
-        result = session.execute(query.execution_options(yield_per=5000))
-        return [dict(zip(names, row, strict=True)) for row in result]
+        query = _window(select(func.count(Exchange.id)), start, end, endpoint)
+        return int(session.execute(query).scalar_one())
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot count exchanges: {type(exc).__name__}") from None
+
+
+def iter_learning_rows(
+    session: Session,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    endpoint: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """The exchanges of a window as the learner's rows (id, ts, endpoint, outcome, code,
+    message, request_fields, notes), oldest first, fetched :data:`_YIELD_PER` at a time (a
+    server-side cursor on PostgreSQL)."""
+    query = _window(select(*_LEARN_COLUMNS), start, end, endpoint).order_by(
+        Exchange.ts, Exchange.id
+    )
+    try:
+        for row in session.execute(query.execution_options(yield_per=_YIELD_PER)):
+            yield dict(zip(_LEARN_NAMES, row, strict=True))
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read exchanges: {type(exc).__name__}") from None
+
+
+def learning_rows(
+    session: Session,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    endpoint: str | None = None,
+) -> list[dict[str, Any]]:
+    """:func:`iter_learning_rows` as a list (small windows and tests)."""
+    return list(iter_learning_rows(session, start, end, endpoint))
+
+
+def stream_learning_rows(
+    factory: sessionmaker[Session],
+    start: datetime | None = None,
+    end: datetime | None = None,
+    endpoint: str | None = None,
+) -> Callable[[], Iterator[dict[str, Any]]]:
+    """A callable the learner calls for a fresh pass over the window, each in its own
+    session: rows stream from the store and are never all in memory."""
+
+    def rows() -> Iterator[dict[str, Any]]:
+        with factory() as session:
+            yield from iter_learning_rows(session, start, end, endpoint)
+
+    return rows
+
+
+class StoredRows:
+    """The learner rows probing needs, looked up in the store on demand: a rejected
+    exchange by id, and an accepted sibling to repair it from."""
+
+    SIBLING_SCAN = 500  # most recent accepted exchanges considered as siblings
+
+    def __init__(self, factory: sessionmaker[Session]) -> None:
+        self.factory = factory
+
+    def by_ids(self, ids: Sequence[Any]) -> dict[str, Any] | None:
+        """The row of the first of ``ids`` the store holds."""
+        wanted = [int(i) for i in ids if isinstance(i, int) or str(i).isdigit()][:100]
+        if not wanted:
+            return None
+        query = select(*_LEARN_COLUMNS).where(Exchange.id.in_(wanted))
+        try:
+            with self.factory() as session:
+                found = {
+                    row[0]: dict(zip(_LEARN_NAMES, row, strict=True))
+                    for row in session.execute(query)
+                }
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot read exchanges: {type(exc).__name__}") from None
+        return next((found[i] for i in wanted if i in found), None)
+
+    def siblings(self, endpoint: str) -> list[dict[str, Any]]:
+        """The most recent accepted exchanges on ``endpoint`` (a rejected request is
+        repaired from the one closest to it)."""
+        query = (
+            select(*_LEARN_COLUMNS)
+            .where(Exchange.endpoint == endpoint, Exchange.outcome == "accepted")
+            .order_by(Exchange.id.desc())
+            .limit(self.SIBLING_SCAN)
+        )
+        try:
+            with self.factory() as session:
+                return [dict(zip(_LEARN_NAMES, row, strict=True)) for row in session.execute(query)]
+        except SQLAlchemyError as exc:
+            raise StoreError(f"cannot read exchanges: {type(exc).__name__}") from None
 
 
 _VERDICT_RANK = {"production_only": 0, "reproducible": 0, "different_rejection": 0}

@@ -82,3 +82,16 @@ def captured(
     for i, row in enumerate(stored_rows(requests, answer, plan, start_id=start_id), start_id):
         out.append({**{k: row.get(k) for k in LEARN_KEYS}, "id": i})
     return out
+
+
+def production(bank: Any) -> Answer:
+    """A simulated bank's production role as an :data:`Answer`."""
+    from harness.sim.gateway import Gateway
+
+    gateway = Gateway(bank, "prod")
+
+    def answer(method: str, path: str, headers: dict[str, str], body: bytes):
+        reply = gateway.handle(method, path, headers.get("Content-Type"), None, body)
+        return reply.status, reply.content_type, reply.body
+
+    return answer

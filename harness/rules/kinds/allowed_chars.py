@@ -23,7 +23,7 @@ rejected values show many different units (five or more) outside a small alphabe
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from harness import charsets
@@ -55,6 +55,9 @@ class AllowedChars(Kind):
 
     def check(self, params: Mapping[str, Any], text: str | None) -> bool:
         return text is None or not self.offending(params, text)
+
+    def compile(self, params: Mapping[str, Any]) -> Callable[[str | None], bool]:
+        return charrules.memo_check(lambda ch: not charrules.in_params(ch, params))
 
     def offending(self, params: Mapping[str, Any], text: str) -> list[str]:
         return [ch for ch in text if not charrules.in_params(ch, params)]

@@ -257,7 +257,7 @@ class DecimalKind(Kind):
         return key[1] in ("max", "min")
 
     def upper_key(self, key: Key) -> bool:
-        return key[1] == "max"
+        return bool(key[1] == "max")
 
     def cost(self, key: Key, infos: Sequence[Any], stats: FieldStats) -> float:
         return 5.0 if key[1] == "plain" else 6.0

@@ -17,7 +17,7 @@ Classes that accepted values of the field or its siblings hold are never forbidd
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from harness import charclass
@@ -77,6 +77,10 @@ class ForbiddenChars(Kind):
 
     def check(self, params: Mapping[str, Any], text: str | None) -> bool:
         return text is None or not self.offending(params, text)
+
+    def compile(self, params: Mapping[str, Any]) -> Callable[[str | None], bool]:
+        classes, chars = charrules.named(params)
+        return charrules.memo_check(lambda ch: units.matches(ch, classes, chars))
 
     def offending(self, params: Mapping[str, Any], text: str) -> list[str]:
         classes, chars = charrules.named(params)
