@@ -23,9 +23,17 @@ stored or spooled by the ingest; ``dropped`` = lost anywhere (queue full, ingest
 died with an ingest, lost inside it), never hidden.
 
 Start-up checks, before the proxy listens (each a one-line ``OptionsError``): the plan
-loads; shadow targets are not production and their signer's key is there; the spool file
-can be written; the store URL is usable. A store that does not answer yet is not an error:
-the proxy starts, the ingest spools, and back-fills once the store is up.
+loads; shadow targets are not production, their signer's key and their header variables
+are there; the spool file can be written; the store URL is usable (and, with
+``capture_migrate`` off, at the newest schema); the key file is private; the metrics
+port is free. A store that does not answer yet is not an error: the proxy starts, the
+ingest spools, and back-fills once the store is up.
+
+Operations (:mod:`harness.metrics`): with ``capture_metrics_port`` the addon serves
+``/healthz``, ``/readyz`` and Prometheus ``/metrics`` on that port (loopback by default).
+Once serving, it logs one line: listen address, upstream, store (password hidden), plan,
+instance. Each exchange is tagged with ``capture_instance`` (several sidecars may share
+one PostgreSQL store).
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ import asyncio
 import gc
 import logging
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -43,6 +52,7 @@ from typing import Any
 from mitmproxy import ctx, exceptions, http
 
 from addons.frames import frame, record
+from harness.capture_start import reverse_upstreams
 
 logger = logging.getLogger(__name__)
 
@@ -58,10 +68,11 @@ def ingest_command(
     shadow: Sequence[str],
     production: Sequence[str] = (),
     max_body: int = MiB,
+    extra: Sequence[str] = (),
 ) -> list[str]:
     """The command line of the ingest process. It holds no secret: the store URL (which may
     carry a password) and the key go by environment (HARNESS_DB, HARNESS_KEY)."""
-    cmd = [sys.executable, "-m", "harness.ingest", "--max-body", str(max_body)]
+    cmd = [sys.executable, "-m", "harness.ingest", "--max-body", str(max_body), *extra]
     if spool:
         cmd += ["--spool", spool]
     if plan:
@@ -71,21 +82,6 @@ def ingest_command(
     for url in production:
         cmd += ["--production", url]
     return cmd
-
-
-def reverse_upstreams(modes: Sequence[str]) -> list[str]:
-    """The upstreams of the proxy's reverse modes: production, whatever the plan says."""
-    from mitmproxy.proxy.mode_specs import ProxyMode, ReverseMode
-
-    out = []
-    for spec in modes:
-        try:
-            mode = ProxyMode.parse(spec)
-        except ValueError:
-            continue  # mitmproxy reports a bad mode itself
-        if isinstance(mode, ReverseMode):
-            out.append(mode.data)
-    return out
 
 
 class Capture:
@@ -107,6 +103,12 @@ class Capture:
         self._closed = False  # the feed is stopped: nothing more can be captured
         self._key: bytes | None = None
         self._db_url: str | None = None
+        self.seen = 0  # exchanges handed to capture
+        self.stats: Any = None  # harness.ingest_stats.StatsReader once running
+        self.metrics: Any = None  # harness.metrics.MetricsServer when a port is set
+        self._listening = False
+        self._rollback = False  # the next configure() undoes a failed one: no side effects
+        self._ops: asyncio.Task[None] | None = None
 
     @property
     def captured(self) -> int:
@@ -116,9 +118,22 @@ class Capture:
     def dropped(self) -> int:
         return self.feed.dropped if self.feed else 0
 
+    @property
+    def listening(self) -> bool:
+        """Serving traffic (the ready line was logged)."""
+        return self._listening
+
+    @property
+    def stopping(self) -> bool:
+        """Shutdown began: draining the flows in flight, or closed."""
+        return self._closing or self._closed
+
     # -- mitmproxy hooks ------------------------------------------------------------------
 
     def load(self, loader: Any) -> None:
+        # When any option fails, mitmproxy rolls every option back and configures again
+        # with the old values (the defaults, at start): that call must not touch a store.
+        loader.master.options.errored.connect(self._rolled_back)
         loader.add_option(
             "capture_db",
             str,
@@ -157,49 +172,156 @@ class Capture:
             "capture_shadow",
             Sequence[str],
             [],
-            "Live shadow targets as NAME=URL: each sanitized request is also sent there.",
+            "Live shadow targets as NAME=URL, or NAME alone for a target of the plan (its "
+            "headers, signer and TLS apply): each sanitized request is also sent there.",
         )
+        loader.add_option(
+            "capture_key_file",
+            str | None,
+            os.environ.get("HARNESS_KEY_FILE"),
+            "The sanitization key file (default: HARNESS_KEY, else HARNESS_KEY_FILE, else "
+            "~/.config/harness/key; created 0600 with a warning when missing).",
+        )
+        loader.add_option(
+            "capture_migrate",
+            bool,
+            True,
+            "Create or upgrade the store's schema at start; off: refuse a store whose "
+            "schema is not current (for teams whose DDL runs separately).",
+        )
+        loader.add_option(
+            "capture_instance",
+            str,
+            os.environ.get("HARNESS_INSTANCE") or socket.gethostname(),
+            "This sidecar's name, stored with each exchange (default: HARNESS_INSTANCE, "
+            "else the host name).",
+        )
+        loader.add_option(
+            "capture_metrics_port",
+            int,
+            0,
+            "Serve /healthz, /readyz and Prometheus /metrics on this port (0: off).",
+        )
+        loader.add_option(
+            "capture_metrics_host",
+            str,
+            "127.0.0.1",
+            "Address of the metrics port (loopback by default).",
+        )
+        loader.add_option(
+            "capture_log_format",
+            str,
+            "text",
+            "Log format of the ingest process: text or json.",
+        )
+
+    def _rolled_back(self, exc: Exception) -> None:
+        self._rollback = True
 
     def configure(self, updated: set[str]) -> None:
         from harness.errors import HarnessError
 
+        if self._rollback:
+            self._rollback = False
+            return
         opts = ctx.options
         if "capture_max_body" in updated and opts.capture_max_body < 0:
             raise exceptions.OptionsError("capture_max_body must be >= 0")
         if "capture_queue" in updated and opts.capture_queue < 1:
             raise exceptions.OptionsError("capture_queue must be >= 1")
+        if "capture_log_format" in updated and opts.capture_log_format not in ("text", "json"):
+            raise exceptions.OptionsError("capture_log_format must be text or json")
+        if "capture_instance" in updated and not 0 < len(opts.capture_instance) <= 64:
+            raise exceptions.OptionsError("capture_instance must be 1 to 64 characters")
         try:
+            if updated & {"capture_metrics_port", "capture_metrics_host"} and (
+                opts.capture_metrics_port
+            ):
+                from harness.proxy import check_port
+
+                check_port(opts.capture_metrics_host, opts.capture_metrics_port, "metrics ")
             if updated & {"capture_plan", "capture_shadow", "mode"} and (
                 opts.capture_plan or opts.capture_shadow
             ):
-                self._check_plan_and_shadow()
-            if "capture_db" in updated:
-                self._db_url = _check_store(opts.capture_db)
+                from harness.capture_start import check_plan_and_shadow
+
+                check_plan_and_shadow(opts.capture_plan, opts.capture_shadow, opts.mode)
+            if updated & {"capture_db", "capture_migrate"}:
+                from harness.capture_start import check_store
+
+                self._db_url = check_store(opts.capture_db, opts.capture_migrate)
             if updated & {"capture_db", "capture_spool"}:
                 from harness.spool import check_writable
 
                 check_writable(self._spool_path())
-            if self._key is None and updated & {"capture_db", "capture_plan"}:
+            if updated & {"capture_db", "capture_plan", "capture_key_file"}:
                 from harness.sanitize import load_key
 
-                self._key = load_key()
+                self._key = load_key(opts.capture_key_file or None)
         except HarnessError as exc:
             raise exceptions.OptionsError(str(exc)) from None
-        restart = {"capture_db", "capture_plan", "capture_spool", "capture_shadow"}
+        restart = {
+            "capture_db",
+            "capture_plan",
+            "capture_spool",
+            "capture_shadow",
+            "capture_key_file",
+            "capture_instance",
+            "capture_migrate",
+        }
         if self.feed is not None and not self._closed and updated & restart:
             logger.info("capture: options changed, restarting the ingest process")
             self.feed.stop(STOP_TIMEOUT)
             self._start_feed()
 
     def running(self) -> None:
+        from harness.ingest_stats import StatsReader
+
+        self.stats = StatsReader(ctx.master.event_loop)
         self._start_feed()
+        if ctx.options.capture_metrics_port:
+            self._ops = ctx.master.event_loop.create_task(self._serve_metrics())
+        else:
+            self._ready()
         # Everything loaded so far (mitmproxy, the store check's SQLAlchemy and Alembic)
         # lives as long as the process: keep it out of the cyclic GC's scans, which would
         # otherwise walk it again on every full collection while traffic flows.
         gc.freeze()
 
+    async def _serve_metrics(self) -> None:
+        from harness.metrics import MetricsServer
+
+        opts = ctx.options
+        self.metrics = MetricsServer(
+            self.readings, opts.capture_metrics_host, opts.capture_metrics_port
+        )
+        try:
+            await self.metrics.start()
+        except OSError as exc:  # taken since configure() checked it
+            logger.error("capture: metrics port unavailable: %s", exc.strerror)
+            self.metrics = None
+        self._ready()
+
+    def _ready(self) -> None:
+        from harness.capture_start import ready_line
+
+        self._listening = True
+        logger.info("%s", ready_line(ctx.options, self._db_url))
+
+    def readings(self) -> Any:
+        """What the metrics port shows now (read in the event loop)."""
+        from harness.capture_start import readings
+
+        return readings(self, ctx.options.capture_instance)
+
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         self._in_flight.add(flow.id)
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if self.metrics is not None and flow.request.timestamp_end:
+            # How long the proxy held the request before forwarding it (this hook is the
+            # last step before mitmproxy sends it upstream).
+            flow.metadata["harness_held"] = time.time() - flow.request.timestamp_end
 
     def response(self, flow: http.HTTPFlow) -> None:
         self._in_flight.discard(flow.id)
@@ -210,6 +332,10 @@ class Capture:
             # Shutting down: ask keep-alive clients to go, so the flows in flight drain.
             flow.response.headers["connection"] = "close"  # type: ignore[union-attr]
         self._capture(flow)
+        if self.metrics is not None and flow.response is not None:
+            ended = flow.response.timestamp_end or time.time()
+            held = flow.metadata.get("harness_held", 0.0)
+            self.metrics.observe_added(held + time.time() - ended)
 
     def error(self, flow: http.HTTPFlow) -> None:
         self._in_flight.discard(flow.id)
@@ -230,6 +356,12 @@ class Capture:
                 "capture: %d exchanges still in flight at shutdown", len(self._in_flight)
             )
         self.shutdown()
+        if self.stats is not None:
+            self.stats.close()
+        if self._ops is not None:
+            await self._ops
+        if self.metrics is not None:
+            await self.metrics.stop()
 
     def shutdown(self) -> None:
         """Stop capturing: flush into the ingest process and wait for it (bounded)."""
@@ -253,27 +385,6 @@ class Capture:
 
     # -- checks ---------------------------------------------------------------------------
 
-    def _check_plan_and_shadow(self) -> None:
-        """The plan loads; shadow targets are not production; their signer can sign."""
-        from harness.plan import load_plan
-        from harness.replay.safety import check_targets
-        from harness.signers import load_signer
-
-        opts = ctx.options
-        plan = load_plan(opts.capture_plan)
-        if opts.capture_shadow:
-            targets: dict[str, str] = {}
-            for spec in opts.capture_shadow:
-                name, _, url = spec.partition("=")
-                if not name or "://" not in url:
-                    from harness.errors import ConfigError
-
-                    raise ConfigError(f"capture_shadow wants NAME=URL, got {spec!r}")
-                targets[name] = url
-            # The proxy's own upstream is production, whatever the plan says.
-            check_targets(targets, plan, reverse_upstreams(opts.mode))
-            load_signer(plan.signer)  # a missing key stops the proxy now, not every request
-
     def _spool_path(self) -> str:
         from harness.spool import default_spool_path
 
@@ -294,29 +405,46 @@ class Capture:
 
     def _launch(self, ack_fd: int) -> subprocess.Popen[bytes]:
         opts = ctx.options
+        extra = ["--instance", opts.capture_instance, "--log-format", opts.capture_log_format]
+        if not opts.capture_migrate:
+            extra.append("--no-migrate")
         cmd = ingest_command(
             self._spool_path(),
             opts.capture_plan,
             opts.capture_shadow,
             reverse_upstreams(opts.mode),
             opts.capture_max_body,
+            extra,
         )
         env = dict(os.environ)
         env["HARNESS_DB"] = self._db_url or opts.capture_db
         if self._key is not None:
             env["HARNESS_KEY"] = self._key.hex()
+        stats_r, stats_w = os.pipe()
         # exec'd (not forked from this process): it inherits no listening socket, and it
         # exits on EOF when this process goes away.
-        return subprocess.Popen(
-            [*cmd, "--ack-fd", str(ack_fd)],
-            stdin=subprocess.PIPE,
-            env=env,
-            close_fds=True,
-            pass_fds=(ack_fd,),
-        )
+        try:
+            proc = subprocess.Popen(
+                [*cmd, "--ack-fd", str(ack_fd), "--stats-fd", str(stats_w)],
+                stdin=subprocess.PIPE,
+                env=env,
+                close_fds=True,
+                pass_fds=(ack_fd, stats_w),
+            )
+        except OSError:
+            os.close(stats_r)
+            raise
+        finally:
+            os.close(stats_w)
+        if self.stats is not None:
+            self.stats.attach(stats_r)
+        else:
+            os.close(stats_r)
+        return proc
 
     def _capture(self, flow: http.HTTPFlow) -> None:
         flow.metadata["harness_captured"] = True
+        self.seen += 1
         try:
             data = frame(record(flow, ctx.options.capture_max_body))
         except Exception as exc:  # never let capture break the traffic
@@ -327,22 +455,6 @@ class Capture:
             self.errors += 1
             return
         self.feed.send(data)
-
-
-def _check_store(db: str) -> str:
-    """Reach and migrate the store once: a bad --db stops the proxy before it serves; a
-    store that does not answer yet only warns (the ingest spools until it does)."""
-    from harness.errors import StoreUnavailable
-    from harness.store import make_engine, migrate, resolve_url
-
-    engine = make_engine(db)
-    try:
-        migrate(engine)
-    except StoreUnavailable as exc:
-        logger.warning("capture: %s; starting anyway, spooling until it answers", exc)
-    finally:
-        engine.dispose()
-    return resolve_url(db)
 
 
 addons = [Capture()]

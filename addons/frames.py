@@ -11,7 +11,9 @@ import marshal
 import struct
 from typing import Any
 
-from mitmproxy import http
+from harness.flowrecord import record
+
+__all__ = ["frame", "record"]
 
 _HEADER = struct.Struct(">I")
 
@@ -20,57 +22,3 @@ def frame(record: dict[str, Any]) -> bytes:
     """One exchange record as a pipe frame: 4-byte big-endian length + marshal."""
     data = marshal.dumps(record)
     return _HEADER.pack(len(data)) + data
-
-
-def _body(content: bytes | None, limit: int) -> tuple[bytes | None, int, bool]:
-    """(kept bytes, original size, truncated?) for a raw body."""
-    if content is None:
-        return None, 0, False
-    size = len(content)
-    if size > limit:
-        return content[:limit], size, True
-    return content, size, False
-
-
-def record(flow: http.HTTPFlow, max_body: int) -> dict[str, Any]:
-    """The raw exchange as primitive values (marshal-able); no decoding here."""
-    req = flow.request
-    peer = flow.client_conn.peername
-    req_body, req_size, req_trunc = _body(req.raw_content, max_body)
-    rec: dict[str, Any] = {
-        "v": 1,
-        "ts": req.timestamp_start,
-        "client": f"{peer[0]}:{peer[1]}" if peer else None,
-        "method": req.data.method,
-        "scheme": req.data.scheme,
-        "host": req.data.host,
-        "port": req.data.port,
-        "path": req.data.path,
-        "req_headers": req.data.headers.fields,
-        "req_body": req_body,
-        "req_size": req_size,
-        "req_truncated": req_trunc,
-        "status": None,
-        "resp_headers": (),
-        "resp_body": None,
-        "resp_size": 0,
-        "resp_truncated": False,
-        "t_end": None,
-        "error": None,
-    }
-    resp = flow.response
-    if resp is not None:
-        body, size, trunc = _body(resp.raw_content, max_body)
-        rec.update(
-            status=resp.data.status_code,
-            resp_headers=resp.data.headers.fields,
-            resp_body=body,
-            resp_size=size,
-            resp_truncated=trunc,
-            t_end=resp.timestamp_end,
-        )
-    if flow.error is not None:
-        rec["error"] = flow.error.msg
-        if rec["t_end"] is None:
-            rec["t_end"] = flow.error.timestamp
-    return rec

@@ -95,6 +95,9 @@ class IngestFeed:
         self.max_queued_bytes = max_queued_bytes
         self.captured = 0
         self.dropped = 0
+        self.stored = 0  # of captured: committed to the store
+        self.spooled = 0  # of captured: spooled (the store was down)
+        self.lost = 0  # of dropped: acknowledged as lost by the ingest
         self.restarts = 0
         self._child: _Child | None = None
         self._queue: collections.deque[bytes] = collections.deque()
@@ -322,8 +325,11 @@ class IngestFeed:
             return
         if handled > child.handled:
             child.progress_at = time.monotonic()
+        self.stored += stored - child.stored
+        self.spooled += spooled - child.spooled
         self.captured += (stored - child.stored) + (spooled - child.spooled)
         if lost > child.lost:
+            self.lost += lost - child.lost
             self._drop(lost - child.lost)
         child.handled, child.stored, child.spooled, child.lost = handled, stored, spooled, lost
 

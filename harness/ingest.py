@@ -1,7 +1,8 @@
 """The ingest process: reads raw exchanges from the proxy, writes sanitized rows to the store.
 
     python -m harness.ingest [--db URL] [--plan FILE] [--spool PATH] [--spool-fallback PATH]
-        [--max-body BYTES] [--ack-fd FD] [--shadow NAME=URL ...]
+        [--max-body BYTES] [--ack-fd FD] [--stats-fd FD] [--shadow NAME=URL ...]
+        [--instance NAME] [--no-migrate] [--log-format text|json]
 
 Started by the capture addon (``addons/capture.py``) with its stdin as a pipe. Each frame is a
 4-byte big-endian length and a ``marshal``-ed dict (see ``addons.frames.record``). A reader
@@ -22,6 +23,12 @@ it read: ``handled`` = ``stored + spooled + lost``, frames now durable or known 
 frame held in memory is not handled yet). The proxy counts as captured only what was
 acknowledged, and as lost what a dead ingest never acknowledged. Writes to the ack pipe
 never block (the counts are cumulative: a later line says everything).
+
+With ``--stats-fd FD`` it also writes what the proxy's metrics show (counts by endpoint,
+outcome and code, lag, store state; :mod:`harness.ingest_stats`). A plan with
+``retention`` makes it delete older exchanges once a day, one batch at a time between its
+own batches (:mod:`harness.retention`). Each row carries ``--instance`` (the sidecar's
+name); ``--no-migrate`` checks the schema instead of upgrading it.
 
 On EOF (the proxy closed the pipe or died) everything read is processed and flushed, then
 the process exits 0. SIGINT is ignored (a terminal sends it to the whole process group;
@@ -50,6 +57,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.errors import ConfigError, HarnessError, StoreUnavailable
+from harness.ingest_stats import StatsWriter
+from harness.retention import Pruner
 from harness.sink import Sink
 from harness.spool import Spool, default_spool_path, fallback_spool_path
 
@@ -126,11 +135,21 @@ class Acks:
 class Ingest:
     """The main loop: frames in, sanitized rows out."""
 
-    def __init__(self, builder: Any, sink: Sink, shadow: Any = None, acks: Acks | None = None):
+    def __init__(
+        self,
+        builder: Any,
+        sink: Sink,
+        shadow: Any = None,
+        acks: Acks | None = None,
+        stats: StatsWriter | None = None,
+        pruner: Pruner | None = None,
+    ):
         self.builder = builder
         self.sink = sink
         self.shadow = shadow
         self.acks = acks or Acks(None)
+        self.stats = stats or StatsWriter(None)
+        self.pruner = pruner
         self.frames: queue.SimpleQueue[dict[str, Any] | None | object] = queue.SimpleQueue()
         self.bad_frames = 0  # frames that were not records: lost
         self.given_up = 0  # frames not processed by the stop deadline: lost
@@ -154,10 +173,12 @@ class Ingest:
     def lost(self) -> int:
         return self.sink.lost + self.bad_frames + self.given_up
 
-    def ack(self) -> None:
+    def ack(self, force: bool = False) -> None:
         s = self.sink
         lost = self.lost
         self.acks.send(s.stored + s.spooled + lost, s.stored, s.spooled, lost)
+        pruned = self.pruner.deleted if self.pruner else 0
+        self.stats.send(s.down_since is None, pruned, s.backfilled, force)
 
     def on_sigterm(self, *_: Any) -> None:
         if self.term_at is None:
@@ -214,7 +235,9 @@ class Ingest:
                     self.builder.build(rec, self.processed + i + 1) for i, rec in enumerate(batch)
                 ]
                 self.processed += len(rows)
+                self.stats.count(rows)
                 self.sink.write(rows)
+                self.stats.batch_done(r.get("t_end") or r.get("ts") for r in batch)
                 self.batches += 1
                 if self.shadow is not None:
                     # Only rows in the store have an id; spooled ones are not mirrored.
@@ -222,6 +245,8 @@ class Ingest:
                 log.debug("batch of %d in %.1f ms", len(rows), (time.monotonic() - started) * 1000)
             else:
                 self.sink.tick()  # idle: back-fill the spool once the store answers
+            if self.pruner is not None and self.sink.down_since is None:
+                self.pruner.step()  # retention: one batch at most, between our own
             self.ack()
             if not done and self._past_deadline():
                 break
@@ -230,12 +255,12 @@ class Ingest:
                 last_stats = now
                 self.log_stats()
         self.sink.tick(force=True)
-        self.ack()
+        self.ack(force=True)
 
     def finish(self) -> None:
         """Close the sink (held rows: last try, else lost), acknowledge, log the totals."""
         self.sink.close()
-        self.ack()
+        self.ack(force=True)
         self.log_stats()
 
     def log_stats(self) -> None:
@@ -255,15 +280,13 @@ class Ingest:
 
 
 def _shadow(specs: Sequence[str], plan: Any, db: str, production: Sequence[str] = ()) -> Any:
-    """The live-shadow hook: ``harness.shadow.ShadowSender`` when targets are given."""
+    """The live-shadow hook: ``harness.shadow.ShadowSender`` when targets are given
+    (``NAME=URL``, or a plan target's ``NAME``: its headers, signer and TLS apply)."""
     if not specs:
         return None
-    targets: dict[str, str] = {}
-    for spec in specs:
-        name, _, url = spec.partition("=")
-        if not name or "://" not in url:
-            raise ConfigError(f"--shadow wants NAME=URL, got {spec!r}")
-        targets[name] = url
+    from harness.capture_start import shadow_targets
+
+    targets = shadow_targets(specs, plan)
     try:
         from harness.shadow import ShadowSender  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
@@ -317,12 +340,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the proxy's upstream: never a shadow target (the proxy passes it)",
     )
     parser.add_argument("--nice", type=int, default=NICE, help="CPU niceness increment (0: none)")
-    args = parser.parse_args(argv)
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=logging.INFO,
-        format="%(asctime)s harness.ingest[%(process)d] %(levelname)s %(message)s",
+    parser.add_argument(
+        "--stats-fd", type=int, default=None, help="pipe for the proxy's metrics (JSON lines)"
     )
+    parser.add_argument("--instance", default=None, help="this sidecar's name, on every row")
+    parser.add_argument(
+        "--no-migrate", action="store_true", help="check the schema, never upgrade it"
+    )
+    parser.add_argument("--log-format", choices=("text", "json"), default="text")
+    args = parser.parse_args(argv)
+    from harness.logfmt import setup_logging
+
+    setup_logging(args.log_format, "harness.ingest")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     os.umask(0o077)  # the store, its WAL and the spools: readable by this user only
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -341,17 +370,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         fallback = _fallback(args.spool_fallback, primary)
         if fallback is not None:
             spools.append(fallback)
-        builder = RowBuilder(plan, _key(), max_body=max(0, args.max_body))
+        builder = RowBuilder(plan, _key(), max_body=max(0, args.max_body), instance=args.instance)
         try:
             shadow = _shadow(args.shadow, plan, db, args.production)
         except StoreUnavailable as exc:  # capture goes on; the shadow needs the store
             log.error("live shadow off: %s", exc)
             shadow = None
-        sink = Sink(db, spools, want_ids=shadow is not None)
+        sink = Sink(db, spools, want_ids=shadow is not None, migrate=not args.no_migrate)
     except HarnessError as exc:
         log.error("%s", exc)
         return 2
-    ingest = Ingest(builder, sink, shadow, Acks(args.ack_fd))
+    pruner = Pruner(plan.retention, lambda: sink.engine) if plan.retention else None
+    ingest = Ingest(builder, sink, shadow, Acks(args.ack_fd), StatsWriter(args.stats_fd), pruner)
     signal.signal(signal.SIGTERM, ingest.on_sigterm)
     sink.start()
     thread = threading.Thread(

@@ -14,6 +14,7 @@ response header instead.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ import yaml
 
 from harness.errors import PlanError
 from harness.fields import compile_matcher
+from harness.tls import TlsSettings
 
 # Where codes and messages usually live when a plan does not say.
 # Error codes first: an answer with {"result": "NG", "errorCode": "E1203"} is rejected with
@@ -86,6 +88,22 @@ class SignerSpec:
 
 
 @dataclass(frozen=True)
+class TargetSpec:
+    """A replay, shadow or probe target as a plan writes it (values not yet resolved).
+
+    ``headers`` maps a header name to a literal value or ``env:NAME`` (read from the
+    environment when a run starts: :mod:`harness.targets`); they replace the captured
+    (redacted) ones. ``signer`` replaces the plan's signer for this target; ``tls`` says
+    whom to trust and which client certificate to present.
+    """
+
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    signer: SignerSpec | None = None
+    tls: TlsSettings | None = None
+
+
+@dataclass(frozen=True)
 class Plan:
     name: str = "default"
     upstream: str | None = None
@@ -104,9 +122,13 @@ class Plan:
     noise: tuple[str, ...] = ()  # response paths ignored by the diff
     time_header: str | None = None  # honoured as the exchange time (simulations only)
     endpoints: tuple[str, ...] = ()  # "POST /v1/enterprise/{id}/update" templates
-    targets: dict[str, str] = field(default_factory=dict)  # replay targets by name
+    targets: dict[str, str] = field(default_factory=dict)  # replay targets by name -> URL
+    target_specs: dict[str, TargetSpec] = field(default_factory=dict)  # their settings
     probe_targets: tuple[str, ...] = ()  # targets that validate and may be probed
     signer: SignerSpec = field(default_factory=SignerSpec)
+    tls: TlsSettings | None = None  # TLS to the upstream (CA, client certificate)
+    metrics_port: int | None = None  # health and metrics on 127.0.0.1:PORT (the proxy)
+    retention: timedelta | None = None  # the proxy deletes exchanges older than this daily
     plugins: tuple[str, ...] = ()  # 'module:factory' or entry points (harness.plugins)
     charsets: dict[str, Any] = field(default_factory=dict)  # named sets defined in the plan
     source: str | None = None  # the file it came from
@@ -212,7 +234,13 @@ _TOP_KEYS = {
     "plugins",
     "charsets",
     "description",
+    "tls",
+    "metrics_port",
+    "retention",
 }
+_TARGET_KEYS = {"url", "headers", "signer", "tls"}
+_TLS_KEYS = {"ca", "client_cert", "client_key"}
+_SIGNER_KEYS = {"kind", "header", "field", "key_env", "options"}
 
 
 def _sensitive_default(value: Any) -> str:
@@ -235,10 +263,11 @@ def parse_plan(data: Any, source: str | None = None) -> Plan:
     sensitive = _mapping(data.get("sensitive"), "sensitive")
     signer = _mapping(data.get("signer"), "signer")
     labels = _mapping(data.get("labels"), "labels")
-    targets = _mapping(data.get("targets"), "targets")
-    for name, url in targets.items():
-        if not isinstance(url, str) or "://" not in url:
-            raise PlanError(f"plan target {name!r} needs an http(s) URL")
+    specs = {
+        str(name): _target(str(name), value)
+        for name, value in _mapping(data.get("targets"), "targets").items()
+    }
+    targets = {name: spec.url for name, spec in specs.items()}
     upstream = data.get("upstream")
     if upstream is not None and (not isinstance(upstream, str) or "://" not in upstream):
         raise PlanError("plan key 'upstream' must be an http(s) URL")
@@ -268,19 +297,90 @@ def parse_plan(data: Any, source: str | None = None) -> Plan:
         noise=_tuple(data.get("noise"), "noise"),
         time_header=data.get("time_header"),
         endpoints=_tuple(data.get("endpoints"), "endpoints"),
-        targets={str(k): str(v) for k, v in targets.items()},
+        targets=targets,
         probe_targets=probe,
-        signer=SignerSpec(
-            kind=str(signer.get("kind", "none")),
-            header=signer.get("header"),
-            body_field=signer.get("field"),
-            key_env=signer.get("key_env"),
-            options=_mapping(signer.get("options"), "signer.options"),
-        ),
+        signer=_signer(signer, "signer"),
+        tls=_tls(data.get("tls"), "tls"),
+        metrics_port=_port(data.get("metrics_port"), "metrics_port"),
+        retention=_retention(data.get("retention")),
+        target_specs=specs,
         plugins=_tuple(data.get("plugins"), "plugins"),
         charsets=dict(_mapping(data.get("charsets"), "charsets")),
         source=source,
     )
+
+
+def _known(value: dict[str, Any], keys: set[str], key: str) -> None:
+    unknown = sorted(set(value) - keys)
+    if unknown:
+        raise PlanError(f"plan key {key!r} has unknown key {unknown[0]!r}")
+
+
+def _signer(value: dict[str, Any], key: str) -> SignerSpec:
+    _known(value, _SIGNER_KEYS, key)
+    return SignerSpec(
+        kind=str(value.get("kind", "none")),
+        header=value.get("header"),
+        body_field=value.get("field"),
+        key_env=value.get("key_env"),
+        options=_mapping(value.get("options"), f"{key}.options"),
+    )
+
+
+def _tls(value: Any, key: str) -> TlsSettings | None:
+    if value is None:
+        return None
+    tls = _mapping(value, key)
+    _known(tls, _TLS_KEYS, key)
+    for name in _TLS_KEYS:
+        if name in tls and not isinstance(tls[name], str):
+            raise PlanError(f"plan key '{key}.{name}' must be a file path")
+    if tls.get("client_key") and not tls.get("client_cert"):
+        raise PlanError(f"plan key '{key}.client_key' needs '{key}.client_cert'")
+    return TlsSettings(tls.get("ca"), tls.get("client_cert"), tls.get("client_key"))
+
+
+def _target(name: str, value: Any) -> TargetSpec:
+    """A target: a URL, or a mapping with url, headers, signer and tls."""
+    where = f"targets.{name}"
+    if isinstance(value, str):
+        value = {"url": value}
+    spec = _mapping(value, where)
+    _known(spec, _TARGET_KEYS, where)
+    url = spec.get("url")
+    if not isinstance(url, str) or "://" not in url:
+        raise PlanError(f"plan target {name!r} needs an http(s) URL")
+    headers = _mapping(spec.get("headers"), f"{where}.headers")
+    for header, text in headers.items():
+        if not isinstance(text, str | int) or isinstance(text, bool):
+            raise PlanError(f"plan key '{where}.headers.{header}' must be a text or env:VARIABLE")
+    signer = spec.get("signer")
+    return TargetSpec(
+        url=url,
+        headers={str(k): str(v) for k, v in headers.items()},
+        signer=None if signer is None else _signer(_mapping(signer, f"{where}.signer"), where),
+        tls=_tls(spec.get("tls"), f"{where}.tls"),
+    )
+
+
+def _port(value: Any, key: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 65536:
+        raise PlanError(f"plan key {key!r} must be a port number (1-65535), got {value!r}")
+    return value
+
+
+def _retention(value: Any) -> timedelta | None:
+    if value is None:
+        return None
+    from harness.errors import ConfigError
+    from harness.timeutil import parse_duration
+
+    try:
+        return parse_duration(str(value), "plan key 'retention'")
+    except ConfigError as exc:
+        raise PlanError(str(exc)) from None
 
 
 def load_plan(path: str | Path | None) -> Plan:

@@ -35,7 +35,15 @@ from harness.sanitize import REDACTED, Sanitizer
 log = logging.getLogger(__name__)
 
 # Column widths of harness.store.models.Exchange: longer values are clipped, not refused.
-_WIDTHS = {"client": 64, "method": 16, "scheme": 8, "host": 255, "endpoint": 512, "code": 64}
+_WIDTHS = {
+    "client": 64,
+    "method": 16,
+    "scheme": 8,
+    "host": 255,
+    "endpoint": 512,
+    "code": 64,
+    "instance": 64,
+}
 _CHARSET_WIDTH = 32
 _TEXT_COLUMNS = ("path", "message", "error", "code", "endpoint", "host", "client")
 _STRUCTURED = ("json", "form", "xml")
@@ -98,8 +106,11 @@ def _outcome_from_status(status: int | None, plan: Plan) -> str:
 class RowBuilder:
     """Turns raw capture records into sanitized rows under one plan and one key."""
 
-    def __init__(self, plan: Plan, key: bytes, max_body: int = MiB) -> None:
+    def __init__(
+        self, plan: Plan, key: bytes, max_body: int = MiB, instance: str | None = None
+    ) -> None:
         self.plan = plan
+        self.instance = _clip(instance, _WIDTHS["instance"]) if instance else None
         self.key = key
         self.max_body = max_body  # decoded (Content-Encoding undone) bodies stop here
         self.classifier = Classifier(plan)
@@ -212,6 +223,7 @@ class RowBuilder:
             "duration_ms": round((t_end - ts) * 1000.0, 3) if ts and t_end else None,
             "error": None,  # set from the sanitized transport error
             "notes": None,
+            "instance": self.instance,
         }
 
     def _error(self, error: Any, replaced: dict[str, str]) -> str | None:

@@ -30,11 +30,13 @@ from harness.replay.assess import assess, failed, learn_noise
 from harness.replay.client import Sender
 from harness.replay.request import Sample, build_request
 from harness.replay.safety import check_targets, origin_of
+from harness.replay.sending import Sending
 from harness.replay.summary import Tally, build_summary
 from harness.replay.writer import BatchWriter
-from harness.signers import SignerError, fresh_headers, load_signer
+from harness.signers import SignerError
 from harness.store import open_store
 from harness.store import replays as store
+from harness.targets import Target, as_targets, urls
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +53,10 @@ class ShadowSender:
         ...
         stats = sender.close(timeout=10.0)  # flush: finish in-flight work, write results
 
-    - ``targets``: name -> base URL; production targets are refused here with
+    - ``targets``: name -> base URL (the plan's settings of that name apply: headers,
+      signer, TLS; see :mod:`harness.targets`) or a resolved ``Target``; a header whose
+      environment variable is missing is a ``ConfigError`` here. Production targets are
+      refused here with
       :class:`~harness.errors.SafetyError`, exactly as for ``harness replay``
       (:mod:`harness.replay.safety`). Pass ``production=[upstream_url]`` when the proxy's
       upstream comes from the command line rather than the plan, so that it is refused
@@ -74,7 +79,7 @@ class ShadowSender:
 
     def __init__(
         self,
-        targets: Mapping[str, str],
+        targets: Mapping[str, str | Target],
         plan: Plan | None,
         db_url: str,
         queue_size: int = 1000,
@@ -86,11 +91,13 @@ class ShadowSender:
         environ: Mapping[str, str] | None = None,
         production: Sequence[str] = (),
     ) -> None:
-        self.targets = dict(targets)
-        check_targets(self.targets, plan, production)
+        check_targets(
+            {n: t if isinstance(t, str) else t.url for n, t in targets.items()}, plan, production
+        )
         self.plan = plan or default_plan()
-        self.signer = load_signer(self.plan.signer, environ)
-        self.fresh = fresh_headers(self.plan.signer, environ)
+        resolved = as_targets(plan, targets, environ)
+        self.sending = Sending.of(resolved, self.plan, environ)
+        self.targets = urls(resolved)
         self.queue_size = max(1, int(queue_size))
         self.concurrency = max(1, int(concurrency))
         self.rate = rate
@@ -301,17 +308,24 @@ class ShadowSender:
                     continue
                 try:
                     request = build_request(
-                        sample, url, self.plan, self.signer, self.fresh, self.secret
+                        sample,
+                        url,
+                        self.plan,
+                        self.sending.signers[target],
+                        self.sending.fresh[target],
+                        self.secret,
                     )
                 except SignerError as exc:
                     await self._add(
                         writer, sample, failed(sample, target, f"signing failed: {exc}")
                     )
                     continue
-                answer = await sender.send(*request)
+                tls = self.sending.ssl[target]
+                answer = await sender.send(*request, ssl=tls)
                 if self._noise_seen[(sample.endpoint, target)] < self.repeat_noise:
                     self._noise_seen[(sample.endpoint, target)] += 1
-                    found = learn_noise(classifier, answer, await sender.send(*request))
+                    again = await sender.send(*request, ssl=tls)
+                    found = learn_noise(classifier, answer, again)
                     self._noise[sample.endpoint] |= found or set()
                 result = assess(
                     sample,

@@ -64,7 +64,9 @@ def _reason(exc: BaseException) -> str:
 class Sink:
     """Stores rows, or keeps them safe until the store answers (see the module docstring)."""
 
-    def __init__(self, db: str, spools: Sequence[Spool], *, want_ids: bool = False) -> None:
+    def __init__(
+        self, db: str, spools: Sequence[Spool], *, want_ids: bool = False, migrate: bool = True
+    ) -> None:
         from harness.store import make_engine
         from harness.store.engine import sqlite_path
 
@@ -73,6 +75,7 @@ class Sink:
         self.db = db
         self.spools = list(spools)
         self.want_ids = want_ids  # set each inserted row's "id" (live shadow needs it)
+        self.migrate = migrate  # False (--no-migrate): never change the schema, check it
         self.engine: Engine = make_engine(db, sqlite_busy_ms=SQLITE_BUSY_MS)
         self.file: Path | None = sqlite_path(self.engine)
         self.stored = 0
@@ -109,8 +112,12 @@ class Sink:
     def _migrate(self) -> None:
         if not self._migrated:
             from harness.store import migrate
+            from harness.store.engine import check_current
 
-            migrate(self.engine)
+            if self.migrate:
+                migrate(self.engine)
+            else:
+                check_current(self.engine)
             self._migrated = True
             self._identity = self._file_identity()
 

@@ -82,3 +82,26 @@ def instant(value: object) -> datetime | None:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str, what: str = "duration") -> timedelta:
+    """``30d``, ``12h``, ``2w``, ``90m``, ``45s`` (one number, one unit) as a timedelta.
+
+    Raises :class:`harness.errors.ConfigError` naming ``what`` for anything else, and for
+    a duration that is not positive.
+    """
+    value = str(text).strip().lower()
+    unit = value[-1:] if value[-1:] in _UNITS else ""
+    number = value[: -len(unit)] if unit else value
+    try:
+        amount = float(number)
+    except ValueError:
+        amount = -1.0
+    if not unit or amount <= 0 or amount != amount:
+        raise ConfigError(
+            f"{what} must be a positive number and a unit (s, m, h, d, w), e.g. 30d; got {text!r}"
+        )
+    return timedelta(seconds=amount * _UNITS[unit])

@@ -16,6 +16,13 @@ from sqlalchemy import create_engine, text
 
 PG_URL = os.environ.get("HARNESS_TEST_PG_URL")
 
+# The sanitization key's default home is ~/.config/harness/key: a test (or a process it
+# starts) that needs a key and names none must not create one in the real home.
+if "XDG_CONFIG_HOME" not in os.environ:
+    import tempfile
+
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="harness-test-config-")
+
 
 @pytest.fixture
 def sqlite_url(tmp_path) -> str:

@@ -37,6 +37,13 @@ def test_every_command_has_help_ending_with_an_example():
         ("rules", "export"),
         ("rules",),
         ("sim",),
+        ("db",),
+        ("db", "upgrade"),
+        ("db", "current"),
+        ("prune",),
+        ("status",),
+        ("import",),
+        ("flows", "export"),
         (),
     }
     assert expected <= set(found)

@@ -352,8 +352,9 @@ def test_deterministic_across_instances_and_processes():
 
 def test_load_key_from_env(monkeypatch, tmp_path):
     monkeypatch.setenv("HARNESS_KEY", "00" * 16)
-    assert load_key(tmp_path / "unused") == bytes(16)
-    assert not (tmp_path / "unused").exists()
+    assert load_key() == bytes(16)
+    # An explicit key file wins over the environment.
+    assert load_key(tmp_path / "explicit") != bytes(16) and (tmp_path / "explicit").exists()
     for bad in ("xyz", "00" * 8):
         monkeypatch.setenv("HARNESS_KEY", bad)
         with pytest.raises(ConfigError) as exc:
@@ -363,13 +364,22 @@ def test_load_key_from_env(monkeypatch, tmp_path):
 
 def test_load_key_file_created_0600(monkeypatch, tmp_path):
     monkeypatch.delenv("HARNESS_KEY", raising=False)
+    monkeypatch.delenv("HARNESS_KEY_FILE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     path = tmp_path / "k.key"
     key = load_key(path)
     assert len(key) == 32
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert load_key(path) == key  # read back, not recreated
+    monkeypatch.setenv("HARNESS_KEY_FILE", str(path))
+    assert load_key() == key
+    monkeypatch.delenv("HARNESS_KEY_FILE")
+    # The default lives under XDG_CONFIG_HOME, never in the current directory.
     monkeypatch.chdir(tmp_path)
-    assert load_key() == load_key(tmp_path / ".harness.key")
+    default = load_key()
+    assert (tmp_path / "config" / "harness" / "key").is_file()
+    assert stat.S_IMODE(os.stat(tmp_path / "config" / "harness").st_mode) == 0o700
+    assert not (tmp_path / ".harness.key").exists() and default != key
     (tmp_path / "bad.key").write_text("not hex\n")
     with pytest.raises(ConfigError):
         load_key(tmp_path / "bad.key")
@@ -377,6 +387,21 @@ def test_load_key_file_created_0600(monkeypatch, tmp_path):
         load_key(tmp_path / "no-such-dir" / "k.key")
     with pytest.raises(ConfigError):
         Sanitizer(b"short", PLAN)
+
+
+def test_a_key_in_the_current_directory_is_not_read_implicitly(monkeypatch, tmp_path):
+    monkeypatch.delenv("HARNESS_KEY", raising=False)
+    monkeypatch.delenv("HARNESS_KEY_FILE", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.chdir(tmp_path)
+    legacy = tmp_path / ".harness.key"
+    legacy.write_text("ab" * 32 + "\n")
+    os.chmod(legacy, 0o600)
+    with pytest.raises(ConfigError, match="--key-file .harness.key") as info:
+        load_key()
+    assert "\n" not in str(info.value)
+    assert not (tmp_path / "config" / "harness" / "key").exists()  # nothing created
+    assert load_key(legacy) == bytes.fromhex("ab" * 32)
 
 
 # --- properties --------------------------------------------------------------------------

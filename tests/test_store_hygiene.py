@@ -94,7 +94,16 @@ def test_the_proxy_refuses_a_readable_key_with_one_line_before_listening(tmp_pat
     os.chmod(key, 0o644)
     env = {k: v for k, v in os.environ.items() if k != "HARNESS_KEY"}
     res = subprocess.run(
-        [HARNESS, "proxy", "--upstream", "http://127.0.0.1:9", "--listen-port", str(free_port())],
+        [
+            HARNESS,
+            "proxy",
+            "--upstream",
+            "http://127.0.0.1:9",
+            "--listen-port",
+            str(free_port()),
+            "--key-file",
+            str(key),
+        ],
         capture_output=True,
         text=True,
         cwd=tmp_path,

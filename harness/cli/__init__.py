@@ -25,7 +25,19 @@ app = typer.Typer(
 )
 
 # One module per command group; each defines register(app).
-_GROUPS = ("capture", "sim", "replay", "rules", "mock", "report", "plan", "demo")
+_GROUPS = (
+    "sidecar",
+    "capture",
+    "transfer",
+    "ops",
+    "sim",
+    "replay",
+    "rules",
+    "mock",
+    "report",
+    "plan",
+    "demo",
+)
 
 
 def _version(value: bool) -> None:

@@ -1,4 +1,5 @@
-"""Capture commands: ``harness proxy``, ``harness flows [show ID]``, ``harness stats``."""
+"""Capture commands: ``harness flows [show ID]``, ``harness stats`` (``harness proxy`` is
+:mod:`harness.cli.sidecar`)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,10 @@ from harness.cli.common import (
     DbOpt,
     EndpointOpt,
     JsonOpt,
-    PlanOpt,
     SinceOpt,
     UntilOpt,
     WideOpt,
     console,
-    err_console,
     iso,
     json_list,
     out,
@@ -60,78 +59,6 @@ def _filter(
 
     start, end = window(day, since, until)
     return ExchangeFilter(start=start, end=end, endpoint=endpoint, outcome=outcome, code=code)
-
-
-def proxy(
-    upstream: Annotated[
-        str | None,
-        typer.Option("--upstream", help="Production gateway URL (default: the plan's upstream)."),
-    ] = None,
-    listen_host: Annotated[
-        str, typer.Option("--listen-host", help="Address to listen on.")
-    ] = "127.0.0.1",
-    listen_port: Annotated[int, typer.Option("--listen-port", help="Port to listen on.")] = 8080,
-    db: DbOpt = None,
-    plan: PlanOpt = None,
-    shadow: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--shadow",
-            help="Live shadow target NAME=URL (repeatable): sanitized requests are mirrored there.",
-        ),
-    ] = None,
-    max_body: Annotated[
-        int,
-        typer.Option(
-            "--max-body",
-            help="Bodies above this many bytes are truncated (and flagged) in the capture, not for the client.",
-        ),
-    ] = 1024 * 1024,
-    spool: Annotated[
-        str | None,
-        typer.Option(
-            "--spool",
-            help="Spool file while the store is down (default: <db>.spool next to a SQLite file).",
-        ),
-    ] = None,
-    ssl_insecure: Annotated[
-        bool,
-        typer.Option(
-            "--ssl-insecure",
-            help="Do not verify the upstream's TLS certificate (local test gateways only).",
-        ),
-    ] = False,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="Log warnings and errors only.")
-    ] = False,
-) -> None:
-    """Reverse proxy in front of the bank gateway that captures every exchange, sanitized.
-
-    Clients talk to the listen address; the proxy forwards to the upstream and hands each
-    finished exchange to an ingest process that decodes, classifies, sanitizes and stores it.
-    Capture never delays or breaks traffic (fail open). SIGTERM or Ctrl-C flush and stop.
-
-    Example: harness proxy --upstream https://gateway.bank.example --listen-port 8080 --plan replays/simbank.yaml --db harness.db
-    """
-    from harness.proxy import ProxyConfig, run_proxy
-
-    cfg = ProxyConfig(
-        upstream=upstream,
-        listen_host=listen_host,
-        listen_port=listen_port,
-        db=db,
-        plan=plan,
-        shadow=tuple(shadow or ()),
-        max_body=max_body,
-        spool=spool,
-        ssl_insecure=ssl_insecure,
-        verbosity="warn" if quiet else "info",
-    )
-    counts = run_proxy(cfg)
-    err_console.print(
-        f"proxy stopped: {counts['captured']} captured, {counts['dropped']} dropped, {counts['errors']} errors",
-        highlight=False,
-    )
 
 
 flows_app = typer.Typer(
@@ -334,6 +261,7 @@ def _exchange_dict(x: Any) -> dict[str, Any]:
             "fields": x.response_fields,
         },
         "notes": x.notes,
+        "instance": x.instance,
     }
 
 
@@ -427,6 +355,5 @@ def stats(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("proxy")(proxy)
     app.add_typer(flows_app, name="flows")
     app.command("stats")(stats)

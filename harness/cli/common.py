@@ -66,6 +66,16 @@ DbOpt = Annotated[
         "Put a URL with a password in HARNESS_DB, not on the command line.",
     ),
 ]
+KeyFileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--key-file",
+        envvar="HARNESS_KEY_FILE",
+        metavar="FILE",
+        help="The sanitization key (default: HARNESS_KEY, else ~/.config/harness/key, "
+        "created 0600 when missing). Keep one per deployment.",
+    ),
+]
 PlanOpt = Annotated[
     str | None,
     typer.Option(

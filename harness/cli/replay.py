@@ -57,6 +57,43 @@ def replay(
         float, typer.Option("--rate", help="Requests per second at most (0: unlimited).")
     ] = 0.0,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per request.")] = 10.0,
+    target_header: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--target-header",
+            metavar="[TARGET:]NAME=VALUE",
+            help="A header every target (or TARGET only) gets instead of the captured one, "
+            "e.g. Authorization=env:STAGING_TOKEN (repeatable; env:VAR reads the environment).",
+        ),
+    ] = None,
+    target_ca: Annotated[
+        str | None,
+        typer.Option(
+            "--target-ca",
+            metavar="FILE",
+            help="CA bundle (PEM) the targets' TLS certificates are checked against (default: the plan's, else the system store).",
+        ),
+    ] = None,
+    target_cert: Annotated[
+        str | None,
+        typer.Option(
+            "--target-cert",
+            metavar="FILE",
+            help="Client certificate (PEM) to present to the targets (mutual TLS).",
+        ),
+    ] = None,
+    target_key: Annotated[
+        str | None,
+        typer.Option("--target-key", metavar="FILE", help="Private key (PEM) of --target-cert."),
+    ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="I/N",
+            help="Replay only share I of N of the selection (by exchange id): N workers given 1/N..N/N split it with no overlap and no gap.",
+        ),
+    ] = None,
     repeat_noise: Annotated[
         int,
         typer.Option(
@@ -76,23 +113,40 @@ def replay(
     exchanges match than --limit allows, the oldest --limit are replayed and the output
     says how many matched.
 
+    Captured secrets are stored redacted: a target that needs its own token gets it from
+    the plan (targets.NAME.headers, values env:VAR) or --target-header; https targets are
+    verified against the system store, the plan's targets.NAME.tls or --target-ca. N
+    workers split one selection with --shard 1/N .. N/N.
+
     Example: harness replay --plan replays/simbank.yaml --day 2026-11-24 --target staging=http://127.0.0.1:18081
     """
     from harness.plan import load_plan
     from harness.replay import Selection, Settings, parse_target
     from harness.replay import replay as run_replay
+    from harness.replay.selection import parse_shard
     from harness.store import opened
+    from harness.targets import resolve
     from harness.timeutil import window
+    from harness.tls import TlsSettings
 
     loaded = load_plan(plan) if plan else None
-    targets = dict(parse_target(t) for t in target or ())
-    if not targets and loaded is not None:
-        targets = dict(loaded.targets)
-    if not targets:
+    given = dict(parse_target(t) for t in target or ())
+    if not given and (loaded is None or not loaded.targets):
         raise ConfigError("no replay targets: give --target NAME=URL or a plan with 'targets'")
+    if target_key and not target_cert:
+        raise ConfigError("--target-key needs --target-cert")
+    tls = TlsSettings(target_ca, target_cert, target_key) if target_ca or target_cert else None
+    # Credentials are resolved (env: variables read, TLS files checked) before anything.
+    targets = resolve(loaded, given or None, headers=target_header or (), tls=tls)
     start, end = window(day, since, until)
     selection = Selection(
-        start=start, end=end, outcome=outcome, endpoint=endpoint, code=code, limit=limit
+        start=start,
+        end=end,
+        outcome=outcome,
+        endpoint=endpoint,
+        code=code,
+        limit=limit,
+        shard=parse_shard(shard) if shard else None,
     )
     settings = Settings(
         concurrency=concurrency, rate=rate, timeout=timeout, repeat_noise=repeat_noise
@@ -108,6 +162,7 @@ def replay(
                     "run_id": report.run_id,
                     "matched": matched,
                     "limit": limit,
+                    "shard": shard,
                     "summary": report.summary,
                 }
             )
@@ -122,12 +177,12 @@ def replay(
                 progress=progress,
             )
     screen = out(wide)
-    screen.print(replayed_line(report.summary.get("selected", 0), matched), highlight=False)
+    screen.print(replayed_line(report.summary.get("selected", 0), matched, shard), highlight=False)
     render_summary(report.run_id, report.summary, screen, wide)
 
 
 def _matched(factory: Any, selection: Any) -> int:
-    """How many stored exchanges the selection matches before --limit."""
+    """How many stored exchanges the selection matches before --limit (and --shard)."""
     from harness.store.queries import ExchangeFilter, count_exchanges
 
     f = ExchangeFilter(
@@ -141,8 +196,11 @@ def _matched(factory: Any, selection: Any) -> int:
         return count_exchanges(session, f)
 
 
-def replayed_line(selected: int, matched: int) -> str:
-    """``replayed 1,000 of 2,469 selected (--limit)``, or ``replayed 175 exchanges``."""
+def replayed_line(selected: int, matched: int, shard: str | None = None) -> str:
+    """``replayed 1,000 of 2,469 selected (--limit)``, or ``replayed 175 exchanges``; with
+    ``--shard``: ``replayed 58 exchange(s), shard 2/4 of 231 selected``."""
+    if shard:
+        return f"replayed {selected:,} exchange(s), shard {shard} of {matched:,} selected"
     if selected < matched:
         return f"replayed {selected:,} of {matched:,} selected (--limit)"
     return f"replayed {selected:,} exchange(s)"

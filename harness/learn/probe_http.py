@@ -24,8 +24,9 @@ from harness.replay import Sample, build_request, check_targets
 from harness.replay.client import Sender
 from harness.replay.request import header
 from harness.replay.safety import check_captured
+from harness.replay.sending import Sending
 from harness.rules import as_text
-from harness.signers import fresh_headers, load_signer
+from harness.targets import resolve
 
 
 class HttpSend:
@@ -50,8 +51,10 @@ class HttpSend:
         self.load = load
         self.plan = plan
         self.url = url
-        self.signer = load_signer(plan.signer, environ)
-        self.fresh = fresh_headers(plan.signer, environ)
+        # The plan's settings for this target (headers, signer, TLS), resolved now.
+        self.sending = Sending.of(resolve(plan, {target: url}, environ=environ), plan, environ)
+        self.signer = self.sending.signers[target]
+        self.fresh = self.sending.fresh[target]
         self.classifier = Classifier(plan)
         self.sent = 0
         self.errors = 0  # transport failures (the target down, a timeout)
@@ -105,7 +108,9 @@ class HttpSend:
             variant, self.url, self.plan, self.signer, self.fresh
         )
         self.sent += 1
-        raw = self._loop.run_until_complete(self._sender.send(method, url, headers, body))
+        raw = self._loop.run_until_complete(
+            self._sender.send(method, url, headers, body, ssl=self.sending.ssl[self.target])
+        )
         if raw.error is not None:
             self.errors += 1
             return Outcome("upstream_error")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import ssl as ssl_module
 import time
 from types import TracebackType
 
@@ -79,7 +80,16 @@ class Sender:
             await self._session.close()
             self._session = None
 
-    async def send(self, method: str, url: str, headers: dict[str, str], body: bytes) -> RawAnswer:
+    async def send(
+        self,
+        method: str,
+        url: str,
+        headers: dict[str, str],
+        body: bytes,
+        ssl: ssl_module.SSLContext | None = None,
+    ) -> RawAnswer:
+        """One request; ``ssl`` is the target's TLS context (None: verify against the
+        system store)."""
         assert self._session is not None, "use Sender as an async context manager"
         if self.bucket.rate > 0:
             await self.bucket.take()
@@ -99,6 +109,7 @@ class Sender:
                 data=body or None,
                 skip_auto_headers=skip,
                 allow_redirects=False,
+                ssl=ssl if ssl is not None else True,
             ) as resp:
                 data = await resp.read()
                 return RawAnswer(
@@ -121,6 +132,10 @@ def describe_error(exc: BaseException) -> str:
     """A short, payload-free name for a transport failure."""
     if isinstance(exc, asyncio.TimeoutError):
         return "timeout"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+        return "certificate not trusted"
+    if isinstance(exc, aiohttp.ClientSSLError):
+        return "TLS handshake failed"
     if isinstance(exc, aiohttp.ClientConnectorError):
         os_error = getattr(exc, "os_error", None)
         if (

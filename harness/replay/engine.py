@@ -27,8 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -40,68 +39,20 @@ from harness.replay.assess import Assessor, probes_of
 from harness.replay.client import Sender
 from harness.replay.request import Sample, build_request
 from harness.replay.safety import captured_origins, check_targets
+from harness.replay.selection import OUTCOMES, RECORDINGS, Selection, Settings, parse_shard
+from harness.replay.sending import Sending
 from harness.replay.sinks import InlineSink, ProcessSink, Sink
 from harness.replay.summary import Findings, build_summary
 from harness.replay.writer import BatchWriter, store_errors
-from harness.signers import Signer, fresh_headers, load_signer
 from harness.store import replays as store
 from harness.store.queries import ExchangeFilter
+from harness.targets import Target, as_targets, urls
 
 Progress = Callable[[int, int], None]
-OUTCOMES = ("rejected", "accepted", "upstream_error", "all")
-RECORDINGS = ("auto", "inline", "process")
 # "auto" assesses in a second process from this many results on: below it, that process's
 # start-up (about half a second of imports, on the other core) does not pay for itself.
 PROCESS_FROM = 5000
 TICKS = 1000  # progress calls per run, at most (plus the first)
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which exchanges to replay."""
-
-    start: datetime | None = None
-    end: datetime | None = None
-    outcome: str = "rejected"  # rejected | accepted | upstream_error | all
-    endpoint: str | None = None
-    code: str | None = None
-    limit: int = 1000
-
-    def __post_init__(self) -> None:
-        if self.outcome not in OUTCOMES:
-            raise ConfigError(f"unknown outcome {self.outcome!r} (want {', '.join(OUTCOMES)})")
-        if self.limit < 1:
-            raise ConfigError(f"limit must be at least 1, got {self.limit!r}")
-
-    def as_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["start"] = self.start.isoformat() if self.start else None
-        out["end"] = self.end.isoformat() if self.end else None
-        return out
-
-
-@dataclass(frozen=True)
-class Settings:
-    """How to send: concurrency, rate (requests/s, 0 = unlimited), timeout (s), noise sample."""
-
-    concurrency: int = 32
-    rate: float = 0.0
-    timeout: float = 10.0
-    repeat_noise: int = 5
-    batch: int = 500
-    recording: str = "auto"  # auto | inline | process: where answers are assessed and written
-
-    def __post_init__(self) -> None:
-        if self.concurrency < 1:
-            raise ConfigError(f"concurrency must be at least 1, got {self.concurrency!r}")
-        if self.rate < 0:
-            raise ConfigError(f"rate must not be negative, got {self.rate!r}")
-        if self.repeat_noise < 0:
-            raise ConfigError(f"repeat-noise must not be negative, got {self.repeat_noise!r}")
-        if self.recording not in RECORDINGS:
-            raise ConfigError(
-                f"unknown recording {self.recording!r} (want {', '.join(RECORDINGS)})"
-            )
 
 
 @dataclass
@@ -110,9 +61,12 @@ class RunReport:
     summary: dict[str, Any] = field(default_factory=dict)
 
 
+__all__ = ["OUTCOMES", "RECORDINGS", "RunReport", "Selection", "Settings", "parse_shard", "replay"]
+
+
 def replay(
     factory: sessionmaker[Session],
-    targets: Mapping[str, str],
+    targets: Mapping[str, str | Target],
     *,
     plan: Plan | None = None,
     selection: Selection | None = None,
@@ -125,16 +79,21 @@ def replay(
     ``plan`` None means no plan: nothing is known about production, so targets are not
     checked against it (they are explicit all the same), and classification uses the
     default plan.
+
+    ``targets`` maps a name to a URL (the plan's settings of that name apply: headers,
+    signer, TLS; :mod:`harness.targets`) or to a resolved :class:`Target`. A header whose
+    environment variable is missing, a signer without its key, a TLS file that does not
+    serve: each is one error before anything is sent.
     """
     selection = selection or Selection()
     settings = settings or Settings()
-    targets = dict(targets)
     if not targets:
         raise ConfigError("no replay targets: give --target NAME=URL or a plan with 'targets'")
-    check_targets(targets, plan)
+    check_targets(urls_of(targets), plan)
     used = plan or default_plan()
-    signer = load_signer(used.signer, environ)
-    fresh = fresh_headers(used.signer, environ)
+    resolved = as_targets(plan, targets, environ)
+    sending = Sending.of(resolved, used, environ)
+    targets = urls(resolved)
     process = _process_sink(factory, settings, selection.limit * len(targets))
     with _selected_heap() as settle:
         try:
@@ -159,7 +118,7 @@ def replay(
         if process is not None and settings.recording == "auto" and small:
             process.abandon()
             process = None
-        job = _Job(factory, run_id, targets, used, signer, fresh, settings, progress)
+        job = _Job(factory, run_id, targets, used, sending, settings, progress)
         try:
             summary = _run_loop(job.run(samples, process))
         except BaseException:
@@ -231,7 +190,11 @@ def _select(session: Session, selection: Selection) -> list[Any]:
         outcome=None if selection.outcome == "all" else selection.outcome,
         code=selection.code,
     )
-    return store.replay_rows(session, f, limit=selection.limit)
+    return store.replay_rows(session, f, limit=selection.limit, shard=selection.shard)
+
+
+def urls_of(targets: Mapping[str, str | Target]) -> dict[str, str]:
+    return {n: t if isinstance(t, str) else t.url for n, t in targets.items()}
 
 
 class _Job:
@@ -241,8 +204,7 @@ class _Job:
         run_id: int,
         targets: dict[str, str],
         plan: Plan,
-        signer: Signer,
-        fresh: Mapping[str, str],
+        sending: Sending,
         settings: Settings,
         progress: Progress | None,
     ) -> None:
@@ -250,8 +212,7 @@ class _Job:
         self.run_id = run_id
         self.targets = targets
         self.plan = plan
-        self.signer = signer
-        self.fresh = fresh
+        self.sending = sending
         self.settings = settings
         self.progress = progress
         self.secret = plan.secret_headers
@@ -333,8 +294,8 @@ class _Job:
             if isinstance(request, str):
                 await sink.failed(sample, target, request)
             else:
-                first = await sender.send(*request)
-                second = await sender.send(*request)
+                first = await sender.send(*request, ssl=self.sending.ssl[target])
+                second = await sender.send(*request, ssl=self.sending.ssl[target])
                 await sink.pair(sample, target, first, second)
             self._answered()
 
@@ -347,7 +308,8 @@ class _Job:
             if isinstance(request, str):
                 await sink.failed(sample, target, request)
             else:
-                await sink.answer(sample, target, await sender.send(*request))
+                answer = await sender.send(*request, ssl=self.sending.ssl[target])
+                await sink.answer(sample, target, answer)
             self._answered()
 
         await self._spread(once, rest)
@@ -386,7 +348,12 @@ class _Job:
         """The signed request, or the reason it could not be built."""
         try:
             return build_request(
-                sample, self.targets[target], self.plan, self.signer, self.fresh, self.secret
+                sample,
+                self.targets[target],
+                self.plan,
+                self.sending.signers[target],
+                self.sending.fresh[target],
+                self.secret,
             )
         except SignerError as exc:
             return f"signing failed: {exc}"

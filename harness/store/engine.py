@@ -129,7 +129,7 @@ def private_file(path: Path) -> None:
         pass  # not ours to change: SQLite reports what it cannot open
 
 
-def _alembic_config(engine: Engine) -> Config:
+def _alembic_config(engine: Engine | None) -> Config:
     from alembic.config import Config
 
     cfg = Config()
@@ -188,6 +188,64 @@ def check_revision(engine: Engine) -> None:
             )
 
 
+_DOWN = re.compile(r"^down_revision(?:\s*:[^=]*)?\s*=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
+
+
+@cache
+def head_revision() -> str:
+    """The newest schema revision this harness knows (read from the migration files, like
+    :func:`known_revisions`: the revision no other one revises)."""
+    revised = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        revised.update(_DOWN.findall(path.read_text(encoding="utf-8")))
+    heads = sorted(known_revisions() - revised)
+    assert len(heads) == 1, heads
+    return heads[0]
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The store's schema revision (None: an empty store). Raises :class:`StoreUnavailable`
+    when the store does not answer."""
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            heads = [
+                row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))
+            ]
+    except (OperationalError, InterfaceError) as exc:
+        raise StoreUnavailable(
+            f"cannot reach store {_redact(str(engine.url))!r}: {_first_line(exc)}"
+        ) from None
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"cannot read store {_redact(str(engine.url))!r}: {_first_line(exc)}"
+        ) from None
+    return heads[0] if heads else None
+
+
+def check_current(engine: Engine, *, unversioned_ok: bool = False) -> None:
+    """Refuse (one line) a store whose schema is not this harness's newest: ``--no-migrate``
+    and the reading commands never change a schema; ``harness db upgrade`` does.
+
+    ``unversioned_ok``: a store whose tables exist but whose revision is not recorded yet
+    passes (a SQLite store read while another process creates it: its tables are
+    committed a moment before the revision).
+    """
+    check_revision(engine)
+    current, head = current_revision(engine), head_revision()
+    if current is None and unversioned_ok:
+        return
+    if current != head:
+        where = _redact(str(engine.url))
+        if current is None:
+            raise StoreError(f"store {where!r} has no harness schema; run: harness db upgrade")
+        raise StoreError(
+            f"store {where!r} is at schema revision {current!r}, this harness needs "
+            f"{head!r}; run: harness db upgrade"
+        )
+
+
 def open_store(db: str | None = None, *, create: bool = True) -> sessionmaker[Session]:
     """Engine + migrations + a session factory; the caller frames ``with factory.begin() as s``."""
     engine = make_engine(db, create=create)
@@ -206,7 +264,7 @@ def open_store(db: str | None = None, *, create: bool = True) -> sessionmaker[Se
         try:
             if not inspect(engine).has_table("exchanges"):
                 raise StoreError(f"no harness store at {_redact(str(engine.url))!r}")
-            check_revision(engine)
+            check_current(engine, unversioned_ok=True)
         except SQLAlchemyError as exc:
             engine.dispose()
             raise StoreError(
@@ -226,6 +284,11 @@ def opened(db: str | None = None, *, create: bool = False) -> Iterator[sessionma
         yield factory
     finally:
         factory.kw["bind"].dispose()
+
+
+def redact_url(url: str) -> str:
+    """A store URL for messages and logs: the password hidden."""
+    return _redact(url)
 
 
 def _redact(url: str) -> str:

@@ -109,6 +109,8 @@ class Exchange(Base):
     duration_ms: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)  # transport failure, e.g. "connection refused"
     notes: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # decode problems, body hashes
+    # The capture sidecar that stored it (``--instance``), or ``import`` for imported files.
+    instance: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_exchanges_endpoint_outcome_ts", "endpoint", "outcome", "ts"),

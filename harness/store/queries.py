@@ -28,6 +28,10 @@ EXCHANGE_COLUMNS: tuple[str, ...] = tuple(
 )
 
 
+# Columns added after the first release (Alembic 0002 on): a spooled row may lack them.
+_LATER_COLUMNS = ("instance",)
+
+
 @dataclass(frozen=True)
 class ExchangeFilter:
     """A selection of exchanges; ``None`` means "any". The window is [start, end)."""
@@ -97,6 +101,19 @@ def list_exchanges(
     return list(session.scalars(stmt))
 
 
+def iter_exchanges(
+    session: Session, f: ExchangeFilter | None = None, *, limit: int | None = None
+) -> Iterator[Exchange]:
+    """Exchanges matching ``f``, oldest first, streamed in batches (for exports)."""
+    stmt = _where(select(Exchange), f or ExchangeFilter()).order_by(Exchange.ts, Exchange.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    try:
+        yield from session.scalars(stmt.execution_options(yield_per=500))
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot read exchanges: {type(exc).__name__}") from None
+
+
 @_guard("count exchanges")
 def count_exchanges(session: Session, f: ExchangeFilter | None = None) -> int:
     """How many exchanges match ``f``."""
@@ -161,6 +178,10 @@ def insert_exchanges(
     """
     if not rows:
         return 0
+    for row in rows:
+        # Rows spooled by an older version lack the newer columns: one key set per batch.
+        for name in _LATER_COLUMNS:
+            row.setdefault(name, None)
     table = cast(Table, Exchange.__table__)
     if returning_ids:
         stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)

@@ -41,10 +41,10 @@ REPLAY_COLUMNS = (
 )
 
 
-def replay_rows(session: Session, f: ExchangeFilter, limit: int | None = None) -> list[Any]:
-    """The columns replay needs of the exchanges matching ``f``, oldest first (mappings)."""
+def _selected(columns: Any, f: ExchangeFilter, limit: int | None) -> Any:
+    """``columns`` of the exchanges matching ``f``, oldest first, at most ``limit``."""
     table = Exchange.__table__
-    query = select(*(table.c[name] for name in REPLAY_COLUMNS))
+    query = select(*columns)
     if f.start is not None:
         query = query.where(table.c.ts >= f.start)
     if f.end is not None:
@@ -56,8 +56,32 @@ def replay_rows(session: Session, f: ExchangeFilter, limit: int | None = None) -
     if f.code is not None:
         query = query.where(table.c.code == f.code)
     query = query.order_by(table.c.ts, table.c.id)
-    if limit is not None:
-        query = query.limit(limit)
+    return query.limit(limit) if limit is not None else query
+
+
+def replay_rows(
+    session: Session,
+    f: ExchangeFilter,
+    limit: int | None = None,
+    shard: tuple[int, int] | None = None,
+) -> list[Any]:
+    """The columns replay needs of the exchanges matching ``f``, oldest first (mappings).
+
+    ``shard`` (I, N): only those of the selection (``limit`` applied first) whose id is
+    I-1 modulo N, so that N workers given 1..N share one selection exactly.
+    """
+    table = Exchange.__table__
+    columns = [table.c[name] for name in REPLAY_COLUMNS]
+    if shard is None:
+        query = _selected(columns, f, limit)
+    else:
+        index, count = shard
+        query = (
+            select(*columns)
+            .where(table.c.id.in_(_selected([table.c.id], f, limit)))
+            .where((table.c.id % count) == index - 1)
+            .order_by(table.c.ts, table.c.id)
+        )
     return list(session.execute(query).mappings().all())
 
 

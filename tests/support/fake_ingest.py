@@ -22,7 +22,7 @@ def main() -> int:
     p.add_argument("--die-after", type=int, default=-1)
     p.add_argument("--no-ack", action="store_true")
     p.add_argument("--ack-fd", type=int, required=True)
-    args = p.parse_args()
+    args, _ = p.parse_known_args()
     time.sleep(args.sleep)
     stdin = sys.stdin.buffer
     n = 0
