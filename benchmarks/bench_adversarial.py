@@ -4,7 +4,7 @@ For each hostile body of tests/test_adversarial.py (1 MiB of letters, digits, ``
 ``<!DOCTYPE x [``, deep nesting, many pairs, many replaced names; decompression bombs that
 inflate to 64 MiB, cut at the 1 MiB body limit), in one run:
 
-- ``ingest``: ``harness.record.RowBuilder.build`` on the raw exchange, the whole work the
+- ``ingest``: ``harness.capture.record.RowBuilder.build`` on the raw exchange, the whole work the
   ingest does per exchange (Content-Encoding, decode, classify, sanitize, re-encode),
   without a plan; the body is both request and response;
 - ``codecs``: ``harness.codecs.decode`` alone (what the mock does per request), after
@@ -85,8 +85,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
 
     from harness import codecs
+    from harness.capture.record import RowBuilder
     from harness.plan import default_plan
-    from harness.record import RowBuilder
     from tests.test_adversarial import _record, bodies
 
     builder = RowBuilder(default_plan(), bytes(range(32)), max_body=MiB)

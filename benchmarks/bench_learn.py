@@ -70,7 +70,7 @@ class Pools:
     """Distinct values to draw from, about one per five exchanges per field."""
 
     def __init__(self, n: int, rng: random.Random) -> None:
-        from harness.checksums import credit_code_check, id_number_check, luhn_check
+        from harness.text.checksums import credit_code_check, id_number_check, luhn_check
 
         size = min(max(1000, n // 5), POOL_CAP)
         r = rng

@@ -99,8 +99,8 @@ def _store(db: Path, count: int) -> None:
     """``count`` production rejections: :data:`BASE` sanitized exchanges, repeated a day later
     as many times as needed.
     """
+    from harness.capture.record import RowBuilder
     from harness.plan import load_plan
-    from harness.record import RowBuilder
     from harness.store import open_store
     from harness.store.queries import insert_exchanges
 
@@ -122,10 +122,10 @@ def _requests(db: Path, target: str, count: int) -> list[Request]:
     """The requests ``harness replay`` sends for the first ``count`` stored exchanges."""
     from harness.plan import default_plan
     from harness.replay import Sample, build_request
-    from harness.signers import NoSigner
     from harness.store import open_store
     from harness.store.queries import ExchangeFilter
     from harness.store.replays import replay_rows
+    from harness.targets.signers import NoSigner
 
     plan = default_plan()
     factory = open_store(str(db), create=False)

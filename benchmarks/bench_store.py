@@ -6,8 +6,8 @@ into one store through three paths, taking turns every :data:`TURN` rows so that
 machine's noise falls on all three alike, into the same table of the same SQLite file (or
 the same PostgreSQL schema):
 
-- **ingest**: the ingest process's own path, ``harness.sink.Sink.write`` (one Core
-  executemany per batch of ``harness.ingest.BATCH`` rows, one transaction each, through
+- **ingest**: the ingest process's own path, ``harness.capture.sink.Sink.write`` (one Core
+  executemany per batch of ``harness.capture.ingest.BATCH`` rows, one transaction each, through
   the store's engine);
 - **bare Core**: ``sqlalchemy.create_engine(url)`` and ``conn.execute(insert(table), rows)``
   in batches of the same size, one transaction each: what SQLAlchemy does by default (the
@@ -162,9 +162,9 @@ def _inserts(url: str, rows: list[dict[str, Any]], tmp: Path) -> dict[str, float
     """Rows/s of each insert path, taking turns on the same table (see the docstring)."""
     from sqlalchemy import insert
 
-    from harness.ingest import BATCH
-    from harness.sink import Sink
-    from harness.spool import Spool
+    from harness.capture.ingest import BATCH
+    from harness.capture.sink import Sink
+    from harness.capture.spool import Spool
     from harness.store.jsoncol import dumps as json_dumps
     from harness.store.models import Exchange
 

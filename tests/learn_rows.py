@@ -10,7 +10,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from harness.checksums import credit_code_check, luhn_check
+from harness.text.checksums import credit_code_check, luhn_check
 
 OPEN = "POST /v1/account/open"
 PAY = "POST /v1/pay"

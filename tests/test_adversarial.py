@@ -23,7 +23,7 @@ import brotli
 import pytest
 import zstandard
 
-from addons.frames import frame
+from harness.capture.frames import frame
 from harness.store import open_store
 from harness.store.queries import list_exchanges
 from tests.support.procs import HARNESS, free_port, running
@@ -92,7 +92,7 @@ def test_adversarial_bodies_through_the_real_ingest(tmp_path):
     db = tmp_path / "adv.db"
     stdin = b"".join(frame(_record(b, ct, ce, i)) for i, (_, b, ct, ce) in enumerate(cases))
     proc = subprocess.run(
-        [sys.executable, "-m", "harness.ingest", "--db", str(db), "--max-body", str(MiB)],
+        [sys.executable, "-m", "harness.capture.ingest", "--db", str(db), "--max-body", str(MiB)],
         input=stdin,
         capture_output=True,
         env={**os.environ, "HARNESS_KEY": "ad" * 32},

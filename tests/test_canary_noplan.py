@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.spool import fallback_spool_path
+from harness.capture.spool import fallback_spool_path
 from harness.store import open_store
 from harness.store.queries import list_exchanges
 from tests.support.procs import HARNESS, free_port, running, stop

@@ -14,9 +14,9 @@ import pytest
 from mitmproxy import exceptions
 from mitmproxy.test import taddons, tflow, tutils
 
-from addons import capture as capture_mod
-from addons.capture import Capture
-from addons.frames import frame, record
+from harness.capture import addon as capture_mod
+from harness.capture.addon import Capture
+from harness.capture.frames import frame, record
 from tests.support.procs import free_port
 
 KEY_HEX = "11" * 32
@@ -233,7 +233,7 @@ def test_frames_written_to_an_ingest_that_dies_are_counted_lost(monkeypatch, db)
 
 
 def test_a_dying_ingest_is_restarted_with_backoff_and_capture_resumes(monkeypatch, db):
-    from harness import feed as feed_mod
+    from harness.capture import feed as feed_mod
 
     monkeypatch.setattr(feed_mod, "BACKOFF_BASE", 0.05)
     monkeypatch.setattr(feed_mod, "RESTART_BUDGET", 1000)
@@ -330,5 +330,5 @@ def test_error_after_a_captured_response_is_not_captured_twice(monkeypatch, db):
 
 def test_the_ingest_command_line_holds_no_store_url_or_key():
     cmd = capture_mod.ingest_command("/tmp/h.spool", "plan.yaml", ["staging=http://127.0.0.1:1"])
-    assert cmd[1:3] == ["-m", "harness.ingest"]
+    assert cmd[1:3] == ["-m", "harness.capture.ingest"]
     assert "--db" not in cmd and not any("postgresql" in c or KEY_HEX in c for c in cmd)

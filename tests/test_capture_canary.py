@@ -15,11 +15,11 @@ import urllib.request
 
 import pytest
 
-from harness.charclass import classes
-from harness.checksums import is_credit_code, is_id_number, is_luhn, is_mobile
-from harness.spool import Spool
+from harness.capture.spool import Spool
 from harness.store import open_store
 from harness.store.queries import list_exchanges
+from harness.text.charclass import classes
+from harness.text.checksums import is_credit_code, is_id_number, is_luhn, is_mobile
 from tests.support.procs import HARNESS, free_port, running, stop
 from tests.support.upstream import upstream
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from addons.frames import frame
-from harness.spool import Spool
+from harness.capture.frames import frame
+from harness.capture.spool import Spool
 from harness.store import open_store
 from harness.store.queries import list_exchanges
 from tests.support.procs import free_port
@@ -56,7 +56,7 @@ def rec(
     resp_truncated: bool = False,
     ts: float = T0,
 ) -> dict:
-    """A raw record, as addons.capture.record builds it."""
+    """A raw record, as harness.capture.addon.record builds it."""
     return {
         "v": 1,
         "ts": ts,
@@ -93,7 +93,7 @@ def ingest(
     db: str, recs, *, plan: str | None = None, spool: Path | None = None, timeout: float = 60
 ):
     """Run the ingest process on these frames to EOF; returns (exit code, stderr text)."""
-    cmd = [sys.executable, "-m", "harness.ingest", "--db", db]
+    cmd = [sys.executable, "-m", "harness.capture.ingest", "--db", db]
     if plan:
         cmd += ["--plan", plan]
     if spool:
@@ -269,7 +269,7 @@ def test_leftover_spool_is_back_filled_at_start(tmp_path):
 
 def _start(db: str, spool: Path) -> subprocess.Popen:
     """The ingest process with its stdin as a pipe; its log goes to <spool>.log."""
-    cmd = [sys.executable, "-m", "harness.ingest", "--db", db, "--spool", str(spool)]
+    cmd = [sys.executable, "-m", "harness.capture.ingest", "--db", db, "--spool", str(spool)]
     with open(str(spool) + ".log", "wb") as log:
         return subprocess.Popen(
             cmd, stdin=subprocess.PIPE, stderr=log, env={**os.environ, "HARNESS_KEY": KEY_HEX}
@@ -469,8 +469,8 @@ def test_postgresql_going_down_spools_and_back_fills(pg_url, tmp_path):
 
 
 def test_nul_characters_never_reach_text_columns():
+    from harness.capture.record import RowBuilder
     from harness.plan import default_plan
-    from harness.record import RowBuilder
 
     row = RowBuilder(default_plan(), bytes.fromhex(KEY_HEX)).build(
         rec(path=b"/a\x00b", status=None, error="reset\x00")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from harness.spool import Spool, default_spool_path, dumps_row, loads_row
+from harness.capture.spool import Spool, default_spool_path, dumps_row, loads_row
 
 ROW = {
     "ts": datetime(2026, 11, 24, 8, 30, 1, 250000, tzinfo=UTC),

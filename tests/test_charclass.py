@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.charclass import (
+from harness.errors import ConfigError
+from harness.text.charclass import (
     CLASS_NAMES,
     byte_length,
     classes,
@@ -19,7 +20,6 @@ from harness.charclass import (
     to_fullwidth,
     to_halfwidth,
 )
-from harness.errors import ConfigError
 
 CLASSES = [
     ("A", {"ascii_upper", "gb2312", "gbk"}),

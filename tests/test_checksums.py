@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.checksums import (
+from harness.text.checksums import (
     CREDIT_ALPHABET,
     credit_code_check,
     id_birth_date,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness.classify import Classifier, Verdict, normalize_message
 from harness.codecs import decode
+from harness.outcome.classify import Classifier, Verdict, normalize_message
 from harness.plan import Plan, parse_plan
 
 SIMBANK = parse_plan(

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.codecs import Body, JsonNumber, content_type_for, decode, encode, public_meta
+from harness.codecs.fields import flatten, get, set_value
 from harness.errors import CodecError
-from harness.fields import flatten, get, set_value
 
 FIXTURES = Path(__file__).parent / "fixtures" / "codecs"
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import typer.main
 import yaml
 
+from harness.capture.proxy import ProxyConfig
 from harness.cli import app
 from harness.plan import parse_plan
-from harness.proxy import ProxyConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

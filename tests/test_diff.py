@@ -1,4 +1,4 @@
-"""harness.diff: deepdiff re-keyed by our field paths, noise cut out, Diffy-style noise."""
+"""harness.replay.diff: deepdiff re-keyed by our field paths, noise cut out, Diffy-style noise."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.diff import compare, count, matches_noise, noise_paths, to_path
+from harness.replay.diff import compare, count, matches_noise, noise_paths, to_path
 
 PROD = {
     "code": "ED0012",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.endpoint import endpoint_key, looks_like_id, split_target
+from harness.plan.endpoint import endpoint_key, looks_like_id, split_target
 
 TEMPLATES = ("POST /openapi/v1/enterprise/{id}/update", "GET /v1/accounts/{accountNo}", "/v1/ping")
 

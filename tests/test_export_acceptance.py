@@ -18,11 +18,12 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from harness import codecs, fields
-from harness.endpoint import endpoint_key
+from harness import codecs
+from harness.codecs import fields
 from harness.export import Checker, to_jsonschema
 from harness.learn import learn
 from harness.plan import load_plan
+from harness.plan.endpoint import endpoint_key
 from harness.sim.traffic import SimRequest, default_bank, expected_outcome, generate
 
 ROOT = Path(__file__).resolve().parent.parent

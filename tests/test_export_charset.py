@@ -51,7 +51,7 @@ def test_forbidden_and_allowed_patterns():
 
 
 def test_known_classes_come_from_charclass():
-    from harness.charclass import CLASS_NAMES
+    from harness.text.charclass import CLASS_NAMES
 
     assert charset.known_classes() <= set(CLASS_NAMES)
     assert {"ascii_upper", "cjk", "astral", "control", "gb2312"} <= charset.known_classes()

@@ -34,7 +34,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from harness.spool import Spool, fallback_spool_path
+from harness.capture.spool import Spool, fallback_spool_path
 from tests.support.procs import HARNESS, free_port, stop, wait_for_port
 from tests.support.upstream import ECHOED, upstream
 

@@ -6,8 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness.errors import ConfigError, NotFoundError
-from harness.fields import (
+from harness.codecs.fields import (
     compile_matcher,
     flatten,
     get,
@@ -19,6 +18,7 @@ from harness.fields import (
     split_path,
     strip_indices,
 )
+from harness.errors import ConfigError, NotFoundError
 
 TREE = {
     "code": "000000",

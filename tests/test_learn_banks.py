@@ -37,11 +37,11 @@ from functools import cache
 import pytest
 
 from harness import codecs
-from harness.endpoint import endpoint_key
 from harness.export import Checker, to_jsonschema
 from harness.learn import learn
 from harness.mock import MockGateway
 from harness.plan import Plan, load_plan
+from harness.plan.endpoint import endpoint_key
 from harness.rules import RuleSpec
 from harness.sim import banks
 from tests.support.world import captured, production

@@ -10,10 +10,10 @@ from decimal import Decimal
 
 import pytest
 
-from harness.checksums import is_luhn, luhn_check
 from harness.learn.bounds import bisect, cut_to, refined, search_bound
 from harness.learn.probe import FAIL, PASS, Outcome, confirm, ddmin, probe_rules, repair
 from harness.rules import RuleSpec, check
+from harness.text.checksums import is_luhn, luhn_check
 
 EP = "POST /v1/account/open"
 NAME_RULE = RuleSpec(

@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness import charclass
-from harness.endpoint import endpoint_key
 from harness.plan import load_plan
+from harness.plan.endpoint import endpoint_key
 from harness.rules import RuleSpec, check, violations
 from harness.sim.traffic import expected_outcome
 from harness.store import open_store
 from harness.store.rules import learning_rows
+from harness.text import charclass
 from tests.support.procs import HARNESS, free_port, running
 from tests.support.sim import DAY, SEED, run_traffic, sim_server, traffic
 

@@ -13,7 +13,7 @@ import urllib.request
 import aiohttp
 import pytest
 
-from harness.status import read_status
+from harness.capture.status import read_status
 from tests.support.procs import HARNESS, free_port, running, stop, wait_for_port
 from tests.support.upstream import upstream
 

@@ -12,8 +12,8 @@ import pytest
 from aiohttp import web
 
 from harness import codecs
-from harness.classify import Classifier
 from harness.mock import RULE_HEADER, STATUS_PATH, STRICT_STATES, MockGateway, Template, make_app
+from harness.outcome.classify import Classifier
 from harness.plan import load_plan, parse_plan
 from harness.rules import RuleSpec
 from tests.support.procs import free_port

@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 
 from harness.export import to_yaml
+from harness.mock.templates import answer_templates
 from harness.rules import RuleSpec
-from harness.store.answers import answer_templates
 from harness.store.models import Exchange
 from harness.store.rules import save_rules
 from tests.support.procs import HARNESS, free_port, running

@@ -20,11 +20,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from harness import codecs, fields
-from harness.classify import Classifier
-from harness.endpoint import endpoint_key
+from harness import codecs
+from harness.codecs import fields
 from harness.export import Checker
+from harness.outcome.classify import Classifier
 from harness.plan import load_plan
+from harness.plan.endpoint import endpoint_key
 from harness.sim.traffic import SimRequest, generate
 from harness.store.models import Exchange
 from tests.support.procs import HARNESS, free_port, running

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from harness.plan import Plan, parse_plan
-from harness.plan_draft import draft
+from harness.plan.draft import draft
 from harness.sim.gateway import Gateway
 from harness.sim.traffic import default_bank, generate
 from harness.store import open_store

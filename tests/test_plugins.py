@@ -23,10 +23,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from harness import charsets, checksums, formats
 from harness.plan import load_plan
 from harness.store import open_store
 from harness.store.queries import insert_exchanges
+from harness.text import charsets, checksums, formats
 from tests.fixtures.plugins import toyplug
 from tests.support.procs import HARNESS, free_port, running
 from tests.support.world import stored_rows

@@ -1,10 +1,17 @@
-"""harness.verdicts: one table of production's answer x a target's answer -> verdict."""
+"""harness.outcome.verdicts: one table of production's answer x a target's answer -> verdict."""
 
 from __future__ import annotations
 
 import pytest
 
-from harness.verdicts import VERDICTS, Answer, decide, is_probe, named_labels, same_rejection
+from harness.outcome.verdicts import (
+    VERDICTS,
+    Answer,
+    decide,
+    is_probe,
+    named_labels,
+    same_rejection,
+)
 
 LABELS = ("企业名称", "经营地址", "账户名称", "法人姓名")
 

@@ -13,9 +13,9 @@ import pytest
 from harness.plan import parse_plan
 from harness.report import default_path, render
 from harness.report.charts import Bar, Series, fit, hbars, text_bars
+from harness.report.gather import load_report_data, rule_verdicts
 from harness.rules import RuleSpec
 from harness.store.models import Exchange, ReplayResult, ReplayRun
-from harness.store.reporting import load_report_data, rule_verdicts
 from harness.store.rules import save_rules
 from harness.timeutil import parse_day
 from tests.support.procs import HARNESS
@@ -317,8 +317,8 @@ def test_cli_bad_input_is_one_line(tmp_path, sqlite_url, args, message):
 
 def test_each_target_keeps_its_latest_run(sqlite_url):
     """A later replay against the mock does not hide the staging replay's verdicts."""
+    from harness.report.gather import latest_runs, signature_verdicts
     from harness.store import opened
-    from harness.store.reporting import latest_runs, signature_verdicts
 
     now = datetime(2026, 11, 24, 8, tzinfo=UTC)
     with opened(sqlite_url, create=True) as factory, factory.begin() as s:

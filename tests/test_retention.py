@@ -15,9 +15,9 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+from harness.capture.retention import Pruner
 from harness.errors import ConfigError
 from harness.plan import parse_plan
-from harness.retention import Pruner
 from harness.rules import RuleSpec
 from harness.store import Exchange, make_engine, open_store
 from harness.store import replays as store_replays

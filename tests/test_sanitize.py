@@ -14,8 +14,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harness.charclass import byte_length, classes, in_gb2312, in_gbk, signature
-from harness.checksums import (
+from harness.codecs import JsonNumber, decode, encode
+from harness.codecs.fields import flatten
+from harness.errors import ConfigError
+from harness.plan import Plan, parse_plan
+from harness.sanitize import REDACTED, Sanitizer, load_key
+from harness.sanitize.identifiers import detect_kind, find_identifiers
+from harness.sanitize.pseudonym import pool_of, replaceable
+from harness.text.charclass import byte_length, classes, in_gb2312, in_gbk, signature
+from harness.text.checksums import (
     CREDIT_ALPHABET,
     credit_code_check,
     id_birth_date,
@@ -26,13 +33,6 @@ from harness.checksums import (
     is_mobile,
     luhn_check,
 )
-from harness.codecs import JsonNumber, decode, encode
-from harness.errors import ConfigError
-from harness.fields import flatten
-from harness.identifiers import detect_kind, find_identifiers
-from harness.plan import Plan, parse_plan
-from harness.pseudonym import pool_of, replaceable
-from harness.sanitize import REDACTED, Sanitizer, load_key
 
 KEY = bytes(range(32))
 PLAN = parse_plan(

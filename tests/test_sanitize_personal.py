@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from harness.checksums import iban_check_digits, is_iban, is_luhn
+from harness.capture.record import RowBuilder
 from harness.codecs import JsonNumber
-from harness.identifiers import find_identifiers
-from harness.personal import looks_like_address, looks_like_cjk_name, personal_field, secret_header
 from harness.plan import Plan, parse_plan
-from harness.record import RowBuilder
 from harness.sanitize import ECHO_BUDGET, REDACTED, Sanitizer
+from harness.sanitize.identifiers import find_identifiers
+from harness.sanitize.personal import (
+    looks_like_address,
+    looks_like_cjk_name,
+    personal_field,
+    secret_header,
+)
+from harness.text.checksums import iban_check_digits, is_iban, is_luhn
 
 KEY = bytes(range(32))
 
@@ -268,9 +273,9 @@ def test_rows_name_the_request_fields_that_were_pseudonymized():
 
 def test_an_eighteen_character_iban_stays_a_valid_iban():
     """Danish, Finnish and Dutch IBANs have the length of a resident ID or a credit code."""
-    from harness.checksums import iban_check_digits, is_iban
     from harness.plan import Plan
     from harness.sanitize import Sanitizer
+    from harness.text.checksums import iban_check_digits, is_iban
 
     sanitizer = Sanitizer(bytes(32), Plan())
     for country, bban in (

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from harness.errors import SafetyError, SignerError
 from harness.plan import load_plan
-from harness.shadow import ShadowSender
+from harness.replay.shadow import ShadowSender
 from harness.store import ReplayRun, open_store
 from harness.store.queries import ExchangeFilter, list_exchanges
 from tests.support.procs import free_port

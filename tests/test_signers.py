@@ -1,4 +1,4 @@
-"""harness.signers: built-in signers, plug-ins by import path and entry point, fresh secrets."""
+"""harness.targets.signers: built-in signers, plug-ins by import path and entry point, fresh secrets."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from harness.errors import SignerError
 from harness.plan import SignerSpec
-from harness.signers import HmacSha256Signer, NoSigner, Signer, fresh_headers, load_signer
+from harness.targets.signers import HmacSha256Signer, NoSigner, Signer, fresh_headers, load_signer
 
 KEY = "test-key"
 ENV = {"BANK_KEY": KEY}
@@ -127,7 +127,7 @@ def test_plugin_by_entry_point(tmp_path, monkeypatch):
     dist = tmp_path / "acme_ep-1.0.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-ep\nVersion: 1.0\n")
-    (dist / "entry_points.txt").write_text("[harness.signers]\nacme = acme_ep:make\n")
+    (dist / "entry_points.txt").write_text("[harness.targets.signers]\nacme = acme_ep:make\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     signer = load_signer(SignerSpec(kind="acme"))
     assert signer.sign("GET", "/q", {}, b"x") == ({"X-Up": "GET /q"}, b"X")

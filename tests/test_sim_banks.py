@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from harness import codecs
-from harness.classify import Classifier
 from harness.errors import ConfigError
+from harness.outcome.classify import Classifier
 from harness.plan import load_plan
 from harness.sanitize import Sanitizer
 from harness.sim import banks

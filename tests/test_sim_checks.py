@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from harness import checksums
 from harness.errors import ConfigError
 from harness.sim import checks, pools
 from harness.sim.checks import compile_rule
+from harness.text import checksums
 
 
 def test_known_values():

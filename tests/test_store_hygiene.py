@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import insert, text
 from sqlalchemy.exc import IntegrityError
 
+from harness.capture.spool import Spool, fallback_spool_path, private_dir
 from harness.errors import ConfigError, StoreError
 from harness.sanitize import load_key
-from harness.spool import Spool, fallback_spool_path, private_dir
 from harness.store import make_engine, migrate, open_store
 from harness.store.models import Exchange
 from tests.support.procs import HARNESS, free_port

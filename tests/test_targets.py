@@ -6,8 +6,8 @@ import pytest
 
 from harness.errors import ConfigError, PlanError
 from harness.plan import parse_plan
-from harness.targets import parse_header, resolve
-from harness.tls import TlsSettings
+from harness.targets.resolve import parse_header, resolve
+from harness.targets.tls import TlsSettings
 
 PLAN = parse_plan(
     {

@@ -37,7 +37,7 @@ def demo(
 
     Example: harness demo --count 3000 --day 2026-11-24
     """
-    from harness.demo import DemoConfig, run_demo
+    from harness.app.demo import DemoConfig, run_demo
 
     cfg = DemoConfig(out=out, plan=plan, count=count, day=day, seed=seed)
     view = _View()

@@ -95,8 +95,8 @@ def mock(
         if db is not None:
             templates = _templates(db)
     else:
+        from harness.mock.templates import answer_templates
         from harness.store import opened
-        from harness.store.answers import answer_templates
         from harness.store.rules import load_rules
 
         with opened(db) as factory, factory.begin() as session:
@@ -117,8 +117,8 @@ def mock(
 
 
 def _templates(db: str) -> list[Template]:
+    from harness.mock.templates import answer_templates
     from harness.store import opened
-    from harness.store.answers import answer_templates
 
     with opened(db) as factory, factory.begin() as session:
         return answer_templates(session)

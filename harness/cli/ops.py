@@ -194,7 +194,7 @@ def status(
 
     Example: harness status --metrics-port 9100
     """
-    from harness.status import read_status
+    from harness.capture.status import read_status
 
     if url is None:
         port = metrics_port

@@ -39,8 +39,8 @@ def draft(
 
     Example: harness plan draft --db harness.db -o replays/mybank.yaml
     """
-    from harness.plan_draft import draft as make_draft
-    from harness.plan_draft import render
+    from harness.plan.draft import draft as make_draft
+    from harness.plan.draft import render
     from harness.store import opened
     from harness.store.queries import ExchangeFilter, draft_rows
     from harness.timeutil import window

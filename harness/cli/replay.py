@@ -125,9 +125,9 @@ def replay(
     from harness.replay import replay as run_replay
     from harness.replay.selection import parse_shard
     from harness.store import opened
-    from harness.targets import resolve
+    from harness.targets.resolve import resolve
+    from harness.targets.tls import TlsSettings
     from harness.timeutil import window
-    from harness.tls import TlsSettings
 
     loaded = load_plan(plan) if plan else None
     given = dict(parse_target(t) for t in target or ())
@@ -301,10 +301,10 @@ def runs_show(
 
     Example: harness runs show 3 --verdict production_only
     """
+    from harness.outcome.verdicts import VERDICTS
+    from harness.report.gather import count_results
     from harness.store import opened
     from harness.store.replays import get_run, run_results
-    from harness.store.reporting import count_results
-    from harness.verdicts import VERDICTS
 
     if verdict is not None and verdict not in VERDICTS:
         raise ConfigError(f"unknown verdict {verdict!r} (want one of {', '.join(VERDICTS)})")

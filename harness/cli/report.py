@@ -74,7 +74,7 @@ def export(
 
     Example: harness rules export --format openapi --plan replays/simbank.yaml -o openapi.json
     """
-    from harness.jobs import export_rules
+    from harness.app.jobs import export_rules
     from harness.plan import load_plan
     from harness.store import opened
 
@@ -121,7 +121,7 @@ def report(
 
     Example: harness report --day 2026-11-24 --plan replays/simbank.yaml --format html
     """
-    from harness.jobs import incident_report
+    from harness.app.jobs import incident_report
     from harness.plan import load_plan
     from harness.report import default_path
     from harness.store import opened

@@ -34,7 +34,7 @@ from harness.cli.common import (
     print_json,
     progress_bar,
 )
-from harness.fields import name_of
+from harness.codecs.fields import name_of
 
 if TYPE_CHECKING:
     from harness.rules import RuleSpec
@@ -222,7 +222,7 @@ def learn(
 
     Example: harness learn --plan replays/simbank.yaml --day 2026-11-24
     """
-    from harness.jobs import learn_window
+    from harness.app.jobs import learn_window
     from harness.plan import load_plan
     from harness.store import opened
     from harness.timeutil import window

@@ -136,7 +136,7 @@ def proxy(
 
     Example: harness proxy --upstream https://gateway.bank.example --listen-port 8080 --plan replays/simbank.yaml --db harness.db
     """
-    from harness.proxy import ProxyConfig, run_proxy
+    from harness.capture.proxy import ProxyConfig, run_proxy
 
     cfg = ProxyConfig(
         upstream=upstream,
@@ -167,9 +167,9 @@ def proxy(
         f"{counts['errors']} errors"
     )
     if log_format == "json":
-        from harness.logfmt import json_line
+        from harness.capture.logfmt import json_line
 
-        err_console.file.write(json_line("info", "harness.proxy", line) + "\n")
+        err_console.file.write(json_line("info", "harness.capture.proxy", line) + "\n")
     else:
         err_console.print(line, highlight=False)
 

@@ -54,7 +54,7 @@ def import_(
 
     Example: harness import flows.mitm --plan replays/simbank.yaml --db harness.db
     """
-    from harness.imports import import_file
+    from harness.capture.imports import import_file
     from harness.plan import load_plan
     from harness.sanitize import load_key
     from harness.store import opened
@@ -120,8 +120,8 @@ def export(
 
     Example: harness flows export --format har --day 2026-11-24 --outcome rejected -o rejected.har
     """
+    from harness.capture.har import CREATOR, entry
     from harness.cli.capture import _filter
-    from harness.har import CREATOR, entry
     from harness.store import opened
     from harness.store.queries import iter_exchanges
 

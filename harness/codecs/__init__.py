@@ -3,7 +3,7 @@
 :func:`decode` turns a request or response body into a :class:`Body`: its ``format``
 (``json form xml text binary empty``), the ``charset`` it was read with (a Python codec
 name: ``utf-8``, ``gbk``, ``gb18030``, ...), a ``tree`` of dicts, lists and leaves (see
-:mod:`harness.fields` for paths into it) and ``meta``. :func:`encode` writes a body back:
+:mod:`harness.codecs.fields` for paths into it) and ``meta``. :func:`encode` writes a body back:
 ``encode(decode(b, ct)) == b`` byte for byte for JSON, form, XML (GBK included) and text,
 and a changed leaf changes only that leaf's bytes.
 

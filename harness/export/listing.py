@@ -13,8 +13,8 @@ from typing import Any
 import yaml
 
 from harness import __version__
+from harness.codecs.fields import split_path
 from harness.errors import ConfigError
-from harness.fields import split_path
 from harness.rules import SOURCES, STATES, RuleSpec, describe, parse_params
 
 FORMAT_VERSION = 1

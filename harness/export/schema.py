@@ -27,8 +27,8 @@ from typing import Any
 from urllib.parse import quote
 
 from harness import __version__
+from harness.codecs.fields import join
 from harness.errors import HarnessError
-from harness.fields import join
 from harness.plan import Plan
 from harness.rules import RuleSpec, describe, kind_of
 from harness.rules.registry import KINDS, Kind
@@ -41,8 +41,8 @@ SAMPLE_IDS = 5  # exchange ids per list in an x-rules evidence summary
 
 
 def path_tokens(path: str) -> list[str]:
-    """``a.b[].c`` -> ``["a", "b", "[]", "c"]`` (quoted keys as in :mod:`harness.fields`)."""
-    from harness.fields import split_path
+    """``a.b[].c`` -> ``["a", "b", "[]", "c"]`` (quoted keys as in :mod:`harness.codecs.fields`)."""
+    from harness.codecs.fields import split_path
 
     return ["[]" if seg is None or isinstance(seg, int) else seg for seg in split_path(path)]
 

@@ -73,7 +73,7 @@ def learn(
     ``verdicts``: replay verdicts by exchange id (``production_only``, ``reproducible``,
     ...), recorded in the evidence of the rules they support. ``existing``: rules from the
     store, reconciled rather than duplicated. ``normalize``: the message normalizer
-    (default :func:`harness.classify.normalize_message`). ``tz``: the timezone of days in
+    (default :func:`harness.outcome.classify.normalize_message`). ``tz``: the timezone of days in
     evidence (default HARNESS_TZ, else UTC). ``progress``: called with the number of rows
     read, every :data:`~harness.learn.profile.PROGRESS_EVERY` rows.
     """

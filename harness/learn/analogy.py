@@ -34,13 +34,13 @@ from dataclasses import field as dc_field
 from itertools import islice
 from typing import Any
 
-from harness import charclass
-from harness.fields import name_of
+from harness.codecs.fields import name_of
 from harness.learn.evaluate import evaluate
 from harness.learn.induce import support_evidence
 from harness.learn.profile import Corpus, RejectedRow
 from harness.rules import RuleSpec, check, kind_of, offending, policy
 from harness.rules.units import unit
+from harness.text import charclass
 
 SIMILARITY = 0.4  # proposals need at least this shape similarity
 SIBLING_SIMILARITY = 0.6  # fields this alike vouch for each other's characters

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, InvalidOperation
 from typing import Any
 
-from harness import charclass
-from harness.fields import rule_path
+from harness.codecs.fields import rule_path
 from harness.rules import RuleSpec, as_text, check, kind_of
 from harness.rules.bracket import decimal_text, nice_decimal
 from harness.rules.lengths import Bound as LengthBound
+from harness.text import charclass
 
 PASS, FAIL = "pass", "fail"
 SPENT = "spent"  # a probe function's answer when the budget is spent

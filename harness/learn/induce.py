@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
-from harness.fields import name_of
+from harness.codecs.fields import name_of
 from harness.learn.evaluate import Sightings
 from harness.learn.profile import Corpus, EndpointData, RejectedRow, Signature
 from harness.plan import Plan

@@ -18,7 +18,7 @@ validating pre-production), a rule is confirmed by experiment instead of by coun
 
 The search is pure: it takes ``send(base_id, fields) -> Outcome``, a callable that sends
 the stored exchange ``base_id`` with its flat request fields replaced by ``fields``
-(:mod:`harness.learn.probe_http` is the HTTP one; tests pass a function). Every call is a
+(:mod:`harness.replay.probe` is the HTTP one; tests pass a function). Every call is a
 probe; the number spent is recorded in the rule's evidence.
 """
 
@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from harness.fields import rule_path
+from harness.codecs.fields import rule_path
 from harness.learn.bounds import BOUND_KINDS, SPENT, narrow
 from harness.rules import RuleSpec, as_text, check, policy
 from harness.rules import repair as repair_value

@@ -30,15 +30,15 @@ from decimal import Decimal
 from itertools import chain, filterfalse, islice, repeat
 from typing import Any
 
-from harness import charclass, charsets, checksums, formats
 from harness.codecs import JsonNumber
-from harness.fields import rule_path
+from harness.codecs.fields import rule_path
 from harness.learn.shapes import MIN_PATTERN_VALUES, derive_patterns
 from harness.plan import Plan
 from harness.rules import as_text
 from harness.rules.kinds.decimal import PLAIN, has_leading_zero, has_trailing_zero, scale_of
 from harness.rules.stats import FieldStats, NumberStats
 from harness.rules.units import units
+from harness.text import charclass, charsets, checksums, formats
 from harness.timeutil import instant
 
 Signature = tuple[str, str | None, str]  # endpoint, code, normalized message
@@ -70,7 +70,7 @@ def iterate(rows: Rows) -> Iterator[dict[str, Any]]:
 
 
 def _normalizer() -> Callable[[str | None], str]:
-    from harness.classify import normalize_message
+    from harness.outcome.classify import normalize_message
 
     def norm(message: str | None) -> str:
         return normalize_message(message) if message else ""

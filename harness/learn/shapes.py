@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from harness import charclass
+from harness.text import charclass
 
 MIN_PATTERN_VALUES = 10  # distinct accepted values before a pattern is guessed
 MAX_PATTERN_SHAPES = 4

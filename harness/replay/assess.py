@@ -1,8 +1,8 @@
 """One target's answer to one replayed exchange -> a ``replay_results`` row.
 
-Decoded with :mod:`harness.codecs`, flattened with :func:`harness.fields.flatten`, classified
-by the same plan as production, compared with production's answer (:mod:`harness.diff`)
-and judged (:mod:`harness.verdicts`).
+Decoded with :mod:`harness.codecs`, flattened with :func:`harness.codecs.fields.flatten`, classified
+by the same plan as production, compared with production's answer (:mod:`harness.replay.diff`)
+and judged (:mod:`harness.outcome.verdicts`).
 
 A replay step is *build the request, send it (twice for noise), then assess the answer*.
 :class:`Assessor` is the assessing half for a whole run, the same object wherever it runs:
@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from harness import diff, verdicts
-from harness.classify import Classifier
+from harness.outcome import verdicts
+from harness.outcome.classify import Classifier
 from harness.plan import Plan
+from harness.replay import diff
 from harness.replay.answer import RawAnswer
 from harness.replay.request import Sample, decoded, header, safe_headers
 from harness.replay.summary import Findings, Tally
@@ -104,7 +105,7 @@ _MEMO: dict[tuple[bytes, str | None, bytes, str | None, frozenset[str]], dict[st
 def _compare(
     sample: Sample, prod_tree: Any, raw: RawAnswer, tree: Any, noise: Iterable[str]
 ) -> dict[str, Any]:
-    """:func:`harness.diff.compare` of production's answer and the target's (read-only)."""
+    """:func:`harness.replay.diff.compare` of production's answer and the target's (read-only)."""
     if len(sample.response_body) > MEMO_BODY or len(raw.body) > MEMO_BODY:
         return diff.compare(prod_tree, tree, noise)
     key = (

@@ -46,7 +46,7 @@ from harness.replay.summary import Findings, build_summary
 from harness.replay.writer import BatchWriter, store_errors
 from harness.store import replays as store
 from harness.store.queries import ExchangeFilter
-from harness.targets import Target, as_targets, urls
+from harness.targets.resolve import Target, as_targets, urls
 
 Progress = Callable[[int, int], None]
 # "auto" assesses in a second process from this many results on: below it, that process's

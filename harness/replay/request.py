@@ -8,7 +8,7 @@ the request a target receives:
 - the stored request headers minus hop-by-hop headers, ``Host``, ``Content-Length``,
   ``Content-Encoding`` (the stored body is identity-encoded), the plan's secret headers and
   anything stored as ``[redacted]``; secrets are supplied afresh
-  (:func:`harness.signers.fresh_headers`), never from the store;
+  (:func:`harness.targets.signers.fresh_headers`), never from the store;
 - the stored sanitized body bytes, in their original format and charset;
 - then the signer's turn. ``Host`` and ``Content-Length`` are set by the HTTP client for the
   target and the final body.
@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from harness.outcome.verdicts import Answer
 from harness.plan import Plan
-from harness.signers import Signer
-from harness.verdicts import Answer
+from harness.targets.signers import Signer
 
 REDACTED = "[redacted]"
 HOP_BY_HOP = frozenset(
@@ -112,7 +112,8 @@ def decoded(data: bytes, content_type: str | None) -> tuple[Any, dict[str, Any] 
 
 
 def _decode(data: bytes, content_type: str | None) -> tuple[Any, dict[str, Any] | None]:
-    from harness import codecs, fields
+    from harness import codecs
+    from harness.codecs import fields
 
     body = codecs.decode(data, content_type)
     flat = dict(fields.flatten(body.tree)) if body.format in ("json", "form", "xml") else None

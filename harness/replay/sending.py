@@ -12,8 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from harness.plan import Plan
-from harness.signers import Signer, fresh_headers, load_signer
-from harness.targets import Target
+from harness.targets.resolve import Target
+from harness.targets.signers import Signer, fresh_headers, load_signer
 
 __all__ = ["Sending"]
 

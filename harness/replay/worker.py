@@ -38,12 +38,12 @@ from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from harness.outcome.verdicts import Answer
 from harness.plan import Plan
 from harness.replay.answer import RawAnswer
 from harness.replay.assess import Assessor
 from harness.replay.request import Sample, header
 from harness.replay.summary import Findings, Tally
-from harness.verdicts import Answer
 
 _LENGTH = struct.Struct(">I")
 Item = tuple[Any, ...]

@@ -7,7 +7,7 @@ customer service, charts and the details, as HTML, Markdown or the notice alone.
 - :mod:`.charts`: inline SVG charts and their text form;
 - :mod:`.build`: the blocks in order and the renderers.
 
-All pure: :func:`harness.store.reporting.load_report_data` gathers the data.
+All pure: :func:`harness.report.gather.load_report_data` gathers the data.
 """
 
 from harness.report.build import FORMATS, build_report, default_path, render, title

@@ -2,7 +2,7 @@
 stakeholder notice alone.
 
 Pure: :func:`build_report` takes a :class:`ReportData` (gathered from the store by
-:func:`harness.store.reporting.load_report_data`) and the plan, and returns document blocks;
+:func:`harness.report.gather.load_report_data`) and the plan, and returns document blocks;
 :func:`render` writes them as Markdown, as one self-contained HTML page (inline CSS and SVG
 charts, no script, no external asset; it fits a 1280-pixel window and prints on A4), or as
 the notice alone. The report holds ids, counts, codes, times and the bank's messages, never

@@ -1,6 +1,6 @@
 """What the incident report shows, as plain values gathered from the store.
 
-:func:`harness.store.reporting.load_report_data` fills a :class:`ReportData`; the rest of
+:func:`harness.report.gather.load_report_data` fills a :class:`ReportData`; the rest of
 :mod:`harness.report` only reads it. Everything here is an id, a count, a code, a bank's
 (sanitized) message or a time: never a field value.
 

@@ -119,7 +119,7 @@ def compiled(
 ) -> Callable[[dict[str, Any]], list[RuleSpec]]:
     """:func:`violations` for one endpoint's rules, prepared once for many requests (each
     rule's check compiled by its kind: :meth:`~harness.rules.registry.Kind.compile`)."""
-    from harness.fields import rule_path
+    from harness.codecs.fields import rule_path
 
     live = [
         (rule, rule.field, get(rule.kind).compile(rule.params))

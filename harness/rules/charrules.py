@@ -1,9 +1,9 @@
 """What the two character kinds share: parameters, checks, JSON Schema, repairs.
 
 ``forbidden_chars`` and ``allowed_chars`` name characters the same way: ``classes``
-(:mod:`harness.charclass` names: units such as ``ascii_upper`` and groups such as
+(:mod:`harness.text.charclass` names: units such as ``ascii_upper`` and groups such as
 ``ascii_punct`` or ``gb2312``) and ``chars`` (a string of single characters);
-``allowed_chars`` may also name a ``set`` (:mod:`harness.charsets`).
+``allowed_chars`` may also name a ``set`` (:mod:`harness.text.charsets`).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from harness import charclass, charsets
 from harness.errors import ConfigError
 from harness.rules import regex, units
+from harness.text import charclass, charsets
 
 
 def parse_chars(params: Mapping[str, Any], where: str, *, need_some: bool) -> dict[str, Any]:

@@ -11,8 +11,8 @@ with care:
 - characters outside the BMP stay literal: the JSON text escapes them, and both Python and
   ECMA's ``u`` mode (which JSON Schema 2020-12 validators use) read them as one character.
 
-A character class named by :mod:`harness.charclass` (``ascii_upper``, ``cjk``, ...) becomes
-the code-point ranges of every character :func:`harness.charclass.classes` puts in it, found
+A character class named by :mod:`harness.text.charclass` (``ascii_upper``, ``cjk``, ...) becomes
+the code-point ranges of every character :func:`harness.text.charclass.classes` puts in it, found
 once per process by walking the code space; classes that need too many ranges (GB2312 is
 scattered over thousands) are left to the ``x-`` keywords instead of a pattern.
 """
@@ -40,7 +40,7 @@ def _class_ranges() -> dict[str, tuple[Range, ...]]:
     instead of a million.
     tests/test_export_charset.py checks the result against the full walk.
     """
-    from harness import charclass
+    from harness.text import charclass
 
     classify = getattr(charclass.classes, "__wrapped__", charclass.classes)  # spare its cache
     found: dict[str, list[list[int]]] = {}
@@ -70,7 +70,7 @@ def _class_ranges() -> dict[str, tuple[Range, ...]]:
 def _astral_key(cp: int) -> tuple[object, ...]:
     """What decides an astral character's classes: its 16-code-point block, its category,
     and for letters of a script (not ideographs) the script's classes."""
-    from harness import charclass
+    from harness.text import charclass
 
     ch = chr(cp)
     cat = unicodedata.category(ch)
@@ -81,7 +81,7 @@ def _astral_key(cp: int) -> tuple[object, ...]:
 
 def full_walk() -> dict[str, tuple[Range, ...]]:
     """The same table by asking every code point (slow: for the test of the fast walk)."""
-    from harness import charclass
+    from harness.text import charclass
 
     classify = getattr(charclass.classes, "__wrapped__", charclass.classes)
     found: dict[str, list[list[int]]] = {}
@@ -98,7 +98,7 @@ def full_walk() -> dict[str, tuple[Range, ...]]:
 
 
 def known_classes() -> frozenset[str]:
-    """The class names :mod:`harness.charclass` can return."""
+    """The class names :mod:`harness.text.charclass` can return."""
     return frozenset(_class_ranges())
 
 

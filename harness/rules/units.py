@@ -1,10 +1,10 @@
 """Character units: the granularity at which character rules name characters.
 
 The sanitizer swaps a letter, a digit or an ideograph for another of the same class and
-keeps punctuation, symbols and spaces exactly (:mod:`harness.pseudonym`). So a captured
+keeps punctuation, symbols and spaces exactly (:mod:`harness.sanitize.pseudonym`). So a captured
 letter says only "an ASCII capital letter was here", while a captured ``(`` says "a
 half-width parenthesis was here". A unit is therefore either a class name
-(:mod:`harness.charclass`) or a single character:
+(:mod:`harness.text.charclass`) or a single character:
 
 - letters, digits and ideographs: their class (``ascii_upper``, ``latin_ext_lower``,
   ``cjk``, ``halfwidth_katakana``, ``kana_small``, ``cyrillic``, ``other_digit``, ...);
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-from harness import charclass
+from harness.text import charclass
 
 # The classes that are units, most specific first.
 CLASS_UNITS = (

@@ -1,7 +1,7 @@
 """The simulated banks' field checks: rule kinds and the check-character algorithms.
 
-This is the *world*, kept independent of what the harness knows (``harness.charclass``,
-``harness.checksums``) on purpose: the simulator is the ground truth the harness is tested
+This is the *world*, kept independent of what the harness knows (``harness.text.charclass``,
+``harness.text.checksums``) on purpose: the simulator is the ground truth the harness is tested
 against, so it must not share the harness's bugs. Each rule kind is compiled once, at load
 time, into a predicate ``value -> bool`` (True when the value passes).
 """

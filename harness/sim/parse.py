@@ -1,7 +1,7 @@
 """A simulated bank reads a request body into fields by path, as its rules address them.
 
 :func:`parse_fields` gives ``{path: text}`` (path parameters included) or None when the body
-is malformed. Paths are those of :mod:`harness.fields`: ``amount``, ``debtor.name``,
+is malformed. Paths are those of :mod:`harness.codecs.fields`: ``amount``, ``debtor.name``,
 ``items[0].amount``, ``Head.TxCode`` (XML paths leave out the root element).
 
 - **JSON** (UTF-8): every leaf by its path. A string leaf is its text; a number keeps its

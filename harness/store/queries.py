@@ -210,7 +210,7 @@ _DRAFT_COLUMNS = (
 
 
 def draft_rows(session: Session, f: ExchangeFilter | None = None) -> Iterator[dict[str, Any]]:
-    """Exchange summaries for :func:`harness.plan_draft.draft`, streamed in batches."""
+    """Exchange summaries for :func:`harness.plan.draft.draft`, streamed in batches."""
     names = [c.key for c in _DRAFT_COLUMNS]
     stmt = _where(select(*_DRAFT_COLUMNS).order_by(Exchange.id), f or ExchangeFilter())
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from harness.codecs import JsonNumber, decode
-from harness.fields import flatten
+from harness.codecs.fields import flatten
 from harness.rules import RuleSpec, check, kind_of
 from tests.kinds.helpers import stats_of
 

@@ -1,4 +1,4 @@
-"""A stand-in for ``python -m harness.ingest`` in the addon and feed tests.
+"""A stand-in for ``python -m harness.capture.ingest`` in the addon and feed tests.
 
     python tests/support/fake_ingest.py [--sleep S] [--die-after N] [--no-ack] --ack-fd FD
 

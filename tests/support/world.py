@@ -3,7 +3,7 @@
 ``captured(requests, gateway, plan)`` answers each simulated request with the bank's
 gateway (its production role), turns the request/response pair into the raw record the
 capture addon hands to the ingest process, and builds the sanitized row the ingest would
-store (:class:`harness.record.RowBuilder`). The rows come back in the learner's shape. Tests
+store (:class:`harness.capture.record.RowBuilder`). The rows come back in the learner's shape. Tests
 that need real processes use the proxy; learning tests use this to cover several banks and
 days quickly. The sanitizer runs as in production: rules are learned from pseudonyms.
 """
@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from harness.capture.record import RowBuilder
 from harness.plan import Plan
-from harness.record import RowBuilder
 
 KEY = bytes.fromhex("5a" * 32)
 LEARN_KEYS = ("id", "ts", "endpoint", "outcome", "code", "message", "request_fields", "notes")
@@ -33,7 +33,7 @@ def record(
     reply: bytes,
     ts: float,
 ) -> dict[str, Any]:
-    """The raw record :mod:`addons.capture` builds for one exchange."""
+    """The raw record :mod:`harness.capture.addon` builds for one exchange."""
     return {
         "v": 1,
         "ts": ts,

@@ -4,7 +4,7 @@
 Learning considers two kinds of allow-list for a field whose rejected values hold
 characters no accepted value does:
 
-- every registered named set (:mod:`harness.charsets`) that holds every accepted character
+- every registered named set (:mod:`harness.text.charsets`) that holds every accepted character
   of the field: the key names the set; among sets explaining the same rejections, one made
   for the gateway's writing is preferred (the traffic's ``script``: Japanese where it holds
   kana, Chinese where it holds ideographs without kana, else Latin), then the largest (it
@@ -26,12 +26,12 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from harness import charsets
 from harness.errors import ConfigError
 from harness.rules import charrules, regex, units
 from harness.rules.model import as_text
 from harness.rules.registry import Key, Kind, register
 from harness.rules.stats import FieldStats
+from harness.text import charsets
 
 NAMED_BITS = 10.0  # a kind and one name among a dozen sets
 INVENTED_BITS = 14.0  # a kind, a list the bank never named, then UNIT_BITS per unit

@@ -1,6 +1,6 @@
 """``checksum``: the value carries a valid check character (GB 32100, GB 11643, Luhn, IBAN).
 
-The algorithms are registered in :mod:`harness.checksums`. Learning: an algorithm every
+The algorithms are registered in :mod:`harness.text.checksums`. Learning: an algorithm every
 accepted value of a field passes (over enough distinct values that chance is ruled out) is a
 candidate for the rejected values that fail it.
 """
@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from harness import checksums
 from harness.errors import ConfigError
 from harness.rules.model import as_text
 from harness.rules.registry import Key, Kind, register
 from harness.rules.stats import FieldStats
+from harness.text import checksums
 
 
 def algorithm(name: str) -> checksums.Checksum:

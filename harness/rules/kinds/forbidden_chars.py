@@ -20,11 +20,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from harness import charclass
 from harness.rules import charrules, regex, units
 from harness.rules.model import as_text
 from harness.rules.registry import Key, Kind, register
 from harness.rules.stats import FieldStats
+from harness.text import charclass
 
 _CASES = (
     ("ascii_upper", "ascii_lower"),

@@ -1,6 +1,6 @@
 """``format``: the whole value has a named format (``uuid``, ``date``, ``bic``, ...).
 
-The formats are registered in :mod:`harness.formats`. Learning: every format that all
+The formats are registered in :mod:`harness.text.formats`. Learning: every format that all
 accepted values of a field have is a candidate for the rejected values that lack it; among
 formats explaining the same rejections, the most general wins (a version-4 lower-case UUID
 field whose rejections are not UUIDs at all learns "a UUID").
@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from harness import formats
 from harness.errors import ConfigError
 from harness.rules import regex
 from harness.rules.model import as_text
 from harness.rules.registry import Key, Kind, register
 from harness.rules.stats import FieldStats
+from harness.text import formats
 
 
 class Format(Kind):

@@ -11,12 +11,12 @@ import codecs
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from harness import charclass
 from harness.errors import ConfigError
 from harness.rules.lengths import Bound, chinese, japanese, parse_count
 from harness.rules.model import as_text
 from harness.rules.registry import Key, register
 from harness.rules.stats import FieldStats
+from harness.text import charclass
 
 _ORDER = {"utf-8": 2}
 

@@ -1,1 +1,0 @@
-"""mitmproxy addons shipped with the harness (load with ``mitmdump -s addons/capture.py``)."""
