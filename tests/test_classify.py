@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from harness.codecs import decode
-from harness.outcome.classify import Classifier, Verdict, normalize_message
+from harness.outcome.classify import Classifier, Verdict
+from harness.outcome.signature import normalize_message
 from harness.plan import Plan, parse_plan
 
 SIMBANK = parse_plan(

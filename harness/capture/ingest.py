@@ -57,10 +57,15 @@ from pathlib import Path
 from typing import Any
 
 from harness.capture.ingest_stats import StatsWriter
+from harness.capture.logfmt import setup_logging
+from harness.capture.record import RowBuilder
 from harness.capture.retention import Pruner
 from harness.capture.sink import Sink
-from harness.capture.spool import Spool, default_spool_path, fallback_spool_path
-from harness.errors import ConfigError, HarnessError, StoreUnavailable
+from harness.capture.spool import Spool, default_spool_path, fallback_spool_path, private_dir
+from harness.errors import HarnessError, SpoolError, StoreUnavailable
+from harness.plan import load_plan
+from harness.sanitize.keys import load_key
+from harness.store import resolve_url
 
 log = logging.getLogger("harness.capture.ingest")
 
@@ -284,28 +289,12 @@ def _shadow(specs: Sequence[str], plan: Any, db: str, production: Sequence[str] 
     (``NAME=URL``, or a plan target's ``NAME``: its headers, signer and TLS apply)."""
     if not specs:
         return None
-    from harness.capture.start import shadow_targets
+    # Imported only when shadowing: the HTTP client would slow every ingest's start-up.
+    from harness.replay.shadow import ShadowSender
+    from harness.targets.resolve import parse_target
 
-    targets = shadow_targets(specs, plan)
-    try:
-        from harness.replay.shadow import ShadowSender  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        raise ConfigError(
-            "live shadow (--shadow) needs harness.replay.shadow, which is not available"
-        ) from None
+    targets = dict(parse_target(spec, plan) for spec in specs)
     return ShadowSender(targets, plan, db, production=production)
-
-
-def _key() -> bytes:
-    value = os.environ.get("HARNESS_KEY")
-    if value:
-        try:
-            return bytes.fromhex(value)
-        except ValueError:
-            raise ConfigError("HARNESS_KEY is not hex") from None
-    from harness.sanitize import load_key
-
-    return load_key()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -349,8 +338,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--log-format", choices=("text", "json"), default="text")
     args = parser.parse_args(argv)
-    from harness.capture.logfmt import setup_logging
-
     setup_logging(args.log_format, "harness.capture.ingest")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     os.umask(0o077)  # the store, its WAL and the spools: readable by this user only
@@ -358,10 +345,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.nice:
         with contextlib.suppress(OSError):
             os.nice(args.nice)
-    from harness.capture.record import RowBuilder
-    from harness.plan import load_plan
-    from harness.store import resolve_url
-
     try:
         plan = load_plan(args.plan)
         db = resolve_url(args.db)
@@ -370,7 +353,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         fallback = _fallback(args.spool_fallback, primary)
         if fallback is not None:
             spools.append(fallback)
-        builder = RowBuilder(plan, _key(), max_body=max(0, args.max_body), instance=args.instance)
+        builder = RowBuilder(
+            plan, load_key(), max_body=max(0, args.max_body), instance=args.instance
+        )
         try:
             shadow = _shadow(args.shadow, plan, db, args.production)
         except StoreUnavailable as exc:  # capture goes on; the shadow needs the store
@@ -400,9 +385,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fallback(given: str | None, primary: Path) -> Spool | None:
     """The second spool. The default lives in a shared temporary directory: its folder
     must be private to this user, else there is no fallback (a warning says why)."""
-    from harness.capture.spool import private_dir
-    from harness.errors import SpoolError
-
     if given:
         return Spool(given)
     path = fallback_spool_path(primary)

@@ -32,20 +32,17 @@ from harness.outcome.classify import Classifier
 from harness.plan import Plan
 from harness.plan.endpoint import endpoint_key
 from harness.sanitize import REDACTED, Sanitizer
+from harness.store.models import Exchange, width
 
 log = logging.getLogger(__name__)
 
 # Column widths of harness.store.models.Exchange: longer values are clipped, not refused.
+# Column widths, from the model: a value is clipped to its column, never refused.
 _WIDTHS = {
-    "client": 64,
-    "method": 16,
-    "scheme": 8,
-    "host": 255,
-    "endpoint": 512,
-    "code": 64,
-    "instance": 64,
+    name: width(Exchange, name)
+    for name in ("client", "method", "scheme", "host", "endpoint", "code", "instance")
 }
-_CHARSET_WIDTH = 32
+_CHARSET_WIDTH = width(Exchange, "request_charset")
 _TEXT_COLUMNS = ("path", "message", "error", "code", "endpoint", "host", "client")
 _STRUCTURED = ("json", "form", "xml")
 MiB = 1024 * 1024
@@ -96,12 +93,6 @@ def decode_content_encoding(
     if decoded.truncated:
         raise ValueError("body does not decode: the stream ends early")
     return decoded.data, ", ".join(decoded.encodings) or None
-
-
-def _outcome_from_status(status: int | None, plan: Plan) -> str:
-    if status is None or status in plan.upstream_error_status:
-        return "upstream_error"
-    return "rejected" if status >= 400 else "accepted"
 
 
 class RowBuilder:
@@ -193,6 +184,7 @@ class RowBuilder:
         if port and port != {"http": 80, "https": 443}.get(scheme):
             host = f"{host}:{port}"
         status = rec.get("status")
+        fallback = self.classifier.by_status(status, rec.get("error"))  # until the body is read
         ts = rec.get("ts")
         t_end = rec.get("t_end")
         return {
@@ -218,8 +210,8 @@ class RowBuilder:
             "response_fields": None,
             "response_size": int(rec.get("resp_size") or 0),
             "response_truncated": bool(rec.get("resp_truncated")),
-            "outcome": _outcome_from_status(status, self.plan),
-            "code": None,
+            "outcome": fallback.outcome,
+            "code": _clip(fallback.code, _WIDTHS["code"]),
             "message": None,
             "duration_ms": round((t_end - ts) * 1000.0, 3) if ts and t_end else None,
             "error": None,  # set from the sanitized transport error

@@ -8,9 +8,6 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from harness.errors import ConfigError
-from harness.plan import Plan
-
 log = logging.getLogger("harness.capture.addon")
 
 __all__ = [
@@ -19,7 +16,6 @@ __all__ = [
     "check_store",
     "readings",
     "ready_line",
-    "shadow_targets",
 ]
 
 
@@ -43,22 +39,6 @@ def check_store(db: str, migrate: bool = True) -> str:
     finally:
         engine.dispose()
     return resolve_url(db)
-
-
-def shadow_targets(specs: Sequence[str], plan: Plan) -> dict[str, str]:
-    """``--shadow`` values, ``NAME=URL`` or a plan target's ``NAME``, as name -> URL."""
-    targets: dict[str, str] = {}
-    for spec in specs:
-        name, sep, url = spec.partition("=")
-        name = name.strip()
-        if not sep and name in plan.targets:
-            url = plan.targets[name]
-        if not name or "://" not in url:
-            raise ConfigError(
-                f"capture_shadow wants NAME=URL or the name of a plan target, got {spec!r}"
-            )
-        targets[name] = url.strip()
-    return targets
 
 
 def ready_line(opts: Any, db_url: str | None) -> str:
@@ -88,11 +68,11 @@ def check_plan_and_shadow(plan_path: str | None, shadow: Sequence[str], modes: A
     from harness.plan import load_plan
     from harness.replay.safety import check_targets
     from harness.replay.sending import Sending
-    from harness.targets.resolve import resolve
+    from harness.targets.resolve import parse_target, resolve
 
     plan = load_plan(plan_path)
     if shadow:
-        targets = shadow_targets(shadow, plan)
+        targets = dict(parse_target(spec, plan) for spec in shadow)
         check_targets(targets, plan, reverse_upstreams(modes))
         Sending.of(resolve(plan, targets), plan)
 

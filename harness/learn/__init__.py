@@ -33,6 +33,7 @@ from harness.learn import evolve
 from harness.learn.analogy import Risk, backed, contextualize, propose
 from harness.learn.induce import Learned, induce
 from harness.learn.profile import Corpus, Rows
+from harness.outcome.signature import Signature
 from harness.plan import Plan
 from harness.rules import RuleSpec, policy
 
@@ -73,7 +74,7 @@ def learn(
     ``verdicts``: replay verdicts by exchange id (``production_only``, ``reproducible``,
     ...), recorded in the evidence of the rules they support. ``existing``: rules from the
     store, reconciled rather than duplicated. ``normalize``: the message normalizer
-    (default :func:`harness.outcome.classify.normalize_message`). ``tz``: the timezone of days in
+    (default :func:`harness.outcome.signature.normalize_message`). ``tz``: the timezone of days in
     evidence (default HARNESS_TZ, else UTC). ``progress``: called with the number of rows
     read, every :data:`~harness.learn.profile.PROGRESS_EVERY` rows.
     """
@@ -137,7 +138,7 @@ def _back(
             continue
         spec = item.spec
         data = corpus.endpoints[spec.endpoint]
-        sig = (spec.endpoint, spec.code, spec.message or "")
+        sig = Signature(spec.endpoint, spec.code, spec.message or "")
         rate = data.signature_counts.get(sig, spec.support) / max(data.total, 1)
         need = policy.confirm_at(rate, 1)
         evidence = {**spec.evidence, "confirm_at": need, "backed_by": origin.key}

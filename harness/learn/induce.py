@@ -40,7 +40,8 @@ from typing import Any
 
 from harness.codecs.fields import name_of
 from harness.learn.evaluate import Sightings
-from harness.learn.profile import Corpus, EndpointData, RejectedRow, Signature
+from harness.learn.profile import Corpus, EndpointData, RejectedRow
+from harness.outcome.signature import Signature
 from harness.plan import Plan
 from harness.rules import RuleSpec, policy
 from harness.rules.registry import KINDS, Key, Kind

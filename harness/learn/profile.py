@@ -33,6 +33,7 @@ from typing import Any
 from harness.codecs import JsonNumber
 from harness.codecs.fields import rule_path
 from harness.learn.shapes import MIN_PATTERN_VALUES, derive_patterns
+from harness.outcome.signature import Signature, normalize_message
 from harness.plan import Plan
 from harness.rules import as_text
 from harness.rules.kinds.decimal import PLAIN, has_leading_zero, has_trailing_zero, scale_of
@@ -41,7 +42,6 @@ from harness.rules.units import units
 from harness.text import charclass, charsets, checksums, formats
 from harness.timeutil import instant
 
-Signature = tuple[str, str | None, str]  # endpoint, code, normalized message
 Rows = Iterable[dict[str, Any]] | Callable[[], Iterable[dict[str, Any]]]
 
 BATCH = 20_000  # accepted rows per endpoint counted at once
@@ -67,15 +67,6 @@ def _padded(value: str, stripped: str) -> bool:
 def iterate(rows: Rows) -> Iterator[dict[str, Any]]:
     """The rows, afresh: a callable is called, anything else iterated."""
     return iter(rows() if callable(rows) else rows)
-
-
-def _normalizer() -> Callable[[str | None], str]:
-    from harness.outcome.classify import normalize_message
-
-    def norm(message: str | None) -> str:
-        return normalize_message(message) if message else ""
-
-    return norm
 
 
 # -- one field ---------------------------------------------------------------------------
@@ -390,7 +381,7 @@ class Corpus:
         self.tz = tz
         self.endpoints: dict[str, EndpointData] = {}
         self.exchanges = 0
-        norm = normalize or _normalizer()
+        norm = normalize or normalize_message
         messages: dict[str | None, str] = {}
         for n, row in enumerate(iterate(rows), 1):
             name = row["endpoint"]
@@ -416,10 +407,10 @@ class Corpus:
                     if len(messages) >= MESSAGE_CACHE:  # messages carrying ids: all distinct
                         messages.clear()
                     msg = messages[raw] = norm(raw)
-                sig = (name, row.get("code"), msg)
+                sig = Signature(name, row.get("code"), msg)
                 held = data.signature_counts.get(sig)
                 if held is None and len(data.signature_counts) >= SIGNATURES_MAX:
-                    sig = (name, row.get("code"), OTHER_MESSAGES)  # messages without end
+                    sig = Signature(name, row.get("code"), OTHER_MESSAGES)  # messages without end
                     held = data.signature_counts.get(sig)
                 data.signature_counts[sig] = (held or 0) + 1
                 kept = data.signatures.setdefault(sig, [])

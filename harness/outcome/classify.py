@@ -21,8 +21,7 @@ little. :class:`Classifier` reads a response the way the plan describes it:
   ``ERROR``, ``false``...) is ``rejected`` too.
 - **any other status**: ``rejected``, with the body's code or else the status as the code.
 
-:func:`normalize_message` reduces a message to its template, so that messages that differ
-only by an echoed value, a number or an id group into one rejection signature.
+Rejections are grouped by signature (:mod:`harness.outcome.signature`).
 """
 
 from __future__ import annotations
@@ -42,7 +41,7 @@ from harness.plan import (
     default_plan,
 )
 
-__all__ = ["OUTCOMES", "Classifier", "Verdict", "normalize_message"]
+__all__ = ["OUTCOMES", "Classifier", "Verdict"]
 
 OUTCOMES = ("accepted", "rejected", "upstream_error")
 
@@ -194,6 +193,17 @@ class Classifier:
             return _by_paths(self.plan.message_paths, headers, body)
         return _by_keys(DEFAULT_MESSAGE_KEYS, body)
 
+    def by_status(self, status: int | None, error: str | None = None) -> Verdict:
+        """The verdict from the status alone, by the same rules, when the body cannot be
+        read (the ingest's fallback when decoding an exchange fails)."""
+        if status is None or error is not None:
+            return Verdict("upstream_error", None, None)
+        if status in self.plan.upstream_error_status:
+            return Verdict("upstream_error", str(status), None)
+        if self.plan.is_success_status(status):
+            return Verdict("accepted", None, None)
+        return Verdict("rejected", str(status), None)
+
     def classify(
         self, status: int | None, headers: Headers, body: Any, error: str | None = None
     ) -> Verdict:
@@ -219,34 +229,3 @@ class Classifier:
                 ok = code == self.success_code
             return Verdict("accepted" if ok else "rejected", code, message)
         return Verdict("rejected", code or str(status), message)
-
-
-_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|“[^”\n]*”|‘[^’\n]*’|「[^」\n]*」|『[^』\n]*』")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
-_ID = re.compile(r"(?=[A-Za-z0-9_\-]*[0-9])(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{6,}")
-_NUMBER = re.compile(r"[0-9０-９]+(?:[.,][0-9０-９]+)*")
-_SPACE = re.compile(r"[\s\u3000]+")
-
-
-def normalize_message(msg: str | None, values: Iterable[str] = ()) -> str:
-    """A message reduced to its template, for grouping rejections.
-
-    Occurrences of ``values`` (e.g. the request's field values, longest first) and quoted
-    text become ``<v>``, e-mail addresses ``<v>``, tokens mixing letters and digits
-    (ids, serial numbers) ``<id>``, runs of digits ``#``; whitespace is removed.
-    ``"账户'6222...'不存在 (流水号 A1B2C3D4)"`` -> ``"账户<v>不存在(流水号<id>)"``.
-    """
-    if not msg:
-        return ""
-    text = str(msg)
-    for value in sorted(
-        {str(v) for v in values if v is not None and len(str(v)) >= 2}, key=len, reverse=True
-    ):
-        if value in text:
-            text = text.replace(value, "\x00")
-    text = _QUOTED.sub("\x00", text)
-    text = _EMAIL.sub("\x00", text)
-    text = _ID.sub("\x01", text)
-    text = _NUMBER.sub("#", text)
-    text = _SPACE.sub("", text)
-    return text.replace("\x00", "<v>").replace("\x01", "<id>")

@@ -9,7 +9,7 @@ For a target that only *runs* the service (staging):
                        enforces (the dangerous kind: no test environment would have caught it)
 ``reproducible``       production rejected and the target rejected the same way: the same
                        code, or an equivalent message (equal after
-                       :func:`harness.outcome.classify.normalize_message`), or a message naming the
+                       :func:`harness.outcome.signature.normalize_message`), or a message naming the
                        same field label
 ``different_rejection``  production rejected, the target rejected for another reason
                        (another code, another message, another field)
@@ -38,6 +38,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from harness.outcome.signature import normalize_message
 
 PRODUCTION_ONLY = "production_only"
 REPRODUCIBLE = "reproducible"
@@ -116,7 +118,7 @@ def same_rejection(a: Answer, b: Answer, labels: Iterable[str] = ()) -> bool:
         return True
     msg_a, msg_b = _clean(a.message), _clean(b.message)
     if msg_a is not None and msg_b is not None:
-        if _normalize(msg_a) == _normalize(msg_b):
+        if normalize_message(msg_a) == normalize_message(msg_b):
             return True
         labels = tuple(labels)
         return bool(named_labels(msg_a, labels) & named_labels(msg_b, labels))
@@ -142,9 +144,3 @@ def _clean(value: str | None) -> str | None:
         return None
     value = str(value).strip()
     return value or None
-
-
-def _normalize(message: str) -> str:
-    from harness.outcome.classify import normalize_message
-
-    return normalize_message(message)

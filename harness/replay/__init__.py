@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from harness.replay.engine import RunReport, Selection, Settings, replay
     from harness.replay.request import Sample, build_request
-    from harness.replay.safety import check_targets, parse_target
+    from harness.replay.safety import check_targets
     from harness.replay.writer import BatchWriter
+    from harness.targets.resolve import parse_target
 
 _HOMES = {
     "BatchWriter": "harness.replay.writer",
@@ -31,7 +32,7 @@ _HOMES = {
     "Settings": "harness.replay.engine",
     "build_request": "harness.replay.request",
     "check_targets": "harness.replay.safety",
-    "parse_target": "harness.replay.safety",
+    "parse_target": "harness.targets.resolve",
     "replay": "harness.replay.engine",
 }
 __all__ = [

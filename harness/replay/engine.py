@@ -32,16 +32,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from harness.errors import ConfigError, SignerError
+from harness.errors import ConfigError
 from harness.plan import Plan, default_plan
 from harness.replay import worker
 from harness.replay.assess import Assessor, probes_of
 from harness.replay.client import Sender
-from harness.replay.request import Sample, build_request
+from harness.replay.request import Sample
 from harness.replay.safety import captured_origins, check_targets
 from harness.replay.selection import OUTCOMES, RECORDINGS, Selection, Settings, parse_shard
 from harness.replay.sending import Sending
 from harness.replay.sinks import InlineSink, ProcessSink, Sink
+from harness.replay.step import Step
 from harness.replay.summary import Findings, build_summary
 from harness.replay.writer import BatchWriter, store_errors
 from harness.store import replays as store
@@ -212,10 +213,9 @@ class _Job:
         self.run_id = run_id
         self.targets = targets
         self.plan = plan
-        self.sending = sending
+        self.step = Step(targets, plan, sending, plan.secret_headers)
         self.settings = settings
         self.progress = progress
-        self.secret = plan.secret_headers
         self.probes = probes_of(targets, plan)
         self.findings = Findings()
         self.skipped: Counter[str] = Counter()
@@ -290,13 +290,11 @@ class _Job:
         """Each sampled exchange twice to each target; the first answers become results."""
 
         async def twice(sample: Sample, target: str) -> None:
-            request = self._request(sample, target)
-            if isinstance(request, str):
-                await sink.failed(sample, target, request)
+            sent = await self.step(sender, sample, target, times=2)
+            if sent.failure is not None:
+                await sink.failed(sample, target, sent.failure)
             else:
-                first = await sender.send(*request, ssl=self.sending.ssl[target])
-                second = await sender.send(*request, ssl=self.sending.ssl[target])
-                await sink.pair(sample, target, first, second)
+                await sink.pair(sample, target, *sent.answers)
             self._answered()
 
         await self._spread(twice, sampled)
@@ -304,12 +302,11 @@ class _Job:
 
     async def _main_phase(self, sender: Sender, sink: Sink, rest: list[Sample]) -> None:
         async def once(sample: Sample, target: str) -> None:
-            request = self._request(sample, target)
-            if isinstance(request, str):
-                await sink.failed(sample, target, request)
+            sent = await self.step(sender, sample, target)
+            if sent.failure is not None:
+                await sink.failed(sample, target, sent.failure)
             else:
-                answer = await sender.send(*request, ssl=self.sending.ssl[target])
-                await sink.answer(sample, target, answer)
+                await sink.answer(sample, target, sent.answers[0])
             self._answered()
 
         await self._spread(once, rest)
@@ -343,20 +340,6 @@ class _Job:
             await asyncio.gather(*tasks, return_exceptions=True)
 
     # -- steps --------------------------------------------------------------------------------
-
-    def _request(self, sample: Sample, target: str) -> tuple[str, str, dict[str, str], bytes] | str:
-        """The signed request, or the reason it could not be built."""
-        try:
-            return build_request(
-                sample,
-                self.targets[target],
-                self.plan,
-                self.sending.signers[target],
-                self.sending.fresh[target],
-                self.secret,
-            )
-        except SignerError as exc:
-            return f"signing failed: {exc}"
 
     def _answered(self) -> None:
         self.done += 1

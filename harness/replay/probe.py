@@ -16,14 +16,16 @@ from typing import Any
 
 from harness import codecs
 from harness.codecs.fields import flatten, set_value
+from harness.errors import SignerError
 from harness.learn.probe import Outcome
 from harness.outcome.classify import Classifier
 from harness.plan import Plan
-from harness.replay import Sample, build_request, check_targets
+from harness.replay import Sample, check_targets
 from harness.replay.client import Sender
 from harness.replay.request import header
 from harness.replay.safety import check_captured
 from harness.replay.sending import Sending
+from harness.replay.step import Step
 from harness.rules import as_text
 from harness.targets.resolve import resolve
 
@@ -51,9 +53,8 @@ class HttpSend:
         self.plan = plan
         self.url = url
         # The plan's settings for this target (headers, signer, TLS), resolved now.
-        self.sending = Sending.of(resolve(plan, {target: url}, environ=environ), plan, environ)
-        self.signer = self.sending.signers[target]
-        self.fresh = self.sending.fresh[target]
+        sending = Sending.of(resolve(plan, {target: url}, environ=environ), plan, environ)
+        self.step = Step({target: url}, plan, sending)
         self.classifier = Classifier(plan)
         self.sent = 0
         self.errors = 0  # transport failures (the target down, a timeout)
@@ -103,13 +104,11 @@ class HttpSend:
     def __call__(self, base_id: Any, fields: dict[str, Any]) -> Outcome:
         sample, _ = self._base(base_id)
         variant = dataclasses.replace(sample, body=self.request_body(base_id, fields))
-        method, url, headers, body = build_request(
-            variant, self.url, self.plan, self.signer, self.fresh
-        )
+        sent = self._loop.run_until_complete(self.step(self._sender, variant, self.target))
+        if sent.failure is not None:
+            raise SignerError(sent.failure)
         self.sent += 1
-        raw = self._loop.run_until_complete(
-            self._sender.send(method, url, headers, body, ssl=self.sending.ssl[self.target])
-        )
+        raw = sent.answers[0]
         if raw.error is not None:
             self.errors += 1
             return Outcome("upstream_error")

@@ -32,41 +32,19 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-from harness.errors import ConfigError, SafetyError
+from harness.errors import SafetyError
 from harness.plan import Plan
+from harness.targets.resolve import check_url
 
 __all__ = [
     "captured_origins",
     "check_captured",
     "check_targets",
-    "check_url",
     "endpoints_of",
     "origin_of",
-    "parse_target",
 ]
 
 LOCAL = "this-host"  # every address a local listener can be reached on
-
-
-def parse_target(text: str) -> tuple[str, str]:
-    """``NAME=URL`` from the command line -> (name, url)."""
-    name, sep, url = text.partition("=")
-    name, url = name.strip(), url.strip()
-    if not sep or not name or not url:
-        raise ConfigError(f"a target is NAME=URL, got {text!r}")
-    check_url(name, url)
-    return name, url
-
-
-def check_url(name: str, url: str) -> None:
-    """A target URL must be http(s) with a host (and a valid port)."""
-    parts = urlsplit(url)
-    try:
-        parts.port  # noqa: B018 - raises on a bad port
-    except ValueError:
-        raise ConfigError(f"target {name!r} has a bad port: {url!r}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"target {name!r} needs an http(s) URL, got {url!r}")
 
 
 def _split(value: str) -> tuple[str, int | None, int]:

@@ -28,15 +28,15 @@ from harness.outcome.classify import Classifier
 from harness.plan import Plan, default_plan
 from harness.replay.assess import assess, failed, learn_noise
 from harness.replay.client import Sender
-from harness.replay.request import Sample, build_request
+from harness.replay.request import Sample
 from harness.replay.safety import check_targets, origin_of
 from harness.replay.sending import Sending
+from harness.replay.step import Step
 from harness.replay.summary import Tally, build_summary
 from harness.replay.writer import BatchWriter
 from harness.store import open_store
 from harness.store import replays as store
 from harness.targets.resolve import Target, as_targets, urls
-from harness.targets.signers import SignerError
 
 log = logging.getLogger(__name__)
 
@@ -91,19 +91,16 @@ class ShadowSender:
         environ: Mapping[str, str] | None = None,
         production: Sequence[str] = (),
     ) -> None:
-        check_targets(
-            {n: t if isinstance(t, str) else t.url for n, t in targets.items()}, plan, production
-        )
+        check_targets(urls(targets), plan, production)
         self.plan = plan or default_plan()
         resolved = as_targets(plan, targets, environ)
-        self.sending = Sending.of(resolved, self.plan, environ)
         self.targets = urls(resolved)
+        self.step = Step(self.targets, self.plan, Sending.of(resolved, self.plan, environ))
         self.queue_size = max(1, int(queue_size))
         self.concurrency = max(1, int(concurrency))
         self.rate = rate
         self.timeout = timeout
         self.repeat_noise = max(0, int(repeat_noise))
-        self.secret = self.plan.secret_headers
         self.probes = {n for n in self.targets if verdicts.is_probe(n, self.plan.probe_targets)}
         self.factory = open_store(db_url)  # migrates if the ingest has not yet
         with self.factory.begin() as session:
@@ -302,40 +299,29 @@ class ShadowSender:
             return
         refused = self._refused(row)
         try:
-            for target, url in self.targets.items():
+            for target in self.targets:
                 if target in refused:
                     self.refused += 1
                     continue
-                try:
-                    request = build_request(
-                        sample,
-                        url,
-                        self.plan,
-                        self.sending.signers[target],
-                        self.sending.fresh[target],
-                        self.secret,
-                    )
-                except SignerError as exc:
-                    await self._add(
-                        writer, sample, failed(sample, target, f"signing failed: {exc}")
-                    )
-                    continue
-                tls = self.sending.ssl[target]
-                answer = await sender.send(*request, ssl=tls)
-                if self._noise_seen[(sample.endpoint, target)] < self.repeat_noise:
+                noise = self._noise_seen[(sample.endpoint, target)] < self.repeat_noise
+                if noise:  # counted before sending: mirrors run concurrently
                     self._noise_seen[(sample.endpoint, target)] += 1
-                    again = await sender.send(*request, ssl=tls)
-                    found = learn_noise(classifier, answer, again)
+                sent = await self.step(sender, sample, target, times=2 if noise else 1)
+                if sent.failure is not None:
+                    await self._add(writer, sample, failed(sample, target, sent.failure))
+                    continue
+                if noise:
+                    found = learn_noise(classifier, *sent.answers)
                     self._noise[sample.endpoint] |= found or set()
                 result = assess(
                     sample,
                     target,
-                    answer,
+                    sent.answers[0],
                     plan=self.plan,
                     classifier=classifier,
                     noise=(*self.plan.noise, *self._noise.get(sample.endpoint, ())),
                     probe=target in self.probes,
-                    secret=self.secret,
+                    secret=self.plan.secret_headers,
                 )
                 await self._add(writer, sample, result)
         except Exception as exc:  # fail-open: one bad row must not stop the shadow

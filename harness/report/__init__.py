@@ -11,14 +11,14 @@ All pure: :func:`harness.report.gather.load_report_data` gathers the data.
 """
 
 from harness.report.build import FORMATS, build_report, default_path, render, title
-from harness.report.model import AtRisk, Impact, ReportData, Signature
+from harness.report.model import AtRisk, Impact, ReportData, SignatureCount
 
 __all__ = [
     "FORMATS",
     "AtRisk",
     "Impact",
     "ReportData",
-    "Signature",
+    "SignatureCount",
     "build_report",
     "default_path",
     "render",

@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session
 from harness.codecs.fields import matches, name_of
 from harness.errors import StoreError
 from harness.export.openapi import EndpointFacts
+from harness.outcome.signature import normalize_message
 from harness.plan import Plan
-from harness.report.model import AtRisk, Impact, ReportData, Signature
+from harness.report.model import AtRisk, Impact, ReportData, SignatureCount
 from harness.rules import RuleSpec, violations
 from harness.store.models import Exchange, ReplayResult, ReplayRun
 
@@ -35,10 +36,6 @@ STAGING_VERDICTS = ("production_only", "reproducible", "different_rejection", "t
 def _normalize(message: str | None) -> str | None:
     if message is None:
         return None
-    try:
-        from harness.outcome.classify import normalize_message
-    except ImportError:  # the classifier is optional here: group by the message as stored
-        return message.strip()
     return normalize_message(message)
 
 
@@ -467,7 +464,7 @@ def load_report_data(
         end=end,
         counts=counts,
         signatures=[
-            Signature(e, c, m, n, dict(by_signature.get((e, c, m), {})), firsts.get((e, c, m)))
+            SignatureCount(e, c, m, n, dict(by_signature.get((e, c, m), {})), firsts.get((e, c, m)))
             for e, c, m, n in signatures
         ],
         run=(

@@ -41,7 +41,7 @@ OUTCOMES = ("accepted", "rejected", "upstream_error")
 
 
 @dataclass(frozen=True)
-class Signature:
+class SignatureCount:
     """Production rejections with one endpoint, code and normalized message."""
 
     endpoint: str
@@ -92,7 +92,7 @@ class ReportData:
     start: datetime | None
     end: datetime | None
     counts: list[tuple[str, str, int]] = field(default_factory=list)  # endpoint, outcome, n
-    signatures: list[Signature] = field(default_factory=list)
+    signatures: list[SignatureCount] = field(default_factory=list)
     run: dict[str, Any] | None = None  # the replay runs the verdicts come from
     rules: list[RuleSpec] = field(default_factory=list)
     rule_verdicts: dict[str, dict[str, int]] = field(default_factory=dict)  # rule key -> counts

@@ -193,3 +193,11 @@ class Rule(Base):
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_rules_endpoint_field", "endpoint", "field"),)
+
+
+def width(model: type[Base], column: str) -> int:
+    """The length of one of ``model``'s string columns: what a value is clipped to."""
+    kind = model.__table__.c[column].type
+    if not isinstance(kind, String) or kind.length is None:
+        raise TypeError(f"{model.__name__}.{column} is not a string column with a length")
+    return kind.length

@@ -29,12 +29,22 @@ import os
 import ssl
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from harness.errors import ConfigError
 from harness.plan import Plan, SignerSpec, TargetSpec
 from harness.targets.tls import TlsSettings, client_context
 
-__all__ = ["Target", "as_targets", "parse_header", "resolve", "resolve_value", "urls"]
+__all__ = [
+    "Target",
+    "as_targets",
+    "check_url",
+    "parse_header",
+    "parse_target",
+    "resolve",
+    "resolve_value",
+    "urls",
+]
 
 ENV_PREFIX = "env:"
 
@@ -57,6 +67,31 @@ class Target:
         if not self.url.lower().startswith("https://"):
             return None
         return client_context(self.tls, f"target {self.name!r}")
+
+
+def parse_target(text: str, plan: Plan | None = None) -> tuple[str, str]:
+    """A target as given on the command line -> (name, URL): ``NAME=URL``, or ``NAME``
+    alone for a target of ``plan``. The one parser of ``--target`` and ``--shadow``."""
+    name, sep, url = text.partition("=")
+    name, url = name.strip(), url.strip()
+    if not sep and plan is not None and name in plan.targets:
+        url = plan.targets[name]
+    elif not sep or not name or not url:
+        wanted = "NAME=URL or the name of a plan target" if plan is not None else "NAME=URL"
+        raise ConfigError(f"a target is {wanted}, got {text!r}")
+    check_url(name, url)
+    return name, url
+
+
+def check_url(name: str, url: str) -> None:
+    """A target URL must be http(s) with a host (and a valid port)."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        raise ConfigError(f"target {name!r} has a bad port: {url!r}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"target {name!r} needs an http(s) URL, got {url!r}")
 
 
 def resolve_value(value: str, where: str, environ: Mapping[str, str]) -> str:
@@ -136,6 +171,7 @@ def as_targets(
     return {n: out[n] for n in targets}
 
 
-def urls(targets: Mapping[str, Target]) -> dict[str, str]:
-    """Name -> URL: what a run records and what the production check looks at."""
-    return {n: t.url for n, t in targets.items()}
+def urls(targets: Mapping[str, str | Target]) -> dict[str, str]:
+    """Name -> URL (of URLs or resolved targets): what a run records and what the
+    production check looks at."""
+    return {n: t if isinstance(t, str) else t.url for n, t in targets.items()}
