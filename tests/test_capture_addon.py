@@ -328,6 +328,38 @@ def test_error_after_a_captured_response_is_not_captured_twice(monkeypatch, db):
     assert addon.captured == 2 and addon.dropped == 0
 
 
+def test_replayed_flows_and_flows_outside_the_filter_are_not_captured(monkeypatch, db):
+    _fake_ingest(monkeypatch)
+
+    async def body():
+        addon = Capture()
+        with taddons.context(addon) as tctx:
+            tctx.configure(addon, capture_db=db, capture_filter="~u /account/open")
+            addon.running()
+            addon.response(_flow())  # matches: captured
+            replayed = _flow()
+            replayed.is_replay = "request"  # mitmproxy sent it again: not production traffic
+            addon.response(replayed)
+            other = _flow()
+            other.request.path = "/openapi/v1/balance"
+            addon.response(other)
+            await addon.done()
+        return addon
+
+    addon = run(body)
+    assert (addon.captured, addon.skipped, addon.dropped) == (1, 2, 0)
+
+
+def test_a_bad_capture_filter_is_refused(db):
+    async def body():
+        addon = Capture()
+        with taddons.context(addon) as tctx, pytest.raises(exceptions.OptionsError) as exc:
+            tctx.configure(addon, capture_db=db, capture_filter="~q & (")
+        assert str(exc.value).startswith("capture_filter:")
+
+    run(body)
+
+
 def test_the_ingest_command_line_holds_no_store_url_or_key():
     cmd = capture_mod.ingest_command("/tmp/h.spool", "plan.yaml", ["staging=http://127.0.0.1:1"])
     assert cmd[1:3] == ["-m", "harness.capture.ingest"]

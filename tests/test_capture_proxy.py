@@ -121,6 +121,18 @@ def test_concurrent_requests_give_exactly_as_many_exchanges(up, tmp_path):
     assert f"{n} captured, 0 dropped" in out
 
 
+def test_a_capture_filter_stores_only_matching_flows_and_passes_all_traffic(up, tmp_path):
+    db = tmp_path / "h.db"
+    with proxy(up, db, "--filter", "~m POST & ~u /echo") as p:
+        posted = [post(f"{p.base}/echo", b'{"requestNo":"R1"}')[0] for _ in range(3)]
+        fetched = [get(f"{p.base}/echo")[0] for _ in range(2)]
+        out = finish(p)
+    assert posted == [200] * 3 and fetched == [405] * 2  # the upstream answered every one
+    got = stored(db)
+    assert [x.method for x in got] == ["POST"] * 3
+    assert "3 captured, 0 dropped" in out and "2 skipped" in out
+
+
 def test_upstream_down_answers_502_and_stores_upstream_errors(tmp_path):
     db = tmp_path / "h.db"
     dead = f"http://127.0.0.1:{free_port()}"
@@ -262,6 +274,7 @@ def test_bad_options_fail_with_one_line_before_serving(up, tmp_path):
         line = _proxy_error(up, tmp_path / "b.db", port=taken.getsockname()[1])
     assert "in use" in line
     assert "upstream" in _proxy_error(None, tmp_path / "c.db")
+    assert "capture_filter" in _proxy_error(up, tmp_path / "e.db", "--filter", "~m POST & (")
 
 
 def test_the_upstream_is_never_a_shadow_target_even_without_a_plan(up, tmp_path):

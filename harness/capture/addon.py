@@ -42,7 +42,6 @@ import asyncio
 import gc
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -51,12 +50,13 @@ from typing import Any
 
 from mitmproxy import ctx, exceptions, http
 
+from harness.capture import options
 from harness.capture.frames import frame, record
+from harness.capture.options import MiB
 from harness.capture.start import reverse_upstreams
 
 logger = logging.getLogger(__name__)
 
-MiB = 1024 * 1024
 MAX_QUEUED_BYTES = 256 * MiB  # bound on the bytes waiting in memory, whatever capture_queue says
 STOP_TIMEOUT = 120.0  # seconds done() waits for the ingest process to flush
 DRAIN_GRACE = 5.0  # seconds done() lets the flows in flight finish
@@ -109,6 +109,8 @@ class Capture:
         self._listening = False
         self._rollback = False  # the next configure() undoes a failed one: no side effects
         self._ops: asyncio.Task[None] | None = None
+        self._filter: Any = None  # the compiled capture_filter: None captures every flow
+        self.skipped = 0  # flows not captured: outside capture_filter, or replayed by mitmproxy
 
     @property
     def captured(self) -> int:
@@ -134,86 +136,7 @@ class Capture:
         # When any option fails, mitmproxy rolls every option back and configures again
         # with the old values (the defaults, at start): that call must not touch a store.
         loader.master.options.errored.connect(self._rolled_back)
-        loader.add_option(
-            "capture_db",
-            str,
-            os.environ.get("HARNESS_DB") or "harness.db",
-            "Store for captured exchanges: a SQLite file path or a SQLAlchemy URL "
-            "(default: HARNESS_DB, else ./harness.db). It is created and migrated at start.",
-        )
-        loader.add_option(
-            "capture_plan",
-            str | None,
-            None,
-            "Gateway plan YAML file (see replays/): success codes, sensitive fields, labels.",
-        )
-        loader.add_option(
-            "capture_max_body",
-            int,
-            MiB,
-            "Bodies larger than this many bytes (raw, and once Content-Encoding is undone) "
-            "are truncated and flagged in the capture; the client still gets the whole body.",
-        )
-        loader.add_option(
-            "capture_spool",
-            str | None,
-            None,
-            "Spool file for sanitized exchanges while the store is down (default: "
-            "<db stem>.spool next to a SQLite file, else ./harness.spool).",
-        )
-        loader.add_option(
-            "capture_queue",
-            int,
-            10000,
-            "How many exchanges may wait in memory when the ingest pipe is full; beyond it "
-            "exchanges are dropped and counted (fail open).",
-        )
-        loader.add_option(
-            "capture_shadow",
-            Sequence[str],
-            [],
-            "Live shadow targets as NAME=URL, or NAME alone for a target of the plan (its "
-            "headers, signer and TLS apply): each sanitized request is also sent there.",
-        )
-        loader.add_option(
-            "capture_key_file",
-            str | None,
-            os.environ.get("HARNESS_KEY_FILE"),
-            "The sanitization key file (default: HARNESS_KEY, else HARNESS_KEY_FILE, else "
-            "~/.config/harness/key; created 0600 with a warning when missing).",
-        )
-        loader.add_option(
-            "capture_migrate",
-            bool,
-            True,
-            "Create or upgrade the store's schema at start; off: refuse a store whose "
-            "schema is not current (for teams whose DDL runs separately).",
-        )
-        loader.add_option(
-            "capture_instance",
-            str,
-            os.environ.get("HARNESS_INSTANCE") or socket.gethostname(),
-            "This sidecar's name, stored with each exchange (default: HARNESS_INSTANCE, "
-            "else the host name).",
-        )
-        loader.add_option(
-            "capture_metrics_port",
-            int,
-            0,
-            "Serve /healthz, /readyz and Prometheus /metrics on this port (0: off).",
-        )
-        loader.add_option(
-            "capture_metrics_host",
-            str,
-            "127.0.0.1",
-            "Address of the metrics port (loopback by default).",
-        )
-        loader.add_option(
-            "capture_log_format",
-            str,
-            "text",
-            "Log format of the ingest process: text or json.",
-        )
+        options.declare(loader)
 
     def _rolled_back(self, exc: Exception) -> None:
         self._rollback = True
@@ -225,14 +148,9 @@ class Capture:
             self._rollback = False
             return
         opts = ctx.options
-        if "capture_max_body" in updated and opts.capture_max_body < 0:
-            raise exceptions.OptionsError("capture_max_body must be >= 0")
-        if "capture_queue" in updated and opts.capture_queue < 1:
-            raise exceptions.OptionsError("capture_queue must be >= 1")
-        if "capture_log_format" in updated and opts.capture_log_format not in ("text", "json"):
-            raise exceptions.OptionsError("capture_log_format must be text or json")
-        if "capture_instance" in updated and not 0 < len(opts.capture_instance) <= 64:
-            raise exceptions.OptionsError("capture_instance must be 1 to 64 characters")
+        options.check(opts, updated)
+        if "capture_filter" in updated:
+            self._filter = options.flow_filter(opts.capture_filter)
         try:
             if updated & {"capture_metrics_port", "capture_metrics_host"} and (
                 opts.capture_metrics_port
@@ -369,11 +287,12 @@ class Capture:
         if self.feed is not None:
             self.feed.stop(STOP_TIMEOUT)
         logger.info(
-            "capture: %d captured, %d dropped, %d errors, %d refused at shutdown",
+            "capture: %d captured, %d dropped, %d errors, %d refused, %d skipped at shutdown",
             self.captured,
             self.dropped,
             self.errors,
             self.refused,
+            self.skipped,
         )
 
     def _refuse(self, flow: http.HTTPFlow) -> None:
@@ -444,6 +363,9 @@ class Capture:
 
     def _capture(self, flow: http.HTTPFlow) -> None:
         flow.metadata["harness_captured"] = True
+        if flow.is_replay or (self._filter is not None and not self._filter(flow)):
+            self.skipped += 1
+            return
         self.seen += 1
         try:
             data = frame(record(flow, ctx.options.capture_max_body))

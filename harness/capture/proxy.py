@@ -58,6 +58,7 @@ class ProxyConfig:
     metrics_port: int | None = None  # None: the plan's metrics_port, else off
     metrics_host: str = "127.0.0.1"
     log_format: str = "text"
+    capture_filter: str | None = None  # mitmproxy filter expression: capture only matches
 
 
 def _plan(cfg: ProxyConfig) -> Any:
@@ -156,6 +157,7 @@ def _options(cfg: ProxyConfig, upstream: str) -> dict[str, Any]:
         "capture_metrics_port": metrics_port or 0,
         "capture_metrics_host": cfg.metrics_host,
         "capture_log_format": cfg.log_format,
+        "capture_filter": cfg.capture_filter,
         **tls_options(cfg, upstream, plan),
     }
     if cfg.instance:

@@ -117,6 +117,14 @@ def proxy(
             help="Log lines for people (text) or collectors (json).",
         ),
     ] = "text",
+    capture_filter: Annotated[
+        str | None,
+        typer.Option(
+            "--filter",
+            metavar="EXPR",
+            help="Capture only the flows this mitmproxy filter expression matches (e.g. '~u /v1/ & ~m POST'); all traffic still passes.",
+        ),
+    ] = None,
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Log warnings and errors only.")
     ] = False,
@@ -160,6 +168,7 @@ def proxy(
         metrics_port=metrics_port,
         metrics_host=metrics_host,
         log_format=log_format,
+        capture_filter=capture_filter,
     )
     counts = run_proxy(cfg)
     line = (
