@@ -16,15 +16,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/harness demo
 
-## make test: the whole suite, about 7 minutes (PostgreSQL tests run when HARNESS_TEST_PG_URL
+## make test: the whole suite, about 10 minutes on 2 cores (PostgreSQL tests run when HARNESS_TEST_PG_URL
 ## is set; .ci/run sets it). The report's browser test needs `make browser` (root) once.
 test: $(STAMP) tools
 	$(BIN)/pytest -q
 
 ## make test-fast: the unit tests, no process started, in under a minute. A test that starts
-## a process is marked `process` automatically (tests/conftest.py) and left out here.
+## a process is marked `process` automatically (tests/conftest.py) and left out here, and so
+## are the `slow` acceptance runs (learning every simulated bank's days: about a minute).
 test-fast: $(STAMP)
-	HARNESS_TEST_FAST=1 $(BIN)/pytest -q -m "not process"
+	HARNESS_TEST_FAST=1 $(BIN)/pytest -q -m "not process and not slow"
 
 ## make tools: what tests use beyond Python, installed locally (Prism, when npm is present).
 tools: prism

@@ -125,6 +125,7 @@ def scores(name: str, edge: bool) -> dict[str, Score]:
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", BANKS)
 @pytest.mark.parametrize("edge", [False, True], ids=["fresh day", "edge day"])
 def test_recall_and_false_rejects(name: str, edge: bool) -> None:

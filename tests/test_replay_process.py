@@ -17,6 +17,8 @@ import sys
 from typing import Any
 
 import pytest
+
+pytestmark = pytest.mark.process  # the recording process is started by the library itself
 from sqlalchemy import func, select, text
 
 from harness.errors import ConfigError, StoreError
