@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import marshal
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -256,7 +257,7 @@ def test_a_dying_ingest_is_restarted_with_backoff_and_capture_resumes(monkeypatc
             assert addon.feed.restarts >= 7
             assert addon.captured == 8 and addon.dropped == 8
             _fake_ingest(monkeypatch)  # a healthy ingest from the next restart on
-            addon.feed._child.proc.kill()
+            os.kill(addon.feed.pid, signal.SIGKILL)
             while addon.feed.running:
                 await asyncio.sleep(0.02)
             while not addon.feed.running:

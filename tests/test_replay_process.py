@@ -17,8 +17,6 @@ import sys
 from typing import Any
 
 import pytest
-
-pytestmark = pytest.mark.process  # the recording process is started by the library itself
 from sqlalchemy import func, select, text
 
 from harness.errors import ConfigError, StoreError
@@ -42,6 +40,8 @@ from tests.test_replay import (
     strict_on_parens,
 )
 from tests.test_replay_recorder import recording
+
+pytestmark = pytest.mark.process  # the recording process is started by the library itself
 
 # What a result row says about the answer, without what differs between two runs.
 COMPARED = ("exchange_id", "target", "status", "outcome", "code", "message", "error", "fields",

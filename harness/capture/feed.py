@@ -128,6 +128,11 @@ class IngestFeed:
     def running(self) -> bool:
         return self._child is not None
 
+    @property
+    def pid(self) -> int | None:
+        """The running ingest process's id (None between restarts)."""
+        return self._child.proc.pid if self._child is not None else None
+
     # -- starting and restarting ----------------------------------------------------------
 
     def start(self) -> bool:

@@ -247,6 +247,11 @@ class Checker:
         self.document = document
         self._validators: dict[str, Any] = {}
 
+    @property
+    def compiled(self) -> int:
+        """How many endpoints' validators are built so far (each once, on first use)."""
+        return len(self._validators)
+
     def errors(self, endpoint: str, tree: Any) -> list[str]:
         """``"path: keyword"`` for each broken keyword; empty when the body passes (or the
         endpoint has no schema). Messages name paths and keywords, never values."""
