@@ -49,6 +49,7 @@ from harness.errors import CodecError, ConfigError, HarnessError
 from harness.plan import DEFAULT_CODE_KEYS, DEFAULT_MESSAGE_KEYS, Plan
 from harness.plan.endpoint import endpoint_key
 from harness.rules import RuleSpec, compiled, describe, kind_of
+from harness.vocab import RuleState
 
 log = logging.getLogger("harness.mock")
 
@@ -57,8 +58,8 @@ RULE_HEADER = "X-Harness-Rule"
 DEFAULT_SUCCESS_CODE = "000000"
 DEFAULT_SUCCESS_MESSAGE = "OK"
 DEFAULT_REJECT_CODE = "INVALID"
-DEFAULT_STATES = ("confirmed",)
-STRICT_STATES = ("confirmed", "suspected")
+DEFAULT_STATES: tuple[RuleState, ...] = ("confirmed",)
+STRICT_STATES: tuple[RuleState, ...] = ("confirmed", "suspected")
 REJECT_STATUS = 400  # a rejection's status when no production answer says otherwise
 MAX_BODY = 16 * 1024 * 1024
 DOCUMENTS = ("json", "xml", "form")

@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 
 from harness.errors import ConfigError, NotFoundError, StoreError
 from harness.store.models import Exchange
-
-OUTCOMES = ("accepted", "rejected", "upstream_error")
+from harness.vocab import OUTCOMES
 
 # Every column the ingest fills, in table order (the bulk insert wants one key set).
 EXCHANGE_COLUMNS: tuple[str, ...] = tuple(
@@ -39,7 +38,7 @@ class ExchangeFilter:
     start: datetime | None = None
     end: datetime | None = None
     endpoint: str | None = None
-    outcome: str | None = None
+    outcome: str | None = None  # checked against OUTCOMES: this is where user input arrives
     code: str | None = None
 
     def __post_init__(self) -> None:

@@ -16,17 +16,18 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from harness.errors import ConfigError, NotFoundError, StoreError
-from harness.rules import SOURCES, STATES, RuleSpec
+from harness.rules import RuleSpec
 from harness.rules.evolution import fold
 from harness.store.models import Exchange, ReplayResult, Rule
 from harness.timeutil import instant
+from harness.vocab import RULE_SOURCES, RULE_STATES, RuleSource, RuleState
 
 _KEY_MAX = 512  # width of rules.key
 
@@ -59,8 +60,9 @@ def to_spec(row: Rule) -> RuleSpec:
         params=dict(row.params or {}),
         code=row.code,
         message=row.message,
-        source=row.source,
-        state=row.state,
+        # to_model and set_state let no other word into these columns
+        source=cast(RuleSource, row.source),
+        state=cast(RuleState, row.state),
         confidence=float(row.confidence or 0.0),
         support=int(row.support or 0),
         contradict=int(row.contradict or 0),
@@ -73,9 +75,9 @@ def to_spec(row: Rule) -> RuleSpec:
 def to_model(spec: RuleSpec, row: Rule | None = None, now: datetime | None = None) -> Rule:
     """Write ``spec`` into ``row`` (a new row when None); the id is never copied."""
     now = now or datetime.now(UTC)
-    if spec.state not in STATES:
+    if spec.state not in RULE_STATES:
         raise ConfigError(f"unknown rule state {spec.state!r}")
-    if spec.source not in SOURCES:
+    if spec.source not in RULE_SOURCES:
         raise ConfigError(f"unknown rule source {spec.source!r}")
     row = row if row is not None else Rule()
     row.key = storage_key(spec.key)
@@ -166,10 +168,10 @@ def load_rules(
 ) -> list[RuleSpec]:
     """Stored rules, by endpoint, field, id. Retired rules only when asked for (by
     ``include_retired`` or ``state="retired"``)."""
-    if state is not None and state not in STATES:
-        raise ConfigError(f"unknown rule state {state!r} (want one of {', '.join(STATES)})")
-    if source is not None and source not in SOURCES:
-        raise ConfigError(f"unknown rule source {source!r} (want one of {', '.join(SOURCES)})")
+    if state is not None and state not in RULE_STATES:
+        raise ConfigError(f"unknown rule state {state!r} (want one of {', '.join(RULE_STATES)})")
+    if source is not None and source not in RULE_SOURCES:
+        raise ConfigError(f"unknown rule source {source!r} (want one of {', '.join(RULE_SOURCES)})")
     query = select(Rule)
     if endpoint is not None:
         query = query.where(Rule.endpoint == endpoint)
@@ -210,8 +212,8 @@ def set_state(
 
     The source stays what it was; later learning keeps the decision (see :func:`merge`).
     """
-    if state not in STATES:
-        raise ConfigError(f"unknown rule state {state!r} (want one of {', '.join(STATES)})")
+    if state not in RULE_STATES:
+        raise ConfigError(f"unknown rule state {state!r} (want one of {', '.join(RULE_STATES)})")
     now = now or datetime.now(UTC)
     row = _row(session, rule_id)
     evidence = dict(row.evidence or {})
