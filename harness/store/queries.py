@@ -11,13 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from harness.errors import ConfigError, NotFoundError, StoreError
+from harness.rows import ExchangeRow
 from harness.store.models import Exchange
 from harness.vocab import OUTCOMES
 
@@ -28,7 +29,7 @@ EXCHANGE_COLUMNS: tuple[str, ...] = tuple(
 
 
 # Columns added after the first release (Alembic 0002 on): a spooled row may lack them.
-_LATER_COLUMNS = ("instance",)
+_LATER_COLUMNS: tuple[Literal["instance"], ...] = ("instance",)
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,7 @@ def stats(session: Session, f: ExchangeFilter | None = None) -> list[StatsRow]:
 
 
 def insert_exchanges(
-    conn: Connection | Session, rows: Sequence[dict[str, Any]], *, returning_ids: bool = False
+    conn: Connection | Session, rows: Sequence[ExchangeRow], *, returning_ids: bool = False
 ) -> int:
     """Bulk insert already-sanitized rows (Core ``insert`` as executemany) in the caller's
     transaction. Every row must carry the keys of :data:`EXCHANGE_COLUMNS`. With

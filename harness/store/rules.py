@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from harness.errors import ConfigError, NotFoundError, StoreError
+from harness.rows import LearningRow
 from harness.rules import RuleSpec
 from harness.rules.evolution import fold
 from harness.store.models import Exchange, ReplayResult, Rule
@@ -240,10 +241,22 @@ _LEARN_COLUMNS = (
     Exchange.request_fields,
     Exchange.notes,
 )
-
-
-_LEARN_NAMES = ("id", "ts", "endpoint", "outcome", "code", "message", "request_fields", "notes")
 _YIELD_PER = 5000  # rows fetched at a time: the learner never holds the window
+
+
+def _learning_row(row: Sequence[Any]) -> LearningRow:
+    """One result row of ``select(*_LEARN_COLUMNS)`` as the learner's row."""
+    id_, ts, endpoint, outcome, code, message, request_fields, notes = row
+    return LearningRow(
+        id=id_,
+        ts=ts,
+        endpoint=endpoint,
+        outcome=outcome,
+        code=code,
+        message=message,
+        request_fields=request_fields,
+        notes=notes,
+    )
 
 
 def _window(query: Any, start: datetime | None, end: datetime | None, endpoint: str | None) -> Any:
@@ -275,7 +288,7 @@ def iter_learning_rows(
     start: datetime | None = None,
     end: datetime | None = None,
     endpoint: str | None = None,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[LearningRow]:
     """The exchanges of a window as the learner's rows (id, ts, endpoint, outcome, code,
     message, request_fields, notes), oldest first, fetched :data:`_YIELD_PER` at a time (a
     server-side cursor on PostgreSQL)."""
@@ -284,7 +297,7 @@ def iter_learning_rows(
     )
     try:
         for row in session.execute(query.execution_options(yield_per=_YIELD_PER)):
-            yield dict(zip(_LEARN_NAMES, row, strict=True))
+            yield _learning_row(row)
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read exchanges: {type(exc).__name__}") from None
 
@@ -294,7 +307,7 @@ def learning_rows(
     start: datetime | None = None,
     end: datetime | None = None,
     endpoint: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[LearningRow]:
     """:func:`iter_learning_rows` as a list (small windows and tests)."""
     return list(iter_learning_rows(session, start, end, endpoint))
 
@@ -304,11 +317,11 @@ def stream_learning_rows(
     start: datetime | None = None,
     end: datetime | None = None,
     endpoint: str | None = None,
-) -> Callable[[], Iterator[dict[str, Any]]]:
+) -> Callable[[], Iterator[LearningRow]]:
     """A callable the learner calls for a fresh pass over the window, each in its own
     session: rows stream from the store and are never all in memory."""
 
-    def rows() -> Iterator[dict[str, Any]]:
+    def rows() -> Iterator[LearningRow]:
         with factory() as session:
             yield from iter_learning_rows(session, start, end, endpoint)
 
@@ -324,7 +337,7 @@ class StoredRows:
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self.factory = factory
 
-    def by_ids(self, ids: Sequence[Any]) -> dict[str, Any] | None:
+    def by_ids(self, ids: Sequence[Any]) -> LearningRow | None:
         """The row of the first of ``ids`` the store holds."""
         wanted = [int(i) for i in ids if isinstance(i, int) or str(i).isdigit()][:100]
         if not wanted:
@@ -332,15 +345,12 @@ class StoredRows:
         query = select(*_LEARN_COLUMNS).where(Exchange.id.in_(wanted))
         try:
             with self.factory() as session:
-                found = {
-                    row[0]: dict(zip(_LEARN_NAMES, row, strict=True))
-                    for row in session.execute(query)
-                }
+                found = {row[0]: _learning_row(row) for row in session.execute(query)}
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot read exchanges: {type(exc).__name__}") from None
         return next((found[i] for i in wanted if i in found), None)
 
-    def siblings(self, endpoint: str) -> list[dict[str, Any]]:
+    def siblings(self, endpoint: str) -> list[LearningRow]:
         """The most recent accepted exchanges on ``endpoint`` (a rejected request is
         repaired from the one closest to it)."""
         query = (
@@ -351,7 +361,7 @@ class StoredRows:
         )
         try:
             with self.factory() as session:
-                return [dict(zip(_LEARN_NAMES, row, strict=True)) for row in session.execute(query)]
+                return [_learning_row(row) for row in session.execute(query)]
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot read exchanges: {type(exc).__name__}") from None
 
