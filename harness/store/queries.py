@@ -8,10 +8,10 @@ scan of ``ix_exchanges_endpoint_outcome_ts``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +21,9 @@ from harness.errors import ConfigError, NotFoundError, StoreError
 from harness.rows import ExchangeRow
 from harness.store.models import Exchange
 from harness.vocab import OUTCOMES
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # Every column the ingest fills, in table order (the bulk insert wants one key set).
 EXCHANGE_COLUMNS: tuple[str, ...] = tuple(
@@ -63,11 +66,11 @@ def _where(stmt: Any, f: ExchangeFilter) -> Any:
     return stmt
 
 
-def _guard(what: str) -> Any:
+def _guard(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorator: SQLAlchemy errors become a StoreError naming the query, never its data."""
 
-    def wrap(fn: Any) -> Any:
-        def inner(*args: Any, **kwargs: Any) -> Any:
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        def inner(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 return fn(*args, **kwargs)
             except SQLAlchemyError as exc:
