@@ -22,8 +22,8 @@ they are); the types are for the reader and for mypy. Readers of a raw exchange 
 ``.get``: a record from an older proxy or a test may lack keys.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: TypedDict reads NotRequired[...] at class
+# creation, so ExchangeRow.__optional_keys__ says ``id`` only with evaluated annotations.
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NotRequired, TypedDict
