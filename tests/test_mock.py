@@ -12,7 +12,14 @@ import pytest
 from aiohttp import web
 
 from harness import codecs
-from harness.mock import RULE_HEADER, STATUS_PATH, STRICT_STATES, MockGateway, Template, make_app
+from harness.mock import (
+    RULE_HEADER,
+    STATUS_PATH,
+    STRICT_STATES,
+    AnswerTemplate,
+    MockGateway,
+    make_app,
+)
 from harness.outcome.classify import Classifier
 from harness.plan import load_plan, parse_plan
 from harness.rules import RuleSpec
@@ -193,7 +200,7 @@ def test_answers_mirror_stored_production_answers():
         ensure_ascii=False,
     )
     templates = [
-        Template(
+        AnswerTemplate(
             OPEN,
             "accepted",
             "000000",
@@ -203,7 +210,7 @@ def test_answers_mirror_stored_production_answers():
             success.encode(),
             "application/json;charset=UTF-8",
         ),
-        Template(
+        AnswerTemplate(
             OPEN,
             "rejected",
             "ED0012",
@@ -262,7 +269,7 @@ def test_status_path_reports_rules():
     assert json.loads(body) == {"rules": 4, "endpoints": [UPDATE, OPEN], "plan": "simbank"}
 
 
-REJECTION = Template(
+REJECTION = AnswerTemplate(
     OPEN,
     "rejected",
     "ED0012",
@@ -272,7 +279,7 @@ REJECTION = Template(
     json.dumps({"code": "ED0012", "msg": "企业名称含有非法字符"}, ensure_ascii=False).encode(),
     "application/json;charset=UTF-8",
 )
-MALFORMED = Template(
+MALFORMED = AnswerTemplate(
     OPEN,
     "rejected",
     "EA0400",
@@ -283,7 +290,7 @@ MALFORMED = Template(
     "application/json;charset=UTF-8",
     role="malformed",
 )
-NOT_FOUND = Template(
+NOT_FOUND = AnswerTemplate(
     "GET /nope",
     "rejected",
     "EA0404",

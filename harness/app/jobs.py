@@ -96,7 +96,7 @@ def incident_report(
 
 
 @dataclass
-class Learned:
+class LearnWindowResult:
     """What ``harness learn`` found and saved: rules (with ids), the risk list, counts."""
 
     rules: list[RuleSpec]
@@ -117,7 +117,7 @@ def learn_window(
     budget: int = 200,
     analogy: bool = True,
     progress: Callable[[int, int], None] | None = None,
-) -> Learned:
+) -> LearnWindowResult:
     """Learn from a window of the store, probe when the plan allows, save, return the result.
 
     The window streams from the store (it never is in memory at once). ``probe`` None
@@ -172,7 +172,7 @@ def learn_window(
         saved = save_rules(session, result.rules)
     ids = {r.key: r.id for r in saved}
     risks = [dict(r.as_dict(), rule_id=ids.get(r.rule_key)) for r in result.risks]
-    return Learned(saved, risks, {**result.stats, "probes": spent}, warnings)
+    return LearnWindowResult(saved, risks, {**result.stats, "probes": spent}, warnings)
 
 
 def _probe(

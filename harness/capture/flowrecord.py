@@ -2,15 +2,20 @@
 
 The record holds the raw request and response exactly as mitmproxy holds them, bodies cut
 at the capture limit, nothing decoded (:mod:`harness.capture.record` turns it into a sanitized
-row). The live capture (``addons/frames.py``) and ``harness import`` of flow files share
+row). The live capture (:mod:`harness.capture.frames`) and ``harness import`` of flow files share
 it, so both go through the same decode, classify and sanitize path.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-__all__ = ["record"]
+from harness.rows import RawExchange
+
+if TYPE_CHECKING:
+    from mitmproxy.http import HTTPFlow
+
+__all__ = ["RawExchange", "record"]
 
 
 def _body(content: bytes | None, limit: int) -> tuple[bytes | None, int, bool]:
@@ -23,12 +28,12 @@ def _body(content: bytes | None, limit: int) -> tuple[bytes | None, int, bool]:
     return content, size, False
 
 
-def record(flow: Any, max_body: int) -> dict[str, Any]:
+def record(flow: HTTPFlow, max_body: int) -> RawExchange:
     """The raw exchange as primitive values (marshal-able); no decoding here."""
     req = flow.request
     peer = flow.client_conn.peername
     req_body, req_size, req_trunc = _body(req.raw_content, max_body)
-    rec: dict[str, Any] = {
+    rec: RawExchange = {
         "v": 1,
         "ts": req.timestamp_start,
         "client": f"{peer[0]}:{peer[1]}" if peer else None,
@@ -52,14 +57,12 @@ def record(flow: Any, max_body: int) -> dict[str, Any]:
     resp = flow.response
     if resp is not None:
         body, size, trunc = _body(resp.raw_content, max_body)
-        rec.update(
-            status=resp.data.status_code,
-            resp_headers=resp.data.headers.fields,
-            resp_body=body,
-            resp_size=size,
-            resp_truncated=trunc,
-            t_end=resp.timestamp_end,
-        )
+        rec["status"] = resp.data.status_code
+        rec["resp_headers"] = resp.data.headers.fields
+        rec["resp_body"] = body
+        rec["resp_size"] = size
+        rec["resp_truncated"] = trunc
+        rec["t_end"] = resp.timestamp_end
     if flow.error is not None:
         rec["error"] = flow.error.msg
         if rec["t_end"] is None:

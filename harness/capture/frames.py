@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import marshal
 import struct
-from typing import Any
+from typing import Any, cast
 
 from harness.capture.flowrecord import record
+from harness.rows import RawExchange
 
 __all__ = ["frame", "record"]
 
 _HEADER = struct.Struct(">I")
 
 
-def frame(record: dict[str, Any]) -> bytes:
+def frame(record: RawExchange) -> bytes:
     """One exchange record as a pipe frame: 4-byte big-endian length + marshal."""
-    data = marshal.dumps(record)
+    # A typed dict is a plain dict at run time; typeshed's marshal types do not list them.
+    data = marshal.dumps(cast(dict[str, Any], record))
     return _HEADER.pack(len(data)) + data

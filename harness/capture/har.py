@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from harness.errors import ConfigError
+from harness.rows import RawExchange
 
 __all__ = ["CREATOR", "entry", "records"]
 
@@ -76,7 +77,7 @@ def _time(text: Any) -> float | None:
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
-def records(doc: Any, max_body: int) -> Iterator[dict[str, Any]]:
+def records(doc: Any, max_body: int) -> Iterator[RawExchange]:
     """The raw exchange records of a HAR document (a parsed JSON mapping)."""
     try:
         entries = doc["log"]["entries"]
@@ -90,7 +91,7 @@ def records(doc: Any, max_body: int) -> Iterator[dict[str, Any]]:
         yield _record(item, max_body)
 
 
-def _record(item: dict[str, Any], max_body: int) -> dict[str, Any]:
+def _record(item: dict[str, Any], max_body: int) -> RawExchange:
     req = item["request"]
     resp: dict[str, Any] = item["response"] if isinstance(item.get("response"), dict) else {}
     parts = urlsplit(str(req.get("url", "")))

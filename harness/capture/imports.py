@@ -15,7 +15,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -23,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from harness.capture.record import RowBuilder
 from harness.errors import ConfigError, StoreError
 from harness.plan import Plan
+from harness.rows import ExchangeRow, RawExchange
 
 __all__ = ["FORMATS", "Imported", "detect", "import_file", "read_records"]
 
@@ -64,7 +64,7 @@ def detect(path: Path) -> str:
     raise ConfigError(f"{str(path)!r} is neither a HAR file nor a mitmproxy flow file")
 
 
-def read_records(path: Path, fmt: str, max_body: int, tally: Imported) -> Iterator[dict[str, Any]]:
+def read_records(path: Path, fmt: str, max_body: int, tally: Imported) -> Iterator[RawExchange]:
     """The raw exchange records of ``path``, streamed (HAR is parsed whole)."""
     if fmt == "har":
         from harness.capture.har import records
@@ -118,7 +118,7 @@ def import_file(
         raise ConfigError(f"no such file: {str(p)!r}")
     tally = Imported(kind)
     builder = RowBuilder(plan, key, max_body=max_body, instance=instance)
-    rows: list[dict[str, Any]] = []
+    rows: list[ExchangeRow] = []
 
     def flush() -> None:
         if not rows:

@@ -54,7 +54,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from harness.capture.ingest_stats import StatsWriter
 from harness.capture.logfmt import setup_logging
@@ -64,6 +64,7 @@ from harness.capture.sink import Sink
 from harness.capture.spool import Spool, default_spool_path, fallback_spool_path, private_dir
 from harness.errors import HarnessError, SpoolError, StoreUnavailable
 from harness.plan import load_plan
+from harness.rows import RawExchange
 from harness.sanitize.keys import load_key
 from harness.store import resolve_url
 
@@ -82,7 +83,7 @@ _EOF = None
 _BAD = object()  # a frame that was not an exchange record
 
 
-def read_frames(fd: int, chunk: int = 1 << 20) -> Iterator[dict[str, Any] | None]:
+def read_frames(fd: int, chunk: int = 1 << 20) -> Iterator[RawExchange | None]:
     """Frames from a file descriptor until EOF; None for a frame that is not a record.
 
     A torn last frame is dropped with a log line. Reads the raw descriptor (no buffered
@@ -103,7 +104,7 @@ def read_frames(fd: int, chunk: int = 1 << 20) -> Iterator[dict[str, Any] | None
             rec = marshal.loads(bytes(buf[pos + 4 : pos + 4 + size]))
             pos += 4 + size
             if isinstance(rec, dict):
-                yield rec
+                yield cast(RawExchange, rec)  # the proxy frames only flowrecord.record's dicts
             else:
                 log.error("a frame is not an exchange record; skipped")
                 yield None
@@ -142,7 +143,7 @@ class Ingest:
 
     def __init__(
         self,
-        builder: Any,
+        builder: RowBuilder,
         sink: Sink,
         shadow: Any = None,
         acks: Acks | None = None,
@@ -155,7 +156,7 @@ class Ingest:
         self.acks = acks or Acks(None)
         self.stats = stats or StatsWriter(None)
         self.pruner = pruner
-        self.frames: queue.SimpleQueue[dict[str, Any] | None | object] = queue.SimpleQueue()
+        self.frames: queue.SimpleQueue[RawExchange | None | object] = queue.SimpleQueue()
         self.bad_frames = 0  # frames that were not records: lost
         self.given_up = 0  # frames not processed by the stop deadline: lost
         self.processed = 0
@@ -190,9 +191,9 @@ class Ingest:
             self.term_at = time.monotonic()
             log.info("SIGTERM: finishing what was read")
 
-    def _take(self) -> tuple[list[dict[str, Any]], bool]:
+    def _take(self) -> tuple[list[RawExchange], bool]:
         """One batch; the flag says the input is over."""
-        batch: list[dict[str, Any]] = []
+        batch: list[RawExchange] = []
         deadline = time.monotonic() + BATCH_WAIT
         stopping = self.term_at is not None and time.monotonic() - self.term_at >= TERM_GRACE
         while len(batch) < BATCH:

@@ -27,6 +27,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any, TypedDict
 
+from harness.rows import ExchangeRow
+
 log = logging.getLogger("harness.capture")
 
 MAX_SERIES = 1000
@@ -58,7 +60,7 @@ class StatsWriter:
         if fd is not None:
             os.set_blocking(fd, False)
 
-    def count(self, rows: Iterable[dict[str, Any]]) -> None:
+    def count(self, rows: Iterable[ExchangeRow]) -> None:
         for row in rows:
             outcome = str(row.get("outcome") or "")
             code = "" if outcome == "accepted" else str(row.get("code") or "")

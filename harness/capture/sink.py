@@ -39,8 +39,9 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
-from harness.capture.spool import Row, Spool
+from harness.capture.spool import Spool
 from harness.errors import HarnessError, SpoolError
+from harness.rows import ExchangeRow
 
 log = logging.getLogger("harness.capture.ingest")
 
@@ -50,7 +51,7 @@ MEMORY_LIMIT = 64 * 1024 * 1024  # bytes of rows held when neither store nor spo
 _ROW_OVERHEAD = 512  # bytes counted per held row besides its bodies
 
 
-def _row_bytes(row: Row) -> int:
+def _row_bytes(row: ExchangeRow) -> int:
     return _ROW_OVERHEAD + sum(
         len(v) for v in (row.get("request_body"), row.get("response_body")) if v
     )
@@ -88,7 +89,7 @@ class Sink:
         self._migrated = False
         self._identity: tuple[int, int] | None = None  # (st_dev, st_ino) of the SQLite file
         self._spool_retry = [0.0] * len(self.spools)
-        self._memory: collections.deque[Row] = collections.deque()
+        self._memory: collections.deque[ExchangeRow] = collections.deque()
         self._memory_bytes = 0
         self._last_loss_log = 0.0
 
@@ -206,7 +207,7 @@ class Sink:
         if due and not self._try_store() and self._memory:
             self._spool_memory()
 
-    def write(self, rows: list[Row]) -> None:
+    def write(self, rows: list[ExchangeRow]) -> None:
         """Insert rows in one transaction, or keep them safe; never raises for storage."""
         if not rows:
             return
@@ -225,7 +226,7 @@ class Sink:
                 row.pop("id", None)  # an id from a transaction that did not commit
             self._keep(rows)
 
-    def _insert(self, rows: list[Row]) -> None:
+    def _insert(self, rows: list[ExchangeRow]) -> None:
         """Commit ``rows`` (counted by the caller); raises when the store is down."""
         from harness.store.queries import insert_exchanges
 
@@ -236,14 +237,14 @@ class Sink:
             # The store answers but refuses something in this batch: find the rows.
             self._insert_one_by_one(rows)
 
-    def _insert_backfill(self, rows: list[Row]) -> None:
+    def _insert_backfill(self, rows: list[ExchangeRow]) -> None:
         self._insert(rows)
         self.backfilled += len(rows)
 
-    def _insert_one_by_one(self, rows: list[Row]) -> None:
+    def _insert_one_by_one(self, rows: list[ExchangeRow]) -> None:
         from harness.store.queries import insert_exchanges
 
-        refused: list[Row] = []
+        refused: list[ExchangeRow] = []
         for row in rows:
             try:
                 with self.engine.begin() as conn:
@@ -259,7 +260,7 @@ class Sink:
 
     # -- spools and memory ----------------------------------------------------------------
 
-    def _keep(self, rows: list[Row]) -> None:
+    def _keep(self, rows: list[ExchangeRow]) -> None:
         """Spool rows (first spool that works), else hold them in memory, else count them."""
         if self._spool(rows):
             self.spooled += len(rows)
@@ -273,7 +274,7 @@ class Sink:
                 self.lost += 1
                 self._log_loss()
 
-    def _spool(self, rows: list[Row]) -> bool:
+    def _spool(self, rows: list[ExchangeRow]) -> bool:
         now = time.monotonic()
         for i, spool in enumerate(self.spools):
             if now < self._spool_retry[i]:

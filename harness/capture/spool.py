@@ -29,13 +29,12 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from harness.errors import ConfigError, SpoolError
+from harness.rows import ExchangeRow
 
 log = logging.getLogger(__name__)
-
-Row = dict[str, Any]
 
 
 def _tag(value: Any) -> Any:
@@ -55,19 +54,21 @@ def _untag(value: Any) -> Any:
     return value
 
 
-def dumps_row(row: Row) -> str:
+def dumps_row(row: ExchangeRow) -> str:
     """One row as one JSON line (without the newline)."""
     return json.dumps(
         {k: _tag(v) for k, v in row.items()}, ensure_ascii=False, separators=(",", ":")
     )
 
 
-def loads_row(line: str) -> Row:
+def loads_row(line: str) -> ExchangeRow:
     """The inverse of :func:`dumps_row`."""
     data = json.loads(line)
     if not isinstance(data, dict):
         raise ValueError("a spool line is not a JSON object")
-    return {k: _untag(v) for k, v in data.items()}
+    # What dumps_row wrote: an exchange row (one from an older version may lack the newer
+    # columns; insert_exchanges fills them).
+    return cast(ExchangeRow, {k: _untag(v) for k, v in data.items()})
 
 
 class Spool:
@@ -91,7 +92,7 @@ class Spool:
         except FileNotFoundError:
             return False
 
-    def append(self, rows: Iterable[Row]) -> int:
+    def append(self, rows: Iterable[ExchangeRow]) -> int:
         """Append rows, flushed and fsynced; returns how many were written.
 
         Raises :class:`SpoolError` when they cannot all be written; the file then holds
@@ -123,7 +124,7 @@ class Spool:
             os.close(fd)
         return len(lines)
 
-    def read(self) -> Iterator[Row]:
+    def read(self) -> Iterator[ExchangeRow]:
         """Every complete, readable row in order; torn lines are skipped and counted."""
         try:
             f = self.path.open("rb")
@@ -139,7 +140,7 @@ class Spool:
                 except (ValueError, UnicodeDecodeError):
                     self.skipped += 1
 
-    def drain(self, insert: Callable[[list[Row]], None], batch: int = 1000) -> int:
+    def drain(self, insert: Callable[[list[ExchangeRow]], None], batch: int = 1000) -> int:
         """Insert every spooled row through ``insert`` in batches, then truncate the file.
 
         ``insert`` commits one batch per call and raises when the store is still down. On a
@@ -151,7 +152,7 @@ class Spool:
             return 0
         done = 0
         offset = 0  # bytes of the file already in the store
-        chunk: list[Row] = []
+        chunk: list[ExchangeRow] = []
         chunk_end = 0
         try:
             with self.path.open("rb") as f:

@@ -11,7 +11,7 @@ from harness.cli.common import DbOpt, PlanOpt
 from harness.errors import ConfigError
 
 if TYPE_CHECKING:
-    from harness.mock import Template
+    from harness.mock import AnswerTemplate
     from harness.rules import RuleSpec
 
 STATES = ("confirmed", "suspected")
@@ -116,7 +116,7 @@ def mock(
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
 
-def _templates(db: str) -> list[Template]:
+def _templates(db: str) -> list[AnswerTemplate]:
     from harness.mock.templates import answer_templates
     from harness.store import opened
 

@@ -233,7 +233,7 @@ def _render_status(st: Any, wide: bool) -> None:
         f"{_n(c.get('exchanges_dropped'))} dropped ({_n(c.get('exchanges_lost'))} lost)",
         highlight=False,
     )
-    store = {1.0: "up", 0.0: "DOWN (spooling)"}.get(c.get("store_up"), "unknown")  # type: ignore[arg-type]
+    store = {1.0: "up", 0.0: "DOWN (spooling)"}.get(c.get("store_up"), "unknown")
     lag = c.get("ingest_lag_seconds")
     screen.print(
         f"queue {_n(c.get('capture_queue_depth'))}, in flight "

@@ -27,6 +27,7 @@ from harness.cli.common import (
     progress_bar,
 )
 from harness.errors import ConfigError
+from harness.vocab import VERDICTS
 
 runs_app = typer.Typer(
     invoke_without_command=True,
@@ -301,7 +302,6 @@ def runs_show(
 
     Example: harness runs show 3 --verdict production_only
     """
-    from harness.outcome.verdicts import VERDICTS
     from harness.report.gather import count_results
     from harness.store import opened
     from harness.store.replays import get_run, run_results

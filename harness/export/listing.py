@@ -15,7 +15,8 @@ import yaml
 from harness import __version__
 from harness.codecs.fields import split_path
 from harness.errors import ConfigError
-from harness.rules import SOURCES, STATES, RuleSpec, describe, parse_params
+from harness.rules import RuleSpec, describe, parse_params
+from harness.vocab import RULE_SOURCES, RULE_STATES
 
 FORMAT_VERSION = 1
 SAMPLE_IDS = 20  # exchange ids kept per evidence list
@@ -147,11 +148,11 @@ def parse_rule(entry: Any, where: str) -> RuleSpec:
     kind = entry["kind"]
     params = check_params(kind, entry.get("params"), where)
     state = entry.get("state", "suspected")
-    if state not in STATES:
-        raise _fail(where, f"unknown state {state!r} (want one of {', '.join(STATES)})")
+    if state not in RULE_STATES:
+        raise _fail(where, f"unknown state {state!r} (want one of {', '.join(RULE_STATES)})")
     source = entry.get("source", "manual")
-    if source not in SOURCES:
-        raise _fail(where, f"unknown source {source!r} (want one of {', '.join(SOURCES)})")
+    if source not in RULE_SOURCES:
+        raise _fail(where, f"unknown source {source!r} (want one of {', '.join(RULE_SOURCES)})")
     try:
         confidence = float(entry.get("confidence", 0.0))
     except (TypeError, ValueError):

@@ -32,6 +32,7 @@ from harness.codecs.fields import rule_path
 from harness.learn.bounds import BOUND_KINDS, SPENT, narrow
 from harness.rules import RuleSpec, as_text, check, policy
 from harness.rules import repair as repair_value
+from harness.vocab import ExchangeOutcome
 
 FAIL, PASS, UNRESOLVED = "fail", "pass", "unresolved"
 BUDGET = 200  # probes per learning run, at most
@@ -44,7 +45,7 @@ UNANSWERED_LIMIT = 3  # rules whose control probe got no answer before probing s
 class Outcome:
     """What the probed target answered."""
 
-    outcome: str  # accepted | rejected | upstream_error
+    outcome: ExchangeOutcome
     code: str | None = None
     message: str | None = None
 

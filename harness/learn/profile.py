@@ -35,6 +35,7 @@ from harness.codecs.fields import rule_path
 from harness.learn.shapes import MIN_PATTERN_VALUES, derive_patterns
 from harness.outcome.signature import Signature, normalize_message
 from harness.plan import Plan
+from harness.rows import LearningRow
 from harness.rules import as_text
 from harness.rules.kinds.decimal import PLAIN, has_leading_zero, has_trailing_zero, scale_of
 from harness.rules.stats import FieldStats, NumberStats
@@ -42,7 +43,9 @@ from harness.rules.units import units
 from harness.text import charclass, charsets, checksums, formats
 from harness.timeutil import instant
 
-Rows = Iterable[dict[str, Any]] | Callable[[], Iterable[dict[str, Any]]]
+# The learner's input: rows, or a callable that gives a fresh pass over them (the store's
+# stream_learning_rows), for the learners that read the window twice.
+Rows = Iterable[LearningRow] | Callable[[], Iterable[LearningRow]]
 
 BATCH = 20_000  # accepted rows per endpoint counted at once
 COUNT_CAP = 64  # distinct values counted exactly (enums need no more)
@@ -64,7 +67,7 @@ def _padded(value: str, stripped: str) -> bool:
     return bool(stripped) and value != stripped
 
 
-def iterate(rows: Rows) -> Iterator[dict[str, Any]]:
+def iterate(rows: Rows) -> Iterator[LearningRow]:
     """The rows, afresh: a callable is called, anything else iterated."""
     return iter(rows() if callable(rows) else rows)
 
@@ -429,7 +432,7 @@ class Corpus:
         return ts.astimezone(self.tz).date().isoformat() if ts else "unknown"
 
 
-def rejected_row(row: dict[str, Any]) -> RejectedRow:
+def rejected_row(row: LearningRow) -> RejectedRow:
     fields: dict[str, list[str | None]] = {}
     numbers = set((row.get("notes") or {}).get("request_numbers") or ())
     for path, leaf in (row.get("request_fields") or {}).items():
@@ -440,7 +443,7 @@ def rejected_row(row: dict[str, Any]) -> RejectedRow:
     return RejectedRow(row.get("id"), instant(row.get("ts")), fields)
 
 
-def field_values(row: dict[str, Any]) -> dict[str, list[str | None]]:
+def field_values(row: LearningRow) -> dict[str, list[str | None]]:
     """A row's request fields by rule path (texts)."""
     return rejected_row(row).fields
 

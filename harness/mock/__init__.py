@@ -19,7 +19,7 @@ confirmed ones, with ``strict`` the suspected ones too; retired rules never). It
   the gateway's own envelope (production's 404 answer when one was captured);
 - anything else: a success shaped like production's (its status: 200, 201, 202...).
 
-Shapes come from :class:`Template` answers: sanitized production answers from the store
+Shapes come from :class:`AnswerTemplate` values: sanitized production answers from the store
 (:func:`harness.mock.templates.answer_templates`). Without one, a minimal envelope is built
 from the plan (``{"code": ..., "msg": ..., "data": {}}``, or ``<Response><Head><RspCode>``
 for XML) with status 400 for rejections.
@@ -49,6 +49,7 @@ from harness.errors import CodecError, ConfigError, HarnessError
 from harness.plan import DEFAULT_CODE_KEYS, DEFAULT_MESSAGE_KEYS, Plan
 from harness.plan.endpoint import endpoint_key
 from harness.rules import RuleSpec, compiled, describe, kind_of
+from harness.vocab import RuleState
 
 log = logging.getLogger("harness.mock")
 
@@ -57,8 +58,8 @@ RULE_HEADER = "X-Harness-Rule"
 DEFAULT_SUCCESS_CODE = "000000"
 DEFAULT_SUCCESS_MESSAGE = "OK"
 DEFAULT_REJECT_CODE = "INVALID"
-DEFAULT_STATES = ("confirmed",)
-STRICT_STATES = ("confirmed", "suspected")
+DEFAULT_STATES: tuple[RuleState, ...] = ("confirmed",)
+STRICT_STATES: tuple[RuleState, ...] = ("confirmed", "suspected")
 REJECT_STATUS = 400  # a rejection's status when no production answer says otherwise
 MAX_BODY = 16 * 1024 * 1024
 DOCUMENTS = ("json", "xml", "form")
@@ -67,7 +68,7 @@ NOT_FOUND_MESSAGE = "no such interface"
 
 
 @dataclass(frozen=True)
-class Template:
+class AnswerTemplate:
     """One production answer to mirror (already sanitized in the store).
 
     ``role``: ``answer`` (an accepted or rejected answer of the endpoint), ``malformed``
@@ -122,7 +123,7 @@ class MockGateway:
         self,
         rules: Iterable[RuleSpec],
         plan: Plan,
-        templates: Iterable[Template] = (),
+        templates: Iterable[AnswerTemplate] = (),
         states: Iterable[str] = DEFAULT_STATES,
         max_body: int = MAX_BODY,
     ) -> None:
@@ -133,12 +134,12 @@ class MockGateway:
         for rule in rules:
             if rule.state in self.states:
                 self.rules.setdefault(rule.endpoint, []).append(rule)
-        self.accepted: dict[str, Template] = {}
-        self.rejected: dict[tuple[str, str | None], Template] = {}
-        self.rejected_any: dict[str, Template] = {}
-        self.malformed: dict[str, Template] = {}
-        self.not_found: Template | None = None
-        self.any_rejection: Template | None = None
+        self.accepted: dict[str, AnswerTemplate] = {}
+        self.rejected: dict[tuple[str, str | None], AnswerTemplate] = {}
+        self.rejected_any: dict[str, AnswerTemplate] = {}
+        self.malformed: dict[str, AnswerTemplate] = {}
+        self.not_found: AnswerTemplate | None = None
+        self.any_rejection: AnswerTemplate | None = None
         self.known: set[str] = set(self.rules) | set(plan.endpoints)
         for t in templates:
             if t.role == "not_found":
@@ -271,7 +272,7 @@ class MockGateway:
         self,
         endpoint: str,
         request: codecs.Body,
-        template: Template | None,
+        template: AnswerTemplate | None,
         code: str | None,
         message: str | None,
         header: str,
@@ -303,7 +304,11 @@ class MockGateway:
         )
 
     def _from_template(
-        self, template: Template, code: str | None, message: str | None, keep_message: bool = False
+        self,
+        template: AnswerTemplate,
+        code: str | None,
+        message: str | None,
+        keep_message: bool = False,
     ) -> tuple[str, bytes] | None:
         """The template with code and message replaced; None when it does not decode."""
         body = codecs.decode(

@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from harness.errors import StoreError
-from harness.mock import Template
+from harness.mock import AnswerTemplate
 from harness.store.models import Exchange
 
 UNPARSED = ("text", "binary")  # request bodies that did not parse as a document
@@ -32,8 +32,8 @@ def _content_type(headers: Iterable[object]) -> str | None:
     return None
 
 
-def _template(row: Exchange, role: str = "answer") -> Template:
-    return Template(
+def _template(row: Exchange, role: str = "answer") -> AnswerTemplate:
+    return AnswerTemplate(
         endpoint=row.endpoint,
         outcome=row.outcome,
         code=row.code,
@@ -46,7 +46,9 @@ def _template(row: Exchange, role: str = "answer") -> Template:
     )
 
 
-def answer_templates(session: Session, endpoints: Iterable[str] | None = None) -> list[Template]:
+def answer_templates(
+    session: Session, endpoints: Iterable[str] | None = None
+) -> list[AnswerTemplate]:
     """The latest accepted answer per endpoint and the latest rejected one per endpoint and
     code, the latest malformed-body rejection per endpoint and the latest 404 (only answers
     with a body that was not truncated)."""

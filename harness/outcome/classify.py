@@ -40,10 +40,9 @@ from harness.plan import (
     Plan,
     default_plan,
 )
+from harness.vocab import OUTCOMES, ExchangeOutcome
 
 __all__ = ["OUTCOMES", "Classifier", "Verdict"]
-
-OUTCOMES = ("accepted", "rejected", "upstream_error")
 
 _CONVENTIONAL_SUCCESS = re.compile(r"0+|200|ok|success(ful)?|succeed(ed)?", re.IGNORECASE)
 
@@ -54,7 +53,7 @@ Headers = Mapping[str, str] | Iterable[tuple[str, str]] | Iterable[list[str]] | 
 class Verdict:
     """What a response means: outcome, and the bank's code and message when it gave them."""
 
-    outcome: str
+    outcome: ExchangeOutcome
     code: str | None
     message: str | None
 

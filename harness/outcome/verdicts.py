@@ -31,7 +31,7 @@ under ``probe``), replay checks the imitation instead:
 =====================  =======================================================================
 
 An exchange production answered with ``upstream_error`` gets no verdict (``None``): there is
-nothing to compare with.
+nothing to compare with. The names are the :data:`harness.vocab.ReplayVerdict` words.
 """
 
 from __future__ import annotations
@@ -40,26 +40,35 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from harness.outcome.signature import normalize_message
+from harness.vocab import VERDICTS, ExchangeOutcome, ReplayVerdict
 
-PRODUCTION_ONLY = "production_only"
-REPRODUCIBLE = "reproducible"
-DIFFERENT_REJECTION = "different_rejection"
-CONSISTENT = "consistent"
-TARGET_ONLY = "target_only"
-TARGET_ERROR = "target_error"
-MOCK_AGREES = "mock_agrees"
-MOCK_DISAGREES = "mock_disagrees"
+__all__ = [
+    "CONSISTENT",
+    "DIFFERENT_REJECTION",
+    "MOCK_AGREES",
+    "MOCK_DISAGREES",
+    "MOCK_NAME",
+    "PRODUCTION_ONLY",
+    "REPRODUCIBLE",
+    "TARGET_ERROR",
+    "TARGET_ONLY",
+    "VERDICTS",
+    "Answer",
+    "ReplayVerdict",
+    "decide",
+    "is_probe",
+    "named_labels",
+    "same_rejection",
+]
 
-VERDICTS = (
-    PRODUCTION_ONLY,
-    REPRODUCIBLE,
-    DIFFERENT_REJECTION,
-    CONSISTENT,
-    TARGET_ONLY,
-    TARGET_ERROR,
-    MOCK_AGREES,
-    MOCK_DISAGREES,
-)
+PRODUCTION_ONLY: ReplayVerdict = "production_only"
+REPRODUCIBLE: ReplayVerdict = "reproducible"
+DIFFERENT_REJECTION: ReplayVerdict = "different_rejection"
+CONSISTENT: ReplayVerdict = "consistent"
+TARGET_ONLY: ReplayVerdict = "target_only"
+TARGET_ERROR: ReplayVerdict = "target_error"
+MOCK_AGREES: ReplayVerdict = "mock_agrees"
+MOCK_DISAGREES: ReplayVerdict = "mock_disagrees"
 
 MOCK_NAME = "mock"
 
@@ -68,7 +77,7 @@ MOCK_NAME = "mock"
 class Answer:
     """One side's answer, as classified: outcome, code, message, HTTP status, transport error."""
 
-    outcome: str | None
+    outcome: ExchangeOutcome | None
     code: str | None = None
     message: str | None = None
     status: int | None = None
@@ -82,7 +91,7 @@ def is_probe(target: str, probe_targets: Iterable[str] = ()) -> bool:
 
 def decide(
     production: Answer, target: Answer, *, probe: bool = False, labels: Iterable[str] = ()
-) -> str | None:
+) -> ReplayVerdict | None:
     """The verdict for one exchange and one target (see the module docstring).
 
     ``labels`` are the bank's field labels (the plan's ``labels`` values); two messages

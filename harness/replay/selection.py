@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from harness.errors import ConfigError
+from harness.vocab import OUTCOMES as EXCHANGE_OUTCOMES
 
-OUTCOMES = ("rejected", "accepted", "upstream_error", "all")
+# What a selection may ask for: one outcome (harness.vocab.OUTCOMES), or all of them.
+OUTCOMES: tuple[str, ...] = (*EXCHANGE_OUTCOMES, "all")
 RECORDINGS = ("auto", "inline", "process")
 
 

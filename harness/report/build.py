@@ -36,8 +36,9 @@ from harness.export.doc import (
 from harness.plan import Plan
 from harness.report import charts, facts
 from harness.report.actions import actions_blocks, headline, notice, period
-from harness.report.model import CATEGORIES, CATEGORY_WORDS, OUTCOMES, ReportData
+from harness.report.model import CATEGORIES, CATEGORY_WORDS, ReportData
 from harness.rules import RuleSpec, describe
+from harness.vocab import OUTCOMES
 
 FORMATS = ("markdown", "html", "notice")
 TOP_BARS = 10  # bars per chart; the rest are summed into one

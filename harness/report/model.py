@@ -37,7 +37,6 @@ CATEGORY_WORDS = {
     "other": "other answer in staging",
     "unreplayed": "not replayed",
 }
-OUTCOMES = ("accepted", "rejected", "upstream_error")
 
 
 @dataclass(frozen=True)

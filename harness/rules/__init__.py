@@ -34,17 +34,13 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from harness.rules import kinds as _kinds  # noqa: F401  (registers the built-in kinds)
-from harness.rules.model import SOURCES, STATES, RuleSpec, Source, State, as_text, rule_key
+from harness.rules.model import RuleSpec, as_text, rule_key
 from harness.rules.registry import KINDS as _REGISTRY
 from harness.rules.registry import Kind, get
 
 __all__ = [
-    "SOURCES",
-    "STATES",
     "Kind",
     "RuleSpec",
-    "Source",
-    "State",
     "as_text",
     "check",
     "describe",

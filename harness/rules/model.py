@@ -1,4 +1,4 @@
-"""The rule model: one field rule as a value, and the words for its closed vocabularies.
+"""The rule model: one field rule as a value.
 
 A :class:`RuleSpec` is a value: learned, carried to an analogous field, exported, loaded
 from YAML or enforced by the mock alike. What a rule *means* (its parameters, its check,
@@ -10,12 +10,9 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, replace
-from typing import Any, Literal, get_args
+from typing import Any
 
-State = Literal["suspected", "confirmed", "retired"]
-Source = Literal["learned", "analogy", "manual"]
-STATES: tuple[str, ...] = get_args(State)
-SOURCES: tuple[str, ...] = get_args(Source)
+from harness.vocab import RuleSource, RuleState
 
 
 @dataclass(frozen=True)
@@ -38,8 +35,8 @@ class RuleSpec:
     params: dict[str, Any] = dataclasses.field(default_factory=dict)
     code: str | None = None
     message: str | None = None
-    source: str = "learned"
-    state: str = "suspected"
+    source: RuleSource = "learned"
+    state: RuleState = "suspected"
     confidence: float = 0.0
     support: int = 0
     contradict: int = 0

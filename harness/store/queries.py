@@ -8,19 +8,22 @@ scan of ``ix_exchanges_endpoint_outcome_ts``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Literal, ParamSpec, TypeVar, cast
 
 from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from harness.errors import ConfigError, NotFoundError, StoreError
+from harness.rows import ExchangeRow
 from harness.store.models import Exchange
+from harness.vocab import OUTCOMES
 
-OUTCOMES = ("accepted", "rejected", "upstream_error")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # Every column the ingest fills, in table order (the bulk insert wants one key set).
 EXCHANGE_COLUMNS: tuple[str, ...] = tuple(
@@ -29,7 +32,7 @@ EXCHANGE_COLUMNS: tuple[str, ...] = tuple(
 
 
 # Columns added after the first release (Alembic 0002 on): a spooled row may lack them.
-_LATER_COLUMNS = ("instance",)
+_LATER_COLUMNS: tuple[Literal["instance"], ...] = ("instance",)
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class ExchangeFilter:
     start: datetime | None = None
     end: datetime | None = None
     endpoint: str | None = None
-    outcome: str | None = None
+    outcome: str | None = None  # checked against OUTCOMES: this is where user input arrives
     code: str | None = None
 
     def __post_init__(self) -> None:
@@ -63,11 +66,11 @@ def _where(stmt: Any, f: ExchangeFilter) -> Any:
     return stmt
 
 
-def _guard(what: str) -> Any:
+def _guard(what: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorator: SQLAlchemy errors become a StoreError naming the query, never its data."""
 
-    def wrap(fn: Any) -> Any:
-        def inner(*args: Any, **kwargs: Any) -> Any:
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        def inner(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 return fn(*args, **kwargs)
             except SQLAlchemyError as exc:
@@ -168,7 +171,7 @@ def stats(session: Session, f: ExchangeFilter | None = None) -> list[StatsRow]:
 
 
 def insert_exchanges(
-    conn: Connection | Session, rows: Sequence[dict[str, Any]], *, returning_ids: bool = False
+    conn: Connection | Session, rows: Sequence[ExchangeRow], *, returning_ids: bool = False
 ) -> int:
     """Bulk insert already-sanitized rows (Core ``insert`` as executemany) in the caller's
     transaction. Every row must carry the keys of :data:`EXCHANGE_COLUMNS`. With

@@ -15,6 +15,7 @@ from harness.errors import NotFoundError
 from harness.store.models import Exchange, ReplayResult, ReplayRun
 from harness.store.queries import ExchangeFilter
 from harness.timeutil import utcnow
+from harness.vocab import RunKind, RunState
 
 _RESULTS = cast(Table, ReplayResult.__table__)
 RESULT_COLUMNS = tuple(c.name for c in ReplayResult.__table__.columns if c.name != "id")
@@ -95,7 +96,7 @@ def exchanges_by_id(session: Session, ids: Iterable[int]) -> dict[int, Exchange]
 def create_run(
     session: Session,
     *,
-    kind: str = "replay",
+    kind: RunKind = "replay",
     plan_name: str | None = None,
     selection: dict[str, Any] | None = None,
     targets: dict[str, str] | None = None,
@@ -115,7 +116,11 @@ def create_run(
 
 
 def finish_run(
-    session: Session, run_id: int, *, state: str = "done", summary: dict[str, Any] | None = None
+    session: Session,
+    run_id: int,
+    *,
+    state: RunState = "done",
+    summary: dict[str, Any] | None = None,
 ) -> None:
     values: dict[str, Any] = {"state": state, "finished_at": utcnow()}
     if summary is not None:
@@ -139,7 +144,7 @@ def insert_results(conn: Connection | Session, rows: Sequence[dict[str, Any]]) -
 
 
 def list_runs(
-    session: Session, *, kind: str | None = None, limit: int = 50
+    session: Session, *, kind: RunKind | None = None, limit: int = 50
 ) -> list[tuple[ReplayRun, int]]:
     """Newest runs first, each with its number of results."""
     counts = (

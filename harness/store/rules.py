@@ -16,17 +16,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from harness.errors import ConfigError, NotFoundError, StoreError
-from harness.rules import SOURCES, STATES, RuleSpec
+from harness.rows import LearningRow
+from harness.rules import RuleSpec
 from harness.rules.evolution import fold
 from harness.store.models import Exchange, ReplayResult, Rule
 from harness.timeutil import instant
+from harness.vocab import RULE_SOURCES, RULE_STATES, RuleSource, RuleState
 
 _KEY_MAX = 512  # width of rules.key
 
@@ -59,8 +61,9 @@ def to_spec(row: Rule) -> RuleSpec:
         params=dict(row.params or {}),
         code=row.code,
         message=row.message,
-        source=row.source,
-        state=row.state,
+        # to_model and set_state let no other word into these columns
+        source=cast(RuleSource, row.source),
+        state=cast(RuleState, row.state),
         confidence=float(row.confidence or 0.0),
         support=int(row.support or 0),
         contradict=int(row.contradict or 0),
@@ -73,9 +76,9 @@ def to_spec(row: Rule) -> RuleSpec:
 def to_model(spec: RuleSpec, row: Rule | None = None, now: datetime | None = None) -> Rule:
     """Write ``spec`` into ``row`` (a new row when None); the id is never copied."""
     now = now or datetime.now(UTC)
-    if spec.state not in STATES:
+    if spec.state not in RULE_STATES:
         raise ConfigError(f"unknown rule state {spec.state!r}")
-    if spec.source not in SOURCES:
+    if spec.source not in RULE_SOURCES:
         raise ConfigError(f"unknown rule source {spec.source!r}")
     row = row if row is not None else Rule()
     row.key = storage_key(spec.key)
@@ -166,10 +169,10 @@ def load_rules(
 ) -> list[RuleSpec]:
     """Stored rules, by endpoint, field, id. Retired rules only when asked for (by
     ``include_retired`` or ``state="retired"``)."""
-    if state is not None and state not in STATES:
-        raise ConfigError(f"unknown rule state {state!r} (want one of {', '.join(STATES)})")
-    if source is not None and source not in SOURCES:
-        raise ConfigError(f"unknown rule source {source!r} (want one of {', '.join(SOURCES)})")
+    if state is not None and state not in RULE_STATES:
+        raise ConfigError(f"unknown rule state {state!r} (want one of {', '.join(RULE_STATES)})")
+    if source is not None and source not in RULE_SOURCES:
+        raise ConfigError(f"unknown rule source {source!r} (want one of {', '.join(RULE_SOURCES)})")
     query = select(Rule)
     if endpoint is not None:
         query = query.where(Rule.endpoint == endpoint)
@@ -210,8 +213,8 @@ def set_state(
 
     The source stays what it was; later learning keeps the decision (see :func:`merge`).
     """
-    if state not in STATES:
-        raise ConfigError(f"unknown rule state {state!r} (want one of {', '.join(STATES)})")
+    if state not in RULE_STATES:
+        raise ConfigError(f"unknown rule state {state!r} (want one of {', '.join(RULE_STATES)})")
     now = now or datetime.now(UTC)
     row = _row(session, rule_id)
     evidence = dict(row.evidence or {})
@@ -238,10 +241,22 @@ _LEARN_COLUMNS = (
     Exchange.request_fields,
     Exchange.notes,
 )
-
-
-_LEARN_NAMES = ("id", "ts", "endpoint", "outcome", "code", "message", "request_fields", "notes")
 _YIELD_PER = 5000  # rows fetched at a time: the learner never holds the window
+
+
+def _learning_row(row: Sequence[Any]) -> LearningRow:
+    """One result row of ``select(*_LEARN_COLUMNS)`` as the learner's row."""
+    id_, ts, endpoint, outcome, code, message, request_fields, notes = row
+    return LearningRow(
+        id=id_,
+        ts=ts,
+        endpoint=endpoint,
+        outcome=outcome,
+        code=code,
+        message=message,
+        request_fields=request_fields,
+        notes=notes,
+    )
 
 
 def _window(query: Any, start: datetime | None, end: datetime | None, endpoint: str | None) -> Any:
@@ -273,7 +288,7 @@ def iter_learning_rows(
     start: datetime | None = None,
     end: datetime | None = None,
     endpoint: str | None = None,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[LearningRow]:
     """The exchanges of a window as the learner's rows (id, ts, endpoint, outcome, code,
     message, request_fields, notes), oldest first, fetched :data:`_YIELD_PER` at a time (a
     server-side cursor on PostgreSQL)."""
@@ -282,7 +297,7 @@ def iter_learning_rows(
     )
     try:
         for row in session.execute(query.execution_options(yield_per=_YIELD_PER)):
-            yield dict(zip(_LEARN_NAMES, row, strict=True))
+            yield _learning_row(row)
     except SQLAlchemyError as exc:
         raise StoreError(f"cannot read exchanges: {type(exc).__name__}") from None
 
@@ -292,7 +307,7 @@ def learning_rows(
     start: datetime | None = None,
     end: datetime | None = None,
     endpoint: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[LearningRow]:
     """:func:`iter_learning_rows` as a list (small windows and tests)."""
     return list(iter_learning_rows(session, start, end, endpoint))
 
@@ -302,11 +317,11 @@ def stream_learning_rows(
     start: datetime | None = None,
     end: datetime | None = None,
     endpoint: str | None = None,
-) -> Callable[[], Iterator[dict[str, Any]]]:
+) -> Callable[[], Iterator[LearningRow]]:
     """A callable the learner calls for a fresh pass over the window, each in its own
     session: rows stream from the store and are never all in memory."""
 
-    def rows() -> Iterator[dict[str, Any]]:
+    def rows() -> Iterator[LearningRow]:
         with factory() as session:
             yield from iter_learning_rows(session, start, end, endpoint)
 
@@ -322,7 +337,7 @@ class StoredRows:
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self.factory = factory
 
-    def by_ids(self, ids: Sequence[Any]) -> dict[str, Any] | None:
+    def by_ids(self, ids: Sequence[Any]) -> LearningRow | None:
         """The row of the first of ``ids`` the store holds."""
         wanted = [int(i) for i in ids if isinstance(i, int) or str(i).isdigit()][:100]
         if not wanted:
@@ -330,15 +345,12 @@ class StoredRows:
         query = select(*_LEARN_COLUMNS).where(Exchange.id.in_(wanted))
         try:
             with self.factory() as session:
-                found = {
-                    row[0]: dict(zip(_LEARN_NAMES, row, strict=True))
-                    for row in session.execute(query)
-                }
+                found = {row[0]: _learning_row(row) for row in session.execute(query)}
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot read exchanges: {type(exc).__name__}") from None
         return next((found[i] for i in wanted if i in found), None)
 
-    def siblings(self, endpoint: str) -> list[dict[str, Any]]:
+    def siblings(self, endpoint: str) -> list[LearningRow]:
         """The most recent accepted exchanges on ``endpoint`` (a rejected request is
         repaired from the one closest to it)."""
         query = (
@@ -349,7 +361,7 @@ class StoredRows:
         )
         try:
             with self.factory() as session:
-                return [dict(zip(_LEARN_NAMES, row, strict=True)) for row in session.execute(query)]
+                return [_learning_row(row) for row in session.execute(query)]
         except SQLAlchemyError as exc:
             raise StoreError(f"cannot read exchanges: {type(exc).__name__}") from None
 

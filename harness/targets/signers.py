@@ -37,10 +37,21 @@ import os
 from collections.abc import Mapping
 from dataclasses import replace
 from importlib.metadata import entry_points
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from harness.errors import SignerError
 from harness.plan import SignerSpec
+
+__all__ = [
+    "BUILTIN",
+    "ENTRY_POINT_GROUP",
+    "HmacSha256Signer",
+    "NoSigner",
+    "Signer",
+    "SignerError",  # what load_signer raises, re-exported for its callers
+    "fresh_headers",
+    "load_signer",
+]
 
 ENTRY_POINT_GROUP = "harness.targets.signers"
 BUILTIN = ("none", "hmac-sha256")
@@ -125,7 +136,7 @@ def load_signer(spec: SignerSpec | None, environ: Mapping[str, str] | None = Non
         raise SignerError(f"signer {kind!r} failed to start: {type(exc).__name__}") from exc
     if not callable(getattr(signer, "sign", None)):
         raise SignerError(f"signer {kind!r} returned an object without a sign() method")
-    return signer
+    return cast(Signer, signer)  # a plug-in's object: the check above is what run time can say
 
 
 def fresh_headers(
