@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from harness.codecs import decode
-from harness.outcome.classify import Classifier, Verdict
+from harness.outcome.classify import Classified, Classifier
 from harness.outcome.signature import normalize_message
 from harness.plan import Plan, parse_plan
 
@@ -31,25 +31,29 @@ def xml(text: str):
 @pytest.mark.parametrize(
     ("status", "body", "expected"),
     [
-        (200, js('{"code":"000000","msg":"成功"}'), Verdict("accepted", "000000", "成功")),
+        (200, js('{"code":"000000","msg":"成功"}'), Classified("accepted", "000000", "成功")),
         (
             200,
             js('{"code":"ED0012","msg":"企业名称含有非法字符"}'),
-            Verdict("rejected", "ED0012", "企业名称含有非法字符"),
+            Classified("rejected", "ED0012", "企业名称含有非法字符"),
         ),
         (
             200,
             xml(
                 "<Response><Head><RspCode>ED0012</RspCode><RspMsg>注册地址含有非法字符</RspMsg></Head></Response>"
             ),
-            Verdict("rejected", "ED0012", "注册地址含有非法字符"),
+            Classified("rejected", "ED0012", "注册地址含有非法字符"),
         ),
-        (200, js('{"data":{}}'), Verdict("accepted", None, None)),
-        (400, js('{"code":"E400","msg":"bad"}'), Verdict("rejected", "E400", "bad")),
-        (404, decode(b"", None), Verdict("rejected", "404", None)),
-        (503, js('{"code":"SYS","msg":"系统繁忙"}'), Verdict("upstream_error", "SYS", "系统繁忙")),
-        (502, decode(b"", None), Verdict("upstream_error", "502", None)),
-        (302, decode(b"", None), Verdict("rejected", "302", None)),
+        (200, js('{"data":{}}'), Classified("accepted", None, None)),
+        (400, js('{"code":"E400","msg":"bad"}'), Classified("rejected", "E400", "bad")),
+        (404, decode(b"", None), Classified("rejected", "404", None)),
+        (
+            503,
+            js('{"code":"SYS","msg":"系统繁忙"}'),
+            Classified("upstream_error", "SYS", "系统繁忙"),
+        ),
+        (502, decode(b"", None), Classified("upstream_error", "502", None)),
+        (302, decode(b"", None), Classified("rejected", "302", None)),
     ],
 )
 def test_simbank_plan(status, body, expected):
@@ -58,7 +62,7 @@ def test_simbank_plan(status, body, expected):
 
 def test_no_response_is_upstream_error():
     c = Classifier(SIMBANK)
-    assert c.classify(None, [], None) == Verdict("upstream_error", None, None)
+    assert c.classify(None, [], None) == Classified("upstream_error", None, None)
     assert (
         c.classify(200, [], js('{"code":"000000"}'), error="read timeout").outcome
         == "upstream_error"
@@ -74,7 +78,7 @@ def test_header_paths_and_shallowest_match():
     )
     c = Classifier(plan)
     v = c.classify(200, [("X-Ret-Code", "E1"), ("X-Ret-Msg", "no")], js("{}"))
-    assert v == Verdict("rejected", "E1", "no")
+    assert v == Classified("rejected", "E1", "no")
     body = xml(
         "<R><Body><Inner><RspCode>9</RspCode></Inner></Body><Head><RspCode>0</RspCode></Head></R>"
     )
@@ -99,7 +103,7 @@ def test_learns_the_most_frequent_2xx_code_without_a_plan():
     ]
     assert outcomes == ["accepted", "accepted", "rejected", "accepted"]
     assert c.success_code == "A1"
-    assert c.classify(500, [], js('{"code":"E5"}')) == Verdict("rejected", "E5", None)
+    assert c.classify(500, [], js('{"code":"E5"}')) == Classified("rejected", "E5", None)
     assert c.codes["E5"] == 0  # only 2xx answers teach the success code
 
 
@@ -142,25 +146,25 @@ def test_normalize_message_with_known_values():
     ("status", "body", "expected"),
     [
         # Success is any 2xx without a plan: a payments API that answers 201 or 202.
-        (201, js('{"paymentId":"p-1","status":"ACCEPTED"}'), Verdict("accepted", None, None)),
-        (202, js("{}"), Verdict("accepted", None, None)),
+        (201, js('{"paymentId":"p-1","status":"ACCEPTED"}'), Classified("accepted", None, None)),
+        (202, js("{}"), Classified("accepted", None, None)),
         # One generic error object: the code and message live one level down.
         (
             400,
             js('{"error":{"code":"FORMAT_ERROR","message":"Invalid request"}}'),
-            Verdict("rejected", "FORMAT_ERROR", "Invalid request"),
+            Classified("rejected", "FORMAT_ERROR", "Invalid request"),
         ),
         # A result word with an error code beside it: the error code is the code.
         (
             200,
             js('{"result":"NG","errorCode":"E1203","errorMessage":"口座名義エラー"}'),
-            Verdict("rejected", "E1203", "口座名義エラー"),
+            Classified("rejected", "E1203", "口座名義エラー"),
         ),
-        (200, js('{"result":"OK"}'), Verdict("accepted", None, None)),
+        (200, js('{"result":"OK"}'), Classified("accepted", None, None)),
         # A failure word alone still means a rejection.
-        (200, js('{"result":"NG"}'), Verdict("rejected", "NG", None)),
-        (200, js('{"success":false,"detail":"bad"}'), Verdict("rejected", "false", "bad")),
-        (201, js('{"status":"REJECTED"}'), Verdict("rejected", "REJECTED", None)),
+        (200, js('{"result":"NG"}'), Classified("rejected", "NG", None)),
+        (200, js('{"success":false,"detail":"bad"}'), Classified("rejected", "false", "bad")),
+        (201, js('{"status":"REJECTED"}'), Classified("rejected", "REJECTED", None)),
     ],
 )
 def test_no_plan_defaults_fit_other_conventions(status, body, expected):

@@ -11,7 +11,8 @@ from decimal import Decimal
 import pytest
 
 from harness.learn.bounds import bisect, cut_to, refined, search_bound
-from harness.learn.probe import FAIL, PASS, Outcome, confirm, ddmin, probe_rules, repair
+from harness.learn.probe import FAIL, PASS, confirm, ddmin, probe_rules, repair
+from harness.outcome.classify import Classified
 from harness.rules import RuleSpec, check
 from harness.text.checksums import is_luhn, luhn_check
 
@@ -91,10 +92,10 @@ def bank(base_id, fields):
     """A fake validating gateway: half-width parentheses in the name are refused."""
     name = fields.get("enterpriseName") or ""
     if "(" in name or ")" in name:
-        return Outcome("rejected", "ED0012", "企业名称含有非法字符")
+        return Classified("rejected", "ED0012", "企业名称含有非法字符")
     if not fields.get("creditCode"):
-        return Outcome("rejected", "ED0001", "统一社会信用代码不能为空")
-    return Outcome("accepted", "000000", "成功")
+        return Classified("rejected", "ED0001", "统一社会信用代码不能为空")
+    return Classified("accepted", "000000", "成功")
 
 
 REJECTED = (
@@ -148,7 +149,7 @@ def test_a_repair_that_meets_the_next_rule_still_confirms():
     def strict(base, fields):
         answer = bank(base, fields)
         if answer.outcome == "accepted" and "号" in fields["businessAddress"]:
-            return Outcome("rejected", "ED0041", "经营地址格式不正确")
+            return Classified("rejected", "ED0041", "经营地址格式不正确")
         return answer
 
     report = confirm(NAME_RULE, REJECTED, strict, sibling=SIBLING)
@@ -157,7 +158,7 @@ def test_a_repair_that_meets_the_next_rule_still_confirms():
 
 
 def test_confirm_is_inconclusive_when_the_target_accepts_everything():
-    report = confirm(NAME_RULE, REJECTED, lambda b, f: Outcome("accepted"), sibling=SIBLING)
+    report = confirm(NAME_RULE, REJECTED, lambda b, f: Classified("accepted"), sibling=SIBLING)
     assert report.confirmed is None and report.spent == 1
     assert "does not reject" in report.notes[0]
 
@@ -187,7 +188,7 @@ def test_a_target_that_does_not_answer_stops_probing():
 
     def down(base, fields):
         calls.append(base)
-        return Outcome("upstream_error")
+        return Classified("upstream_error")
 
     rows = [
         {"id": 11, "endpoint": EP, "outcome": "rejected", "request_fields": REJECTED[1]},
@@ -231,11 +232,11 @@ def transfer_bank(base_id, fields, *, remark_limit=60):
     """A fake validating gateway: remark at most ``remark_limit`` GBK bytes, amounts in
     0.01..5000000.00."""
     if len((fields.get("remark") or "").encode("gbk")) > remark_limit:
-        return Outcome("rejected", "ED0075", "附言长度超限")
+        return Classified("rejected", "ED0075", "附言长度超限")
     amount = Decimal(fields["amount"])
     if not Decimal("0.01") <= amount <= Decimal("5000000.00"):
-        return Outcome("rejected", "ED0072", "金额超出限额")
-    return Outcome("accepted", "000000", "成功")
+        return Classified("rejected", "ED0072", "金额超出限额")
+    return Classified("accepted", "000000", "成功")
 
 
 def oracle(send, base_id=1):
@@ -321,8 +322,8 @@ def test_search_bound_finds_the_real_byte_limit():
 def test_search_bound_on_characters_and_an_odd_limit():
     def by_chars(base_id, fields):
         if len(fields["remark"]) > 23:
-            return Outcome("rejected", "ED0075", "附言长度超限")
-        return Outcome("accepted", "000000", "成功")
+            return Classified("rejected", "ED0075", "附言长度超限")
+        return Classified("accepted", "000000", "成功")
 
     rule = REMARK_RULE.but(kind="max_length", params={"max": 6}, evidence={})
     probe, _ = oracle(by_chars)
@@ -360,7 +361,7 @@ def test_search_bound_bisects_when_the_guessed_amount_is_wrong():
 def test_search_bound_stops_on_another_answer_and_keeps_the_bracket():
     def picky(base_id, fields):
         if len(fields["remark"].encode("gbk")) > 40:
-            return Outcome("rejected", "ED0099", "参数校验失败")
+            return Classified("rejected", "ED0099", "参数校验失败")
         return transfer_bank(base_id, fields)
 
     probe, sent = oracle(picky)
@@ -421,7 +422,7 @@ def test_a_rule_whose_repair_meets_another_rule_is_not_narrowed():
     def strict(base, fields):
         answer = transfer_bank(base, fields)
         return (
-            Outcome("rejected", "ED0099", "参数校验失败")
+            Classified("rejected", "ED0099", "参数校验失败")
             if answer.outcome == "accepted"
             else answer
         )

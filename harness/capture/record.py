@@ -147,11 +147,11 @@ class RowBuilder:
             req_body, req_bytes = self._decode(rec.get("req_body"), req_h, "request", row)
             resp_body, resp_bytes = self._decode(rec.get("resp_body"), resp_h, "response", row)
             stage = "classify"
-            verdict = self.classifier.classify(
+            got = self.classifier.classify(
                 rec.get("status"), resp_pairs, resp_body, rec.get("error")
             )
-            row["outcome"] = verdict.outcome
-            row["code"] = _clip(verdict.code, _WIDTHS["code"])
+            row["outcome"] = got.outcome
+            row["code"] = _clip(got.code, _WIDTHS["code"])
             stage = "sanitize"
             req_out, req_replaced = self._sanitize(req_body, row["request_truncated"], None)
             # The response is scrubbed of echoes of the request's raw values too (a rejection
@@ -160,8 +160,8 @@ class RowBuilder:
                 resp_body, row["response_truncated"], req_replaced
             )
             replaced = {**req_replaced, **resp_replaced}
-            if verdict.message is not None:
-                row["message"] = self.sanitizer.text(verdict.message, replaced)
+            if got.message is not None:
+                row["message"] = self.sanitizer.text(got.message, replaced)
             stage = "encode"
             self._store_body(req_out, req_body, req_bytes, "request", row)
             self._store_body(resp_out, resp_body, resp_bytes, "response", row)

@@ -16,7 +16,7 @@ validating pre-production), a rule is confirmed by experiment instead of by coun
    spend what is left of the budget narrowing their traffic bracket to the real limit
    (:mod:`harness.learn.bounds`, at most :data:`BOUND_PER_RULE` probes each).
 
-The search is pure: it takes ``send(base_id, fields) -> Outcome``, a callable that sends
+The search is pure: it takes ``send(base_id, fields) -> Classified``, a callable that sends
 the stored exchange ``base_id`` with its flat request fields replaced by ``fields``
 (:mod:`harness.replay.probe` is the HTTP one; tests pass a function). Every call is a
 probe; the number spent is recorded in the rule's evidence.
@@ -30,9 +30,9 @@ from typing import Any, Protocol, runtime_checkable
 
 from harness.codecs.fields import rule_path
 from harness.learn.bounds import BOUND_KINDS, SPENT, narrow
+from harness.outcome.classify import Classified
 from harness.rules import RuleSpec, as_text, check, policy
 from harness.rules import repair as repair_value
-from harness.vocab import ExchangeOutcome
 
 FAIL, PASS, UNRESOLVED = "fail", "pass", "unresolved"
 BUDGET = 200  # probes per learning run, at most
@@ -41,16 +41,8 @@ BOUND_PER_RULE = 16  # probes per rule to narrow a bound, at most (a bisection o
 UNANSWERED_LIMIT = 3  # rules whose control probe got no answer before probing stops
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What the probed target answered."""
-
-    outcome: ExchangeOutcome
-    code: str | None = None
-    message: str | None = None
-
-
-Send = Callable[[Any, dict[str, Any]], Outcome]
+# What the probed target answered: the classifier's reading of its answer.
+Send = Callable[[Any, dict[str, Any]], Classified]
 
 
 class BudgetSpent(Exception):
@@ -176,7 +168,7 @@ def ddmin(changes: Sequence[str], test: Callable[[list[str]], str]) -> list[str]
 # -- probing one rule --------------------------------------------------------------------
 
 
-def _judge(answer: Outcome, code: str | None) -> str:
+def _judge(answer: Classified, code: str | None) -> str:
     if answer.outcome == "accepted":
         return PASS
     if answer.outcome == "rejected" and (code is None or answer.code == code):

@@ -42,7 +42,7 @@ from harness.plan import (
 )
 from harness.vocab import OUTCOMES, ExchangeOutcome
 
-__all__ = ["OUTCOMES", "Classifier", "Verdict"]
+__all__ = ["OUTCOMES", "Classifier", "Classified"]
 
 _CONVENTIONAL_SUCCESS = re.compile(r"0+|200|ok|success(ful)?|succeed(ed)?", re.IGNORECASE)
 
@@ -50,12 +50,13 @@ Headers = Mapping[str, str] | Iterable[tuple[str, str]] | Iterable[list[str]] | 
 
 
 @dataclass(frozen=True)
-class Verdict:
-    """What a response means: outcome, and the bank's code and message when it gave them."""
+class Classified:
+    """What a response means: outcome, and the bank's code and message when it gave them.
+    (A *verdict* is replay's word: what a target's answer says about production's.)"""
 
     outcome: ExchangeOutcome
-    code: str | None
-    message: str | None
+    code: str | None = None
+    message: str | None = None
 
 
 def _header(headers: Headers, name: str) -> str | None:
@@ -192,39 +193,39 @@ class Classifier:
             return _by_paths(self.plan.message_paths, headers, body)
         return _by_keys(DEFAULT_MESSAGE_KEYS, body)
 
-    def by_status(self, status: int | None, error: str | None = None) -> Verdict:
+    def by_status(self, status: int | None, error: str | None = None) -> Classified:
         """The verdict from the status alone, by the same rules, when the body cannot be
         read (the ingest's fallback when decoding an exchange fails)."""
         if status is None or error is not None:
-            return Verdict("upstream_error", None, None)
+            return Classified("upstream_error", None, None)
         if status in self.plan.upstream_error_status:
-            return Verdict("upstream_error", str(status), None)
+            return Classified("upstream_error", str(status), None)
         if self.plan.is_success_status(status):
-            return Verdict("accepted", None, None)
-        return Verdict("rejected", str(status), None)
+            return Classified("accepted", None, None)
+        return Classified("rejected", str(status), None)
 
     def classify(
         self, status: int | None, headers: Headers, body: Any, error: str | None = None
-    ) -> Verdict:
+    ) -> Classified:
         """The verdict for one response (``body`` is a :class:`harness.codecs.Body`)."""
         if status is None or error is not None:
-            return Verdict("upstream_error", None, None)
+            return Classified("upstream_error", None, None)
         code = self.code_of(headers, body)
         message = self.message_of(headers, body)
         if 200 <= status < 300 and code is not None:
             self.codes[code] += 1
         if status in self.plan.upstream_error_status:
-            return Verdict("upstream_error", code or str(status), message)
+            return Classified("upstream_error", code or str(status), message)
         if self.plan.is_success_status(status):
             failed = None if self.plan.code_paths else _failure_word(body)
             if failed is not None:
-                return Verdict("rejected", code or failed, message)
+                return Classified("rejected", code or failed, message)
             if code is None:
                 self.codeless += 1
-                return Verdict("accepted", None, message)
+                return Classified("accepted", None, message)
             if self.plan.success_codes:
                 ok = code in self.plan.success_codes
             else:
                 ok = code == self.success_code
-            return Verdict("accepted" if ok else "rejected", code, message)
-        return Verdict("rejected", code or str(status), message)
+            return Classified("accepted" if ok else "rejected", code, message)
+        return Classified("rejected", code or str(status), message)

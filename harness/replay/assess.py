@@ -81,13 +81,13 @@ def assess(
         answer = verdicts.Answer("upstream_error", error=raw.error)
     else:
         body, flat = decoded(raw.body, header(raw.headers, "content-type"))
-        verdict = classifier.classify(raw.status, raw.headers, body, None)
-        row.update(outcome=verdict.outcome, code=verdict.code, message=verdict.message)
+        got = classifier.classify(raw.status, raw.headers, body, None)
+        row.update(outcome=got.outcome, code=got.code, message=got.message)
         row["fields"] = flat
         prod_tree = sample.production_tree()
         if prod_tree is not None or body.tree is not None:
             row["diff"] = _compare(sample, prod_tree, raw, body.tree, noise)
-        answer = verdicts.Answer(verdict.outcome, verdict.code, verdict.message, raw.status)
+        answer = verdicts.Answer(got.outcome, got.code, got.message, raw.status)
     row["verdict"] = verdicts.decide(
         sample.production, answer, probe=probe, labels=plan.labels.values()
     )

@@ -17,8 +17,7 @@ from typing import Any
 from harness import codecs
 from harness.codecs.fields import flatten, set_value
 from harness.errors import SignerError
-from harness.learn.probe import Outcome
-from harness.outcome.classify import Classifier
+from harness.outcome.classify import Classified, Classifier
 from harness.plan import Plan
 from harness.replay import Sample, check_targets
 from harness.replay.client import Sender
@@ -31,7 +30,7 @@ from harness.targets.resolve import resolve
 
 
 class HttpSend:
-    """``send(base_id, fields) -> Outcome`` over HTTP; ``load(base_id)`` gives the stored
+    """``send(base_id, fields) -> Classified`` over HTTP; ``load(base_id)`` gives the stored
     exchange (an ``Exchange`` or a mapping with its column names).
 
     Use as a context manager, or call :meth:`close`.
@@ -101,7 +100,7 @@ class HttpSend:
             return sample.body
         return codecs.encode(dataclasses.replace(body, tree=tree))
 
-    def __call__(self, base_id: Any, fields: dict[str, Any]) -> Outcome:
+    def __call__(self, base_id: Any, fields: dict[str, Any]) -> Classified:
         sample, _ = self._base(base_id)
         variant = dataclasses.replace(sample, body=self.request_body(base_id, fields))
         sent = self._loop.run_until_complete(self.step(self._sender, variant, self.target))
@@ -111,7 +110,6 @@ class HttpSend:
         raw = sent.answers[0]
         if raw.error is not None:
             self.errors += 1
-            return Outcome("upstream_error")
+            return Classified("upstream_error")
         answer = codecs.decode(raw.body, header(raw.headers, "content-type"))
-        verdict = self.classifier.classify(raw.status, raw.headers, answer, None)
-        return Outcome(verdict.outcome, verdict.code, verdict.message)
+        return self.classifier.classify(raw.status, raw.headers, answer, None)
