@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop]:
     try:
-        import uvloop
+        import uvloop  # optional: uvloop may be absent
     except ImportError:
         return asyncio.new_event_loop
     return uvloop.new_event_loop

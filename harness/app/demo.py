@@ -22,8 +22,19 @@ from typing import Any
 
 import yaml
 
+from harness.app.jobs import export_rules, incident_report, learn_window
 from harness.errors import ConfigError, HarnessError
+from harness.plan import load_plan
 from harness.procs import free_port, stop, wait_for_port
+from harness.replay import Selection, Settings, replay
+from harness.sanitize import load_key
+from harness.sim.client import send
+from harness.sim.signature import DEMO_KEY, KEY_ENV
+from harness.sim.traffic import generate
+from harness.store import opened
+from harness.store.queries import ExchangeFilter, stats
+from harness.timeutil import utcnow
+from harness.timeutil import window as parse_window
 
 Notify = Callable[[str, dict[str, Any]], None]
 PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the checkout: harness/app/demo.py
@@ -119,16 +130,6 @@ def write_demo_plan(source: Path, dest: Path, prod: str, targets: dict[str, str]
 
 def run_demo(cfg: DemoConfig, notify: Notify) -> DemoResult:
     """Run every stage on the simulated bank; ``notify(stage, facts)`` after each."""
-    from harness.app.jobs import export_rules, incident_report, learn_window
-    from harness.plan import load_plan
-    from harness.sanitize import load_key
-    from harness.sim.client import send
-    from harness.sim.signature import DEMO_KEY, KEY_ENV
-    from harness.sim.traffic import generate
-    from harness.store import opened
-    from harness.timeutil import utcnow
-    from harness.timeutil import window as parse_window
-
     source = cfg.plan or default_plan_path()
     load_plan(source)  # a broken plan stops the demo before anything starts
     cfg.out.mkdir(parents=True, exist_ok=True)
@@ -257,8 +258,6 @@ def _write(path: Path, text: str) -> Path:
 
 
 def _stats(factory: Any, window: tuple[Any, Any]) -> list[Any]:
-    from harness.store.queries import ExchangeFilter, stats
-
     with factory.begin() as session:
         return list(stats(session, ExchangeFilter(start=window[0], end=window[1])))
 
@@ -266,8 +265,6 @@ def _stats(factory: Any, window: tuple[Any, Any]) -> list[Any]:
 def _replay(
     factory: Any, plan: Any, targets: dict[str, str], window: tuple[Any, Any], env: dict[str, str]
 ) -> dict[str, Any]:
-    from harness.replay import Selection, Settings, replay
-
     report = replay(
         factory,
         targets,

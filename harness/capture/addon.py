@@ -51,9 +51,20 @@ from typing import Any
 from mitmproxy import ctx, exceptions, http
 
 from harness.capture import options
+from harness.capture.feed import IngestFeed
 from harness.capture.frames import frame, record
+from harness.capture.ingest_stats import StatsReader
 from harness.capture.options import MiB
-from harness.capture.start import reverse_upstreams
+from harness.capture.spool import check_writable, default_spool_path
+from harness.capture.start import (
+    check_plan_and_shadow,
+    check_port,
+    check_store,
+    readings,
+    ready_line,
+    reverse_upstreams,
+)
+from harness.errors import HarnessError
 
 logger = logging.getLogger(__name__)
 
@@ -142,8 +153,6 @@ class Capture:
         self._rollback = True
 
     def configure(self, updated: set[str]) -> None:
-        from harness.errors import HarnessError
-
         if self._rollback:
             self._rollback = False
             return
@@ -155,24 +164,18 @@ class Capture:
             if updated & {"capture_metrics_port", "capture_metrics_host"} and (
                 opts.capture_metrics_port
             ):
-                from harness.capture.proxy import check_port
-
                 check_port(opts.capture_metrics_host, opts.capture_metrics_port, "metrics ")
             if updated & {"capture_plan", "capture_shadow", "mode"} and (
                 opts.capture_plan or opts.capture_shadow
             ):
-                from harness.capture.start import check_plan_and_shadow
-
                 check_plan_and_shadow(opts.capture_plan, opts.capture_shadow, opts.mode)
             if updated & {"capture_db", "capture_migrate"}:
-                from harness.capture.start import check_store
-
                 self._db_url = check_store(opts.capture_db, opts.capture_migrate)
             if updated & {"capture_db", "capture_spool"}:
-                from harness.capture.spool import check_writable
-
                 check_writable(self._spool_path())
             if updated & {"capture_db", "capture_plan", "capture_key_file"}:
+                # start-up: the plan and sanitizer (~40 ms) load when configure runs, not
+                # when mitmproxy imports this module
                 from harness.sanitize import load_key
 
                 self._key = load_key(opts.capture_key_file or None)
@@ -193,8 +196,6 @@ class Capture:
             self._start_feed()
 
     def running(self) -> None:
-        from harness.capture.ingest_stats import StatsReader
-
         self.stats = StatsReader(ctx.master.event_loop)
         self._start_feed()
         if ctx.options.capture_metrics_port:
@@ -207,7 +208,7 @@ class Capture:
         gc.freeze()
 
     async def _serve_metrics(self) -> None:
-        from harness.capture.metrics import MetricsServer
+        from harness.capture.metrics import MetricsServer  # only with a metrics port
 
         opts = ctx.options
         self.metrics = MetricsServer(
@@ -221,15 +222,11 @@ class Capture:
         self._ready()
 
     def _ready(self) -> None:
-        from harness.capture.start import ready_line
-
         self._listening = True
         logger.info("%s", ready_line(ctx.options, self._db_url))
 
     def readings(self) -> Any:
         """What the metrics port shows now (read in the event loop)."""
-        from harness.capture.start import readings
-
         return readings(self, ctx.options.capture_instance)
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
@@ -305,15 +302,11 @@ class Capture:
     # -- checks ---------------------------------------------------------------------------
 
     def _spool_path(self) -> str:
-        from harness.capture.spool import default_spool_path
-
         return str(ctx.options.capture_spool or default_spool_path(self._db_url or "harness.db"))
 
     # -- the ingest process ---------------------------------------------------------------
 
     def _start_feed(self) -> None:
-        from harness.capture.feed import IngestFeed
-
         self.feed = IngestFeed(
             self._launch,
             ctx.master.event_loop,

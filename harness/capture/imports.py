@@ -19,10 +19,13 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from harness.capture.flowrecord import record
+from harness.capture.har import records
 from harness.capture.record import RowBuilder
 from harness.errors import ConfigError, StoreError
 from harness.plan import Plan
 from harness.rows import ExchangeRow, RawExchange
+from harness.store.queries import insert_exchanges
 
 __all__ = ["FORMATS", "Imported", "detect", "import_file", "read_records"]
 
@@ -67,8 +70,6 @@ def detect(path: Path) -> str:
 def read_records(path: Path, fmt: str, max_body: int, tally: Imported) -> Iterator[RawExchange]:
     """The raw exchange records of ``path``, streamed (HAR is parsed whole)."""
     if fmt == "har":
-        from harness.capture.har import records
-
         try:
             doc = json.loads(path.read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -77,11 +78,10 @@ def read_records(path: Path, fmt: str, max_body: int, tally: Imported) -> Iterat
             ) from None
         yield from records(doc, max_body)
         return
+    # heavy: mitmproxy (~0.1 s) loads only to read a flow file, not a HAR file
     from mitmproxy import http
     from mitmproxy import io as mitm_io
     from mitmproxy.exceptions import FlowReadException
-
-    from harness.capture.flowrecord import record
 
     with path.open("rb") as f:
         reader = mitm_io.FlowReader(f)
@@ -108,8 +108,6 @@ def import_file(
     batch: int = BATCH,
 ) -> Imported:
     """Import every HTTP exchange of ``path`` into the store behind ``engine`` (migrated)."""
-    from harness.store.queries import insert_exchanges
-
     if fmt not in FORMATS:
         raise ConfigError(f"unknown import format {fmt!r} (want {', '.join(FORMATS)})")
     p = Path(path)

@@ -47,6 +47,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiohttp import web
 from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
@@ -176,8 +177,6 @@ class MetricsServer:
         self.added.observe(max(0.0, seconds))
 
     async def start(self) -> None:
-        from aiohttp import web
-
         app = web.Application()
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
@@ -192,13 +191,9 @@ class MetricsServer:
             self._runner = None
 
     async def _healthz(self, _: Any) -> Any:
-        from aiohttp import web
-
         return web.Response(text="ok\n")
 
     async def _readyz(self, _: Any) -> Any:
-        from aiohttp import web
-
         reasons = self.read().not_ready()
         body = json.dumps({"ready": not reasons, "reasons": reasons}) + "\n"
         return web.Response(
@@ -206,7 +201,5 @@ class MetricsServer:
         )
 
     async def _metrics(self, _: Any) -> Any:
-        from aiohttp import web
-
         data = generate_latest(self.registry)
         return web.Response(body=data, headers={"Content-Type": CONTENT_TYPE_LATEST})

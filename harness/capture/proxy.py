@@ -18,16 +18,19 @@ with ``--listen-cert``/``--listen-key`` (a certificate the operator supplies).
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import signal
-import socket
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.capture.logfmt import JsonFormatter
+from harness.capture.start import check_port
 from harness.errors import ConfigError
+from harness.plan import default_plan, load_plan
+from harness.store import resolve_url
+from harness.targets import tls
 
 MiB = 1024 * 1024
 
@@ -62,8 +65,6 @@ class ProxyConfig:
 
 
 def _plan(cfg: ProxyConfig) -> Any:
-    from harness.plan import default_plan, load_plan
-
     return load_plan(cfg.plan) if cfg.plan else default_plan()
 
 
@@ -79,31 +80,8 @@ def resolve_upstream(cfg: ProxyConfig) -> str:
     return upstream
 
 
-def check_port(host: str, port: int, what: str = "") -> None:
-    """Fail early, with one line, when the listening address is taken or unusable."""
-    if not 0 <= port <= 65535:
-        raise ConfigError(f"not a {what}port: {port!r}")
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror:
-        raise ConfigError(f"cannot resolve {what or 'listen '}host {host!r}") from None
-    family, kind, proto, _, addr = infos[0]
-    with socket.socket(family, kind, proto) as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(addr)
-        except OSError as exc:
-            if exc.errno == errno.EADDRINUSE:
-                raise ConfigError(f"{what}port {port!r} on {host!r} is already in use") from None
-            raise ConfigError(
-                f"cannot listen on {host!r} {what}port {port!r}: {exc.strerror}"
-            ) from None
-
-
 def tls_options(cfg: ProxyConfig, upstream: str, plan: Any) -> dict[str, Any]:
     """mitmproxy's TLS options for the upstream and the listening side, files checked."""
-    from harness.targets import tls
-
     wanted = (plan.tls or tls.TlsSettings()).merged(
         tls.TlsSettings(cfg.upstream_ca, cfg.client_cert, cfg.client_key)
     )
@@ -134,8 +112,6 @@ def tls_options(cfg: ProxyConfig, upstream: str, plan: Any) -> dict[str, Any]:
 
 
 def _options(cfg: ProxyConfig, upstream: str) -> dict[str, Any]:
-    from harness.store import resolve_url
-
     plan = _plan(cfg)
     metrics_port = cfg.metrics_port if cfg.metrics_port is not None else plan.metrics_port
     values: dict[str, Any] = {
@@ -168,6 +144,7 @@ def _options(cfg: ProxyConfig, upstream: str) -> dict[str, Any]:
 
 
 async def _serve(cfg: ProxyConfig, upstream: str) -> dict[str, int]:
+    # start-up: mitmproxy (~0.15 s) loads once the options are checked, so a bad one fails fast
     from mitmproxy import exceptions, options
     from mitmproxy.addons.termlog import TermLog
     from mitmproxy.tools.dump import DumpMaster
@@ -179,8 +156,6 @@ async def _serve(cfg: ProxyConfig, upstream: str) -> dict[str, int]:
     master = DumpMaster(opts, with_termlog=False, with_dumper=False)
     termlog: Any
     if cfg.log_format == "json":
-        from harness.capture.logfmt import JsonFormatter
-
         level = logging.WARNING if cfg.verbosity == "warn" else logging.INFO
         termlog = _JsonLog(JsonFormatter(), level)
     else:

@@ -42,6 +42,9 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from harness.capture.spool import Spool
 from harness.errors import HarnessError, SpoolError
 from harness.rows import ExchangeRow
+from harness.store import make_engine, migrate
+from harness.store.engine import check_current, sqlite_path
+from harness.store.queries import insert_exchanges
 
 log = logging.getLogger("harness.capture.ingest")
 
@@ -68,9 +71,6 @@ class Sink:
     def __init__(
         self, db: str, spools: Sequence[Spool], *, want_ids: bool = False, migrate: bool = True
     ) -> None:
-        from harness.store import make_engine
-        from harness.store.engine import sqlite_path
-
         if not spools:
             raise ValueError("a sink needs at least one spool")
         self.db = db
@@ -112,9 +112,6 @@ class Sink:
 
     def _migrate(self) -> None:
         if not self._migrated:
-            from harness.store import migrate
-            from harness.store.engine import check_current
-
             if self.migrate:
                 migrate(self.engine)
             else:
@@ -145,8 +142,6 @@ class Sink:
             for suffix in ("-wal", "-shm", "-journal"):  # leftovers of the deleted file
                 with contextlib.suppress(OSError):
                     os.unlink(str(self.file) + suffix)
-        from harness.store import make_engine
-
         self.engine = make_engine(self.db, sqlite_busy_ms=SQLITE_BUSY_MS)
         self._migrated = False
         self._migrate()
@@ -228,8 +223,6 @@ class Sink:
 
     def _insert(self, rows: list[ExchangeRow]) -> None:
         """Commit ``rows`` (counted by the caller); raises when the store is down."""
-        from harness.store.queries import insert_exchanges
-
         try:
             with self.engine.begin() as conn:
                 insert_exchanges(conn, rows, returning_ids=self.want_ids)
@@ -242,8 +235,6 @@ class Sink:
         self.backfilled += len(rows)
 
     def _insert_one_by_one(self, rows: list[ExchangeRow]) -> None:
-        from harness.store.queries import insert_exchanges
-
         refused: list[ExchangeRow] = []
         for row in rows:
             try:

@@ -4,13 +4,22 @@
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
+
+from harness.errors import ConfigError, StoreUnavailable
+
+# The addon imports this module when mitmproxy loads it: the store, the plan, the shadow's
+# sender and mitmproxy's mode parser load inside the checks that use them (start-up).
 
 log = logging.getLogger("harness.capture.addon")
 
 __all__ = [
+    "check_port",
     "reverse_upstreams",
     "check_plan_and_shadow",
     "check_store",
@@ -19,11 +28,31 @@ __all__ = [
 ]
 
 
+def check_port(host: str, port: int, what: str = "") -> None:
+    """Fail early, with one line, when the listening address is taken or unusable."""
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"not a {what}port: {port!r}")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        raise ConfigError(f"cannot resolve {what or 'listen '}host {host!r}") from None
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(addr)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ConfigError(f"{what}port {port!r} on {host!r} is already in use") from None
+            raise ConfigError(
+                f"cannot listen on {host!r} {what}port {port!r}: {exc.strerror}"
+            ) from None
+
+
 def check_store(db: str, migrate: bool = True) -> str:
     """Reach and migrate the store once (or, with ``migrate`` off, check that its schema is
     current): a bad --db stops the proxy before it serves; a store that does not answer
     yet only warns (the ingest spools until it does). Returns the store's URL."""
-    from harness.errors import StoreUnavailable
     from harness.store import make_engine, resolve_url
     from harness.store import migrate as upgrade
     from harness.store.engine import check_current
@@ -79,9 +108,7 @@ def check_plan_and_shadow(plan_path: str | None, shadow: Sequence[str], modes: A
 
 def readings(capture: Any, instance: str) -> Any:
     """The metrics of a running :class:`harness.capture.addon.Capture`, read now."""
-    from collections import Counter
-
-    from harness.capture.metrics import Readings
+    from harness.capture.metrics import Readings  # only with a metrics port
 
     feed, stats = capture.feed, capture.stats
     return Readings(

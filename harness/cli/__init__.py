@@ -3,10 +3,15 @@
 Each command group lives in its own module and registers itself on the app. Library errors
 (:class:`harness.errors.HarnessError`) become one line on stderr and exit 1; anything else
 is a bug and keeps its traceback (without local variables, which may hold payloads).
+
+Commands import the library inside their function, on purpose: ``harness --help`` and each
+command load only what they use (start-up time is measured). Module tops import only what
+loads with the CLI anyway: typer, rich, the ``harness.cli`` helpers, :mod:`harness.errors`.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from typing import Annotated
@@ -68,8 +73,6 @@ def root(
 
 
 def _register() -> None:
-    import importlib
-
     for name in _GROUPS:
         importlib.import_module(f"harness.cli.{name}").register(app)
 

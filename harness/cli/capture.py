@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import parse_qsl
 
 import typer
+from rich.markup import escape
 
+from harness.cli import layout
 from harness.cli.common import (
     DayOpt,
     DbOpt,
@@ -23,6 +26,9 @@ from harness.cli.common import (
     out,
     print_json,
 )
+from harness.errors import ConfigError
+
+# Library imports live inside the commands: start-up (see harness/cli/__init__.py).
 
 OutcomeOpt = Annotated[
     str | None, typer.Option("--outcome", help="accepted, rejected or upstream_error.")
@@ -98,8 +104,6 @@ def flows(
 
     f = _filter(day, since, until, endpoint, outcome, code)
     if limit < 1:
-        from harness.errors import ConfigError
-
         raise ConfigError(f"--limit must be >= 1, got {limit!r}")
     factory = open_store(db, create=False)
     with factory() as s:
@@ -130,7 +134,6 @@ def flows(
 def _flows_table(
     data: list[dict[str, Any]], stamps: list[Any], total: int, wide: bool, outcome: str | None
 ) -> None:
-    from harness.cli import layout
     from harness.timeutil import local_tz
 
     tz = local_tz()
@@ -216,8 +219,6 @@ def _body_text(body: bytes | None, fmt: str, charset: str | None) -> str | None:
             return text
         return "\n".join(line for line in pretty.splitlines() if line.strip())
     if fmt == "form":
-        from urllib.parse import parse_qsl
-
         try:
             pairs = parse_qsl(text, keep_blank_values=True, encoding=charset or "utf-8")
         except (ValueError, LookupError):
@@ -266,7 +267,6 @@ def _exchange_dict(x: Any) -> dict[str, Any]:
 
 
 def _render_exchange(d: dict[str, Any]) -> None:
-    from rich.markup import escape
     from rich.syntax import Syntax
 
     out = console
@@ -319,7 +319,6 @@ def stats(
 
     Example: harness stats --day 2026-11-24
     """
-    from harness.cli import layout
     from harness.store import open_store
     from harness.store.queries import stats as count_by
 

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 
 def _warn_password_on_command_line(
@@ -46,6 +47,7 @@ _warn_password_on_command_line.__annotations__ = {
 
 
 def _has_password(url: str) -> bool:
+    # start-up: SQLAlchemy (~0.2 s) loads only when a URL is given, not for --help
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -132,8 +134,6 @@ def out(wide: bool = False) -> Console:
 def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
     """A callback ``(done, total)`` that draws a transient bar on stderr. The bar starts on
     the first call, so an error before any work prints as one clean line."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     bar = Progress(
         TextColumn(label),
         BarColumn(),

@@ -9,6 +9,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from harness.cli.common import console
+from harness.cli.replay import render_summary
+from harness.cli.rules import print_risks, print_rules
+
+# Library imports live inside the commands: start-up (see harness/cli/__init__.py).
 
 
 def demo(
@@ -89,8 +93,6 @@ class _View:
         )
 
     def on_replayed(self, target: str, run_id: int, summary: dict[str, Any]) -> None:
-        from harness.cli.replay import render_summary
-
         console.print(f"[bold]Production's rejections replayed against {target}[/]")
         render_summary(run_id, summary, console)
         verdicts = summary.get("targets", {}).get(target, {}).get("verdicts", {})
@@ -107,8 +109,6 @@ class _View:
             )
 
     def on_learned(self, learned: Any) -> None:
-        from harness.cli.rules import print_risks, print_rules
-
         print_rules(console, learned.rules)
         s = learned.stats
         console.print(

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from harness.mock import AnswerTemplate
     from harness.rules import RuleSpec
 
+# Library imports live inside the commands: start-up (see harness/cli/__init__.py).
+
 STATES = ("confirmed", "suspected")
 
 

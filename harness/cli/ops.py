@@ -7,8 +7,11 @@ from typing import Annotated, Any
 
 import typer
 
+from harness.cli import layout
 from harness.cli.common import DbOpt, JsonOpt, PlanOpt, WideOpt, iso, out, print_json
-from harness.errors import ConfigError
+from harness.errors import ConfigError, StoreError
+
+# Library imports live inside the commands: start-up (see harness/cli/__init__.py).
 
 db_app = typer.Typer(no_args_is_help=True, pretty_exceptions_show_locals=False)
 
@@ -69,7 +72,6 @@ def db_current(
 
     Example: harness db current --db harness.db --check
     """
-    from harness.errors import StoreError
     from harness.store import make_engine
     from harness.store.engine import (
         check_revision,
@@ -221,8 +223,6 @@ def _ms(value: Any) -> str:
 
 
 def _render_status(st: Any, wide: bool) -> None:
-    from harness.cli import layout
-
     screen = out(wide)
     c = st.counts
     state = "ready" if st.ready else "NOT READY (" + "; ".join(st.reasons) + ")"

@@ -9,6 +9,8 @@ import typer
 from harness.cli.common import DayOpt, DbOpt, SinceOpt, UntilOpt
 from harness.cli.report import write_out
 
+# Library imports live inside the commands: start-up (see harness/cli/__init__.py).
+
 plan_app = typer.Typer(
     help=(
         "Gateway plans: draft one from a captured store.\n\n"

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from harness.cli import layout
 from harness.cli.common import (
     DayOpt,
     DbOpt,
@@ -28,6 +29,8 @@ from harness.cli.common import (
 )
 from harness.errors import ConfigError
 from harness.vocab import VERDICTS
+
+# Library imports live inside the commands: start-up (see harness/cli/__init__.py).
 
 runs_app = typer.Typer(
     invoke_without_command=True,
@@ -243,8 +246,6 @@ def runs(
     if not data:
         err_console.print("no replay runs yet: try 'harness replay --help'")
         return
-    from harness.cli import layout
-
     columns = [
         layout.Column("id", "right"),
         layout.Column("kind"),
@@ -360,8 +361,6 @@ def runs_show(
 
 
 def _results_table(console: Console, results: list[dict[str, Any]], total: int, wide: bool) -> None:
-    from harness.cli import layout
-
     console.print(layout.shown_line(len(results), total, "results"), highlight=False)
     if not results:
         return
@@ -414,7 +413,6 @@ def render_summary(
 ) -> None:
     """The run's table (production's answers x each target's verdicts), grouped by endpoint
     so that it fits 80 columns; then noise, skips and throughput."""
-    from harness.cli import layout
     from harness.replay.summary import table_columns
 
     screen = screen or console

@@ -9,7 +9,10 @@ from typing import Annotated
 import typer
 
 from harness.cli.common import DayOpt, DbOpt, PlanOpt, SinceOpt, UntilOpt
+from harness.cli.rules import rules_app
 from harness.errors import ConfigError
+
+# Library imports live inside the commands: start-up (see harness/cli/__init__.py).
 
 OutOpt = Annotated[str | None, typer.Option("--output", "-o", help="Write to this file.")]
 
@@ -140,8 +143,4 @@ def report(
 
 def register(app: typer.Typer) -> None:
     app.command("report")(report)
-    try:
-        from harness.cli.rules import rules_app
-    except ImportError:  # the rules command group has not landed: no export command yet
-        return
     rules_app.command("export")(export)

@@ -18,6 +18,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from harness.cli import layout
 from harness.cli.common import (
     DayOpt,
     DbOpt,
@@ -38,6 +39,8 @@ from harness.codecs.fields import name_of
 
 if TYPE_CHECKING:
     from harness.rules import RuleSpec
+
+# Library imports live inside the commands: start-up (see harness/cli/__init__.py).
 
 JARGON = (
     "Support: production rejections the rule explains (the bad value was there and the "
@@ -80,8 +83,6 @@ def rule_json(rule: RuleSpec) -> dict[str, Any]:
 def print_rules(console: Console, rules: list[RuleSpec], wide: bool = False) -> None:
     """Rules as tables that fit the console: learned ones, then those carried by analogy,
     then retired ones, each grouped by endpoint; ``wide``: one table with every column."""
-    from harness.cli import layout
-
     if wide:
         layout.show(console, WIDE_COLUMNS, [_wide_row(r) for r in rules], wide=True)
         return
@@ -110,8 +111,6 @@ def _section(
     prefix: str,
     by_id: dict[int, RuleSpec],
 ) -> None:
-    from harness.cli import layout
-
     console.rule(title, align="left")
     analogy = all(r.source == "analogy" for r in rules)
     endpoints: dict[str, list[RuleSpec]] = {}
@@ -150,8 +149,6 @@ def _section(
 
 
 def _wide_columns() -> list[Any]:
-    from harness.cli import layout
-
     return [
         layout.Column("id", "right"),
         layout.Column("endpoint"),
@@ -271,8 +268,6 @@ def print_risks(
 ) -> None:
     """One line per analogy rule: how many captured requests it would reject, a few of their
     exchange ids, and the offending characters by class (never a value)."""
-    from harness.cli import layout
-
     groups: dict[Any, list[dict[str, Any]]] = {}
     for risk in risks:
         groups.setdefault(risk["rule_id"], []).append(risk)

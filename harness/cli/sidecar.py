@@ -8,6 +8,8 @@ import typer
 
 from harness.cli.common import DbOpt, KeyFileOpt, PlanOpt, err_console
 
+# Library imports live inside the commands: start-up (see harness/cli/__init__.py).
+
 
 def proxy(
     upstream: Annotated[

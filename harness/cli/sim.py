@@ -11,7 +11,9 @@ from rich.table import Table
 
 from harness.cli.common import DayOpt, JsonOpt, console, err_console, print_json
 from harness.errors import ConfigError
-from harness.sim.signature import DEMO_KEY, KEY_ENV
+from harness.sim.signature import DEMO_KEY, KEY_ENV, resolve_key
+
+# Library imports live inside the commands: start-up (see harness/cli/__init__.py).
 
 sim_app = typer.Typer(
     name="sim",
@@ -83,7 +85,6 @@ def serve(
     Example: harness sim serve --bank eurobank --role staging --port 18181
     """
     from harness.sim import banks
-    from harness.sim.signature import resolve_key
 
     if verbose:
         logging.basicConfig(level=logging.DEBUG, format="%(asctime)s %(name)s %(message)s")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from harness.cli.capture import CodeOpt, OutcomeOpt, flows_app
+from harness.cli.capture import CodeOpt, OutcomeOpt, _filter, flows_app
 from harness.cli.common import (
     DayOpt,
     DbOpt,
@@ -23,6 +23,8 @@ from harness.cli.common import (
     print_json,
 )
 from harness.errors import ConfigError
+
+# Library imports live inside the commands: start-up (see harness/cli/__init__.py).
 
 
 def import_(
@@ -121,7 +123,6 @@ def export(
     Example: harness flows export --format har --day 2026-11-24 --outcome rejected -o rejected.har
     """
     from harness.capture.har import CREATOR, entry
-    from harness.cli.capture import _filter
     from harness.store import opened
     from harness.store.queries import iter_exchanges
 

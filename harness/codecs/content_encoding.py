@@ -106,7 +106,7 @@ def _deflate(data: bytes, limit: int) -> tuple[bytes, bool]:
 
 
 def _brotli(data: bytes, limit: int) -> tuple[bytes, bool]:
-    import brotli  # mitmproxy's dependency
+    import brotli  # optional: mitmproxy's dependency, not ours; only br bodies need it
 
     d = brotli.Decompressor()
     out = bytearray()
@@ -119,7 +119,7 @@ def _brotli(data: bytes, limit: int) -> tuple[bytes, bool]:
 
 
 def _zstd(data: bytes, limit: int) -> tuple[bytes, bool]:
-    import zstandard  # mitmproxy's dependency
+    import zstandard  # optional: mitmproxy's dependency, not ours; only zstd bodies need it
 
     dctx = zstandard.ZstdDecompressor(max_window_size=max(_ZSTD_WINDOW, limit))
     out = bytearray()

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import quote
 
 from harness import __version__
-from harness.codecs.fields import join
+from harness.codecs.fields import join, split_path
 from harness.errors import HarnessError
 from harness.plan import Plan
 from harness.rules import RuleSpec, describe, kind_of
@@ -42,8 +42,6 @@ SAMPLE_IDS = 5  # exchange ids per list in an x-rules evidence summary
 
 def path_tokens(path: str) -> list[str]:
     """``a.b[].c`` -> ``["a", "b", "[]", "c"]`` (quoted keys as in :mod:`harness.codecs.fields`)."""
-    from harness.codecs.fields import split_path
-
     return ["[]" if seg is None or isinstance(seg, int) else seg for seg in split_path(path)]
 
 
@@ -201,6 +199,7 @@ def to_jsonschema(
 
 def _x_keyword(kind: Kind, keyword: str) -> Any:
     def validate_keyword(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        # start-up: jsonschema (~65 ms) loads only to validate, never to export a schema
         from jsonschema.exceptions import ValidationError
 
         if isinstance(instance, (dict, list)):
@@ -222,7 +221,7 @@ def validator_class() -> Any:
     """Draft202012Validator extended with the ``x-`` keywords of every registered kind."""
     global _VALIDATOR
     if _VALIDATOR is None:
-        from jsonschema import Draft202012Validator, validators
+        from jsonschema import Draft202012Validator, validators  # start-up: as above
 
         keywords = {
             keyword: _x_keyword(kind, keyword)

@@ -36,6 +36,7 @@ from harness.learn.profile import Corpus, Rows
 from harness.outcome.signature import Signature
 from harness.plan import Plan
 from harness.rules import RuleSpec, policy
+from harness.timeutil import local_tz
 
 __all__ = ["LearnResult", "Risk", "learn"]
 
@@ -48,12 +49,6 @@ class LearnResult:
     rules: list[RuleSpec]
     risks: list[Risk]
     stats: dict[str, Any] = field(default_factory=dict)
-
-
-def _local_tz() -> tzinfo:
-    from harness.timeutil import local_tz
-
-    return local_tz()
 
 
 def learn(
@@ -79,7 +74,7 @@ def learn(
     read, every :data:`~harness.learn.profile.PROGRESS_EVERY` rows.
     """
     corpus = Corpus(
-        rows, plan=plan, normalize=normalize, tz=tz or _local_tz() or UTC, progress=progress
+        rows, plan=plan, normalize=normalize, tz=tz or local_tz() or UTC, progress=progress
     )
     found = contextualize(corpus)
     known = list(existing)

@@ -39,6 +39,7 @@ from harness.learn.evaluate import evaluate
 from harness.learn.induce import support_evidence
 from harness.learn.profile import Corpus, RejectedRow
 from harness.rules import RuleSpec, check, kind_of, offending, policy
+from harness.rules.regex import class_ranges
 from harness.rules.units import unit
 from harness.text import charclass
 
@@ -292,8 +293,6 @@ def _agrees(rule: RuleSpec, origin: RuleSpec) -> bool:
 
 def _members(name: str) -> Iterable[str]:
     """A few characters of a class (for comparing character rules)."""
-    from harness.rules.regex import class_ranges
-
     for lo, _ in class_ranges(name)[:1]:
         yield chr(lo)
 

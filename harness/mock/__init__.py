@@ -46,6 +46,7 @@ from aiohttp import web
 from harness import codecs
 from harness.codecs import fields
 from harness.errors import CodecError, ConfigError, HarnessError
+from harness.loops import loop_factory
 from harness.plan import DEFAULT_CODE_KEYS, DEFAULT_MESSAGE_KEYS, Plan
 from harness.plan.endpoint import endpoint_key
 from harness.rules import RuleSpec, compiled, describe, kind_of
@@ -447,8 +448,6 @@ def run(
             ready(f"http://{host}:{port}")
 
         app.on_startup.append(on_startup)
-    from harness.loops import loop_factory
-
     web.run_app(
         app,
         host=host,

@@ -22,8 +22,9 @@ from urllib.parse import urlsplit
 import yaml
 
 from harness.codecs.fields import compile_matcher
-from harness.errors import PlanError
+from harness.errors import ConfigError, PlanError
 from harness.targets.tls import TlsSettings
+from harness.timeutil import parse_duration
 
 # Where codes and messages usually live when a plan does not say.
 # Error codes first: an answer with {"result": "NG", "errorCode": "E1203"} is rejected with
@@ -374,9 +375,6 @@ def _port(value: Any, key: str) -> int | None:
 def _retention(value: Any) -> timedelta | None:
     if value is None:
         return None
-    from harness.errors import ConfigError
-    from harness.timeutil import parse_duration
-
     try:
         return parse_duration(str(value), "plan key 'retention'")
     except ConfigError as exc:
@@ -402,6 +400,7 @@ def load_plan(path: str | Path | None) -> Plan:
         raise PlanError(f"plan {str(p)!r} is not valid YAML{where}") from None
     plan = parse_plan(data, str(p))
     if plan.plugins or plan.charsets:
+        # start-up: only plans that name plug-ins load the loader (entry points, rule registry)
         from harness.plan.plugins import install
 
         install(plan.plugins, plan.charsets)

@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from harness.codecs.fields import name_of, rule_path
 
 ENUM_CAP = 32  # distinct values counted per field before it is called open
@@ -180,8 +182,6 @@ COMMENTS = {
 
 def render(plan: Mapping[str, Any], source: str) -> str:
     """The drafted plan as commented YAML (each key says how it was inferred)."""
-    import yaml
-
     lines = [
         f"# Gateway plan drafted by `harness plan draft` from {source}.",
         "# Every key is a guess from captured traffic: review it, then fill in labels, targets",

@@ -35,6 +35,7 @@ from typing import Any
 
 from harness.errors import PlanError
 from harness.plan.entrypoints import load_factory
+from harness.rules.registry import Kind, register
 from harness.text import charclass, charsets, checksums, formats
 
 ENTRY_POINT_GROUP = "harness.plan.plugins"
@@ -114,8 +115,6 @@ def _entries(spec: str) -> list[Any]:
 
 
 def _register(entry: Any, spec: str) -> str:
-    from harness.rules.registry import Kind, register
-
     if isinstance(entry, charsets.Charset):
         charsets.register(entry)
         return f"charset {entry.name}"

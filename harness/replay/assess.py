@@ -23,6 +23,7 @@ from harness.replay import diff
 from harness.replay.answer import RawAnswer
 from harness.replay.request import Sample, decoded, header, safe_headers
 from harness.replay.summary import Findings, Tally
+from harness.timeutil import utcnow
 
 
 def decode(raw: RawAnswer) -> Any:
@@ -126,8 +127,6 @@ def _compare(
 
 def failed(sample: Sample, target: str, reason: str) -> dict[str, Any]:
     """A row for a request that could not even be built (e.g. the signer refused the body)."""
-    from harness.timeutil import utcnow
-
     return {
         "exchange_id": sample.id,
         "target": target,

@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from harness.errors import ConfigError
+from harness.loops import loop_factory
 from harness.plan import Plan, default_plan
 from harness.replay import worker
 from harness.replay.assess import Assessor, probes_of
@@ -177,8 +178,6 @@ def _selected_heap() -> Iterator[Callable[[], None]]:
 
 def _run_loop(main: Awaitable[dict[str, Any]]) -> dict[str, Any]:
     """Run the replay's event loop to the end: uvloop's when installed, else asyncio's."""
-    from harness.loops import loop_factory
-
     with asyncio.Runner(loop_factory=loop_factory()) as runner:
         return runner.run(main)  # type: ignore[arg-type]
 

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+from harness import codecs
+from harness.codecs import fields
 from harness.outcome.verdicts import Answer
 from harness.plan import Plan
 from harness.targets.signers import Signer
@@ -112,9 +114,6 @@ def decoded(data: bytes, content_type: str | None) -> tuple[Any, dict[str, Any] 
 
 
 def _decode(data: bytes, content_type: str | None) -> tuple[Any, dict[str, Any] | None]:
-    from harness import codecs
-    from harness.codecs import fields
-
     body = codecs.decode(data, content_type)
     flat = dict(fields.flatten(body.tree)) if body.format in ("json", "form", "xml") else None
     return body, flat

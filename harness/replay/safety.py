@@ -165,6 +165,8 @@ def check_captured(targets: Mapping[str, str], row: Any) -> None:
 
 def captured_origins(session: Any) -> list[str]:
     """Every ``scheme://host[:port]`` the store's exchanges were captured from."""
+    # start-up: the store (SQLAlchemy, ~0.2 s) loads only for a replay from the store; the
+    # capture's shadow check and the prober use this module without it
     from sqlalchemy import select
 
     from harness.store.models import Exchange

@@ -38,12 +38,16 @@ from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from harness.errors import HarnessError
 from harness.outcome.verdicts import Answer
 from harness.plan import Plan
 from harness.replay.answer import RawAnswer
 from harness.replay.assess import Assessor
 from harness.replay.request import Sample, header
 from harness.replay.summary import Findings, Tally
+from harness.replay.writer import store_errors
+from harness.store import make_engine
+from harness.store.replays import insert_results
 
 _LENGTH = struct.Struct(">I")
 Item = tuple[Any, ...]
@@ -133,8 +137,6 @@ class _Rows:
     """Result rows, inserted ``batch`` at a time, one transaction per batch."""
 
     def __init__(self, db_url: str, run_id: int, batch: int) -> None:
-        from harness.store import make_engine
-
         self.engine = make_engine(db_url)
         self.run_id = run_id
         self.batch = max(1, batch)
@@ -148,8 +150,6 @@ class _Rows:
             self.flush()
 
     def flush(self) -> None:
-        from harness.store.replays import insert_results
-
         if self.buffer:
             rows, self.buffer = self.buffer, []
             with self.engine.begin() as conn:
@@ -173,9 +173,6 @@ def _apply(assessor: Assessor, item: Item) -> list[dict[str, Any]]:
 
 def run(stdin: IO[bytes], stdout: IO[bytes]) -> int:
     """The recording process's work (see the module docstring); returns its exit status."""
-    from harness.errors import HarnessError
-    from harness.replay.writer import store_errors
-
     frames = read_frames(stdin)
     config = next(frames, None)
     if not isinstance(config, Config):

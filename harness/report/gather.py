@@ -28,6 +28,7 @@ from harness.plan import Plan
 from harness.report.model import AtRisk, Impact, ReportData, SignatureCount
 from harness.rules import RuleSpec, violations
 from harness.store.models import Exchange, ReplayResult, ReplayRun
+from harness.store.rules import load_rules
 
 SAMPLE_IDS = 10  # exchange ids listed per flagged rule
 STAGING_VERDICTS = ("production_only", "reproducible", "different_rejection", "target_error")
@@ -436,8 +437,6 @@ def load_report_data(
     tz: tzinfo = UTC,
 ) -> ReportData:
     """Everything :func:`harness.report.build_report` shows, for one window of the store."""
-    from harness.store.rules import load_rules
-
     customers = Customers(plan)
     try:
         counts = traffic_counts(session, start, end)

@@ -33,6 +33,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from harness.codecs.fields import rule_path
+from harness.errors import ConfigError
 from harness.rules import kinds as _kinds  # noqa: F401  (registers the built-in kinds)
 from harness.rules.model import RuleSpec, as_text, rule_key
 from harness.rules.registry import KINDS as _REGISTRY
@@ -86,8 +88,6 @@ def repair(rule: RuleSpec, value: Any) -> str | None:
 
 def parse_params(kind: str, params: Any, where: str) -> dict[str, Any]:
     """Validated parameters of one kind (a one-line ConfigError naming ``where``)."""
-    from harness.errors import ConfigError
-
     if params is None:
         params = {}
     if not isinstance(params, dict):
@@ -115,8 +115,6 @@ def compiled(
 ) -> Callable[[dict[str, Any]], list[RuleSpec]]:
     """:func:`violations` for one endpoint's rules, prepared once for many requests (each
     rule's check compiled by its kind: :meth:`~harness.rules.registry.Kind.compile`)."""
-    from harness.codecs.fields import rule_path
-
     live = [
         (rule, rule.field, get(rule.kind).compile(rule.params))
         for rule in rules

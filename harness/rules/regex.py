@@ -23,6 +23,8 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
+from harness.text import charclass
+
 MAX_RANGES = 200  # a class needing more ranges than this gets no pattern, only an x- keyword
 _BACKSLASHED = set("]\\^-[|")
 _LITERAL_PUNCT = set("!\"#$%'()*+,./:;<=>?@_`{}")
@@ -40,8 +42,6 @@ def _class_ranges() -> dict[str, tuple[Range, ...]]:
     instead of a million.
     tests/test_export_charset.py checks the result against the full walk.
     """
-    from harness.text import charclass
-
     classify = getattr(charclass.classes, "__wrapped__", charclass.classes)  # spare its cache
     found: dict[str, list[list[int]]] = {}
 
@@ -70,8 +70,6 @@ def _class_ranges() -> dict[str, tuple[Range, ...]]:
 def _astral_key(cp: int) -> tuple[object, ...]:
     """What decides an astral character's classes: its 16-code-point block, its category,
     and for letters of a script (not ideographs) the script's classes."""
-    from harness.text import charclass
-
     ch = chr(cp)
     cat = unicodedata.category(ch)
     if cat[0] == "L" and not charclass.is_cjk(ch):
@@ -81,8 +79,6 @@ def _astral_key(cp: int) -> tuple[object, ...]:
 
 def full_walk() -> dict[str, tuple[Range, ...]]:
     """The same table by asking every code point (slow: for the test of the fast walk)."""
-    from harness.text import charclass
-
     classify = getattr(charclass.classes, "__wrapped__", charclass.classes)
     found: dict[str, list[list[int]]] = {}
     for cp in range(0x110000):

@@ -39,8 +39,11 @@ from dataclasses import replace
 from importlib.metadata import entry_points
 from typing import Any, Protocol, cast, runtime_checkable
 
+from harness import codecs
+from harness.codecs import fields
 from harness.errors import SignerError
 from harness.plan import SignerSpec
+from harness.plan.entrypoints import load_factory
 
 __all__ = [
     "BUILTIN",
@@ -103,9 +106,6 @@ class HmacSha256Signer:
         return out, body
 
     def _sign_field(self, body: bytes, content_type: str | None) -> bytes:
-        from harness import codecs
-        from harness.codecs import fields
-
         assert self.body_field is not None
         decoded = codecs.decode(body, content_type)
         if decoded.format not in ("json", "form", "xml"):
@@ -184,8 +184,6 @@ def _key(spec: SignerSpec, env: Mapping[str, str]) -> bytes:
 
 
 def _plugin(kind: str) -> Any:
-    from harness.plan.entrypoints import load_factory
-
     if ":" not in kind and not any(ep.name == kind for ep in entry_points(group=ENTRY_POINT_GROUP)):
         raise SignerError(
             f"unknown signer {kind!r}: use {', '.join(BUILTIN)}, a 'module:factory' path, "

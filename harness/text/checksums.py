@@ -168,7 +168,7 @@ def is_registered_iban(s: str) -> bool:
     """:func:`is_iban`, and the country's registered length and format (python-stdnum's
     IBAN registry; not each country's own account check digits, which a pseudonym does not
     keep): what a SEPA gateway checks."""
-    from stdnum import iban as stdnum_iban  # imported when first needed: a large table
+    from stdnum import iban as stdnum_iban  # heavy: a large table, loaded when first needed
 
     return is_iban(s) and stdnum_iban.is_valid(s, check_country=False)
 

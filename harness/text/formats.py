@@ -180,14 +180,14 @@ _BIC = "[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}(?:[A-Z0-9]{3})?"
 
 @lru_cache(maxsize=1)
 def _countries() -> frozenset[str]:
-    import pycountry  # its databases load on first use
+    import pycountry  # heavy: its databases load on first use, only for these formats
 
     return frozenset(c.alpha_2 for c in pycountry.countries) | {"XK"}  # Kosovo, as SWIFT
 
 
 @lru_cache(maxsize=1)
 def _currencies() -> frozenset[str]:
-    import pycountry
+    import pycountry  # heavy: as in _countries
 
     return frozenset(c.alpha_3 for c in pycountry.currencies)
 
