@@ -39,7 +39,7 @@ import pytest
 from harness import codecs
 from harness.export import Checker, to_jsonschema
 from harness.learn import learn
-from harness.mock import MockGateway
+from harness.mock.gateway import MockGateway
 from harness.plan import Plan, load_plan
 from harness.plan.endpoint import endpoint_key
 from harness.rules import RuleSpec

@@ -23,7 +23,6 @@ import yaml
 
 from harness.codecs.fields import compile_matcher
 from harness.errors import ConfigError, PlanError
-from harness.targets.tls import TlsSettings
 from harness.timeutil import parse_duration
 
 # Where codes and messages usually live when a plan does not say.
@@ -86,6 +85,31 @@ class SignerSpec:
     body_field: str | None = None  # or a body field that carries it
     key_env: str | None = None  # environment variable holding the key
     options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TlsSettings:
+    """Trust and client certificate for one destination (all optional)."""
+
+    ca: str | None = None  # PEM bundle of trusted CAs; None: the system store
+    client_cert: str | None = None  # PEM certificate (chain), may hold the key too
+    client_key: str | None = None  # PEM private key of client_cert
+
+    @property
+    def mutual(self) -> bool:
+        return self.client_cert is not None
+
+    def merged(self, override: TlsSettings | None) -> TlsSettings:
+        """These settings with every value ``override`` gives taking precedence."""
+        if override is None:
+            return self
+        cert: str | None
+        key: str | None
+        if override.client_cert:
+            cert, key = override.client_cert, override.client_key
+        else:
+            cert, key = self.client_cert, self.client_key
+        return TlsSettings(ca=override.ca or self.ca, client_cert=cert, client_key=key)
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,10 @@ import os
 import shutil
 import ssl
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import ConfigError
+from harness.plan import TlsSettings  # a plan's value; its files are checked here
 
 __all__ = [
     "TlsSettings",
@@ -41,31 +41,6 @@ __all__ = [
     "combined_pem",
     "system_ca",
 ]
-
-
-@dataclass(frozen=True)
-class TlsSettings:
-    """Trust and client certificate for one destination (all optional)."""
-
-    ca: str | None = None  # PEM bundle of trusted CAs; None: the system store
-    client_cert: str | None = None  # PEM certificate (chain), may hold the key too
-    client_key: str | None = None  # PEM private key of client_cert
-
-    @property
-    def mutual(self) -> bool:
-        return self.client_cert is not None
-
-    def merged(self, override: TlsSettings | None) -> TlsSettings:
-        """These settings with every value ``override`` gives taking precedence."""
-        if override is None:
-            return self
-        cert: str | None
-        key: str | None
-        if override.client_cert:
-            cert, key = override.client_cert, override.client_key
-        else:
-            cert, key = self.client_cert, self.client_key
-        return TlsSettings(ca=override.ca or self.ca, client_cert=cert, client_key=key)
 
 
 def _readable(path: str, what: str) -> Path:
