@@ -60,13 +60,20 @@ def db(tmp_path) -> str:
     xml = f'<?xml version="1.0" encoding="GBK"?><Request><Body><EntName>{PSEUDO}</EntName></Body></Request>'.encode(
         "gbk"
     )
-    rows = [_row(i) for i in range(3)]
+    rows = [_row(i, instance="side-a") for i in range(3)]
     rows.append(
-        _row(3, outcome="rejected", code="ED0012", message=f"企业名称含有非法字符: {PSEUDO}")
+        _row(
+            3,
+            outcome="rejected",
+            code="ED0012",
+            message=f"企业名称含有非法字符: {PSEUDO}",
+            instance="side-b",
+        )
     )
     rows.append(
         _row(
             4,
+            instance="side-b",
             endpoint=XML,
             path="/gbk/open",
             request_body=xml,
@@ -154,6 +161,15 @@ def test_flows_filters_and_json(db, monkeypatch, capsys):
     assert (listed["total"], listed["limit"]) == (3, 2)  # 3 matched, the limit cut one
     code, out, _ = cli(monkeypatch, capsys, "flows", "--db", db, "--since", "2026-11-25", "--json")
     assert [d["outcome"] for d in json.loads(out)["items"]] == ["upstream_error"]
+
+
+def test_flows_and_stats_select_one_sidecars_exchanges(db, monkeypatch, capsys):
+    code, out, _ = cli(monkeypatch, capsys, "flows", "--db", db, "--instance", "side-b", "--json")
+    assert code == 0
+    assert [d["endpoint"] for d in json.loads(out)["items"]] == [XML, OPEN]
+    code, out, _ = cli(monkeypatch, capsys, "stats", "--db", db, "--instance", "side-a", "--json")
+    got = {(d["outcome"], d["code"]): d["count"] for d in json.loads(out)["items"]}
+    assert got == {("accepted", "000000"): 3}
 
 
 def test_flows_show_pretty_prints_decoded_bodies(db, monkeypatch, capsys):

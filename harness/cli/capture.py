@@ -59,12 +59,25 @@ def _filter(
     endpoint: str | None,
     outcome: str | None,
     code: str | None,
+    instance: str | None = None,
 ) -> Any:
     from harness.store.queries import ExchangeFilter
     from harness.timeutil import window
 
     start, end = window(day, since, until)
-    return ExchangeFilter(start=start, end=end, endpoint=endpoint, outcome=outcome, code=code)
+    return ExchangeFilter(
+        start=start, end=end, endpoint=endpoint, outcome=outcome, code=code, instance=instance
+    )
+
+
+InstanceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--instance",
+        metavar="NAME",
+        help="Only what this sidecar captured (harness proxy --instance; several may share a store).",
+    ),
+]
 
 
 flows_app = typer.Typer(
@@ -84,6 +97,7 @@ def flows(
     endpoint: EndpointOpt = None,
     outcome: OutcomeOpt = None,
     code: CodeOpt = None,
+    instance: InstanceOpt = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many, newest first.")] = 50,
     as_json: JsonOpt = False,
     wide: WideOpt = False,
@@ -102,7 +116,7 @@ def flows(
     from harness.store import open_store
     from harness.store.queries import count_exchanges, list_exchanges
 
-    f = _filter(day, since, until, endpoint, outcome, code)
+    f = _filter(day, since, until, endpoint, outcome, code, instance)
     if limit < 1:
         raise ConfigError(f"--limit must be >= 1, got {limit!r}")
     factory = open_store(db, create=False)
@@ -312,6 +326,7 @@ def stats(
     since: SinceOpt = None,
     until: UntilOpt = None,
     endpoint: EndpointOpt = None,
+    instance: InstanceOpt = None,
     as_json: JsonOpt = False,
     wide: WideOpt = False,
 ) -> None:
@@ -322,7 +337,7 @@ def stats(
     from harness.store import open_store
     from harness.store.queries import stats as count_by
 
-    f = _filter(day, since, until, endpoint, None, None)
+    f = _filter(day, since, until, endpoint, None, None, instance)
     factory = open_store(db, create=False)
     with factory() as s:
         rows = count_by(s, f)

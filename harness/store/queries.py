@@ -44,6 +44,7 @@ class ExchangeFilter:
     endpoint: str | None = None
     outcome: str | None = None  # checked against OUTCOMES: this is where user input arrives
     code: str | None = None
+    instance: str | None = None  # the sidecar that captured it (several may share a store)
 
     def __post_init__(self) -> None:
         if self.outcome is not None and self.outcome not in OUTCOMES:
@@ -59,6 +60,8 @@ def _where(stmt: Any, f: ExchangeFilter) -> Any:
         stmt = stmt.where(Exchange.outcome == f.outcome)
     if f.code is not None:
         stmt = stmt.where(Exchange.code == f.code)
+    if f.instance is not None:
+        stmt = stmt.where(Exchange.instance == f.instance)
     if f.start is not None:
         stmt = stmt.where(Exchange.ts >= f.start)
     if f.end is not None:
