@@ -8,7 +8,7 @@ About 4% are rejections over 14 signatures on three endpoints (specific messages
 参数校验失败 hiding two rules, and random 系统繁忙 noise). The timed part is the whole
 pipeline: the streaming pass, induction, reconciliation, analogy and the risk list.
 
-Each size runs in its own process, so its peak resident memory (``ru_maxrss``) is its own:
+Each size runs in its own process, so its peak resident memory (``VmHWM``) is its own:
 
 - **streaming** (how ``harness learn`` reads the store): rows come from a generator, one at
   a time, as the store's cursor yields them; the figure is the peak minus the resident size
@@ -279,6 +279,12 @@ def _rss_mb() -> float:
 
 
 def _peak_mb() -> float:
+    """This process's peak resident size: VmHWM, which starts afresh at exec (ru_maxrss
+    does not: it keeps the parent's peak at the fork, and `make bench`'s parent is big)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
