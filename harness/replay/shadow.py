@@ -18,21 +18,19 @@ import contextlib
 import logging
 import threading
 import time
-from collections import Counter, defaultdict, deque
+from collections import Counter, deque
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from harness.errors import SafetyError
-from harness.outcome import verdicts
-from harness.outcome.classify import Classifier
 from harness.plan import Plan, default_plan
-from harness.replay.assess import assess, failed, learn_noise
+from harness.replay.assess import Assessor, probes_of
 from harness.replay.client import Sender
 from harness.replay.request import Sample
 from harness.replay.safety import check_targets, origin_of
 from harness.replay.sending import Sending
 from harness.replay.step import Step
-from harness.replay.summary import Tally, build_summary
+from harness.replay.summary import build_summary
 from harness.replay.writer import BatchWriter
 from harness.store import open_store
 from harness.store import replays as store
@@ -101,7 +99,8 @@ class ShadowSender:
         self.rate = rate
         self.timeout = timeout
         self.repeat_noise = max(0, int(repeat_noise))
-        self.probes = {n for n in self.targets if verdicts.is_probe(n, self.plan.probe_targets)}
+        # Classifies, learns noise, judges and tallies, as for harness replay.
+        self.assessor = Assessor(self.plan, probes_of(self.targets, self.plan))
         self.factory = open_store(db_url)  # migrates if the ingest has not yet
         with self.factory.begin() as session:
             self.run_id = store.create_run(
@@ -123,8 +122,6 @@ class ShadowSender:
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
-        self._tallies: list[Tally] = []
-        self._noise: dict[str, set[str]] = defaultdict(set)
         self._noise_seen: Counter[tuple[str, str]] = Counter()
         self._sender: Sender | None = None
         self._started = threading.Event()
@@ -180,7 +177,7 @@ class ShadowSender:
                 "submitted": self.submitted,
                 "dropped": self.dropped,
                 "queued": self._queued,
-                "results": len(self._tallies),
+                "results": len(self.assessor.findings.tallies),
                 "skipped": self.skipped,
                 "refused": self.refused,
                 "failures": self.failures,
@@ -188,11 +185,12 @@ class ShadowSender:
             }
 
     def summary(self) -> dict[str, Any]:
+        findings = self.assessor.findings
         return build_summary(
-            list(self._tallies),
+            list(findings.tallies),
             self.targets,
-            self.probes,
-            noise=self._noise,
+            self.assessor.probes,
+            noise=findings.noise,
             extra={"shadow": self.stats(), "plan_noise": list(self.plan.noise)},
         )
 
@@ -223,7 +221,6 @@ class ShadowSender:
         self._wake = asyncio.Event()
         self._loop = loop
         self._started.set()
-        classifier = Classifier(self.plan)
         writer = BatchWriter(self.factory, self.run_id, batch=200)
         sem = asyncio.Semaphore(self.concurrency)
         tasks: set[asyncio.Task[None]] = set()
@@ -247,7 +244,7 @@ class ShadowSender:
                         if row is None:
                             break
                         await sem.acquire()
-                        task = asyncio.create_task(self._mirror(sender, writer, classifier, row))
+                        task = asyncio.create_task(self._mirror(sender, writer, row))
                         tasks.add(task)
                         task.add_done_callback(finished)
                     if closing:
@@ -286,9 +283,7 @@ class ShadowSender:
         with self.factory.begin() as session:
             store.update_summary(session, self.run_id, summary)
 
-    async def _mirror(
-        self, sender: Sender, writer: BatchWriter, classifier: Classifier, row: Mapping[str, Any]
-    ) -> None:
+    async def _mirror(self, sender: Sender, writer: BatchWriter, row: Mapping[str, Any]) -> None:
         try:
             sample = Sample.from_row(row)
         except (KeyError, TypeError, ValueError):
@@ -308,22 +303,14 @@ class ShadowSender:
                     self._noise_seen[(sample.endpoint, target)] += 1
                 sent = await self.step(sender, sample, target, times=2 if noise else 1)
                 if sent.failure is not None:
-                    await self._add(writer, sample, failed(sample, target, sent.failure))
-                    continue
-                if noise:
-                    found = learn_noise(classifier, *sent.answers)
-                    self._noise[sample.endpoint] |= found or set()
-                result = assess(
-                    sample,
-                    target,
-                    sent.answers[0],
-                    plan=self.plan,
-                    classifier=classifier,
-                    noise=(*self.plan.noise, *self._noise.get(sample.endpoint, ())),
-                    probe=target in self.probes,
-                    secret=self.plan.secret_headers,
-                )
-                await self._add(writer, sample, result)
+                    results = [self.assessor.record(sample, target, None, sent.failure)]
+                elif noise:
+                    self.assessor.pair(sample, target, *sent.answers)
+                    results = self.assessor.firsts()  # this pair's first answer, assessed
+                else:
+                    results = [self.assessor.record(sample, target, sent.answers[0])]
+                for result in results:
+                    await writer.add(result)
         except Exception as exc:  # fail-open: one bad row must not stop the shadow
             self.failures += 1
             log.error("shadow: exchange %s failed: %s", row.get("id"), type(exc).__name__)
@@ -344,16 +331,3 @@ class ShadowSender:
                     names.add(name)
             refused = self._refused_for[origin] = frozenset(names)
         return refused
-
-    async def _add(self, writer: BatchWriter, sample: Sample, row: dict[str, Any]) -> None:
-        self._tallies.append(
-            Tally(
-                sample.id,
-                sample.endpoint,
-                sample.production.outcome,
-                sample.production.code,
-                row["target"],
-                row["verdict"],
-            )
-        )
-        await writer.add(row)
