@@ -118,15 +118,7 @@ def _split(path: str) -> tuple[Segment, ...]:
                 out.append(key)
             else:
                 raise ConfigError(f"bad index in path {path!r}")
-            i = end + 1
-            expect_name = False
-            if i < n and path[i] == ".":
-                i += 1
-                expect_name = True
-                if i == n:
-                    raise ConfigError(f"path ends with a dot: {path!r}")
-            elif i < n and path[i] != "[":
-                raise ConfigError(f"expected '.' or '[' in path {path!r}")
+            i, expect_name = _past_segment(path, end + 1)
             continue
         if not expect_name and out:
             raise ConfigError(f"expected '.' or '[' in path {path!r}")
@@ -138,14 +130,21 @@ def _split(path: str) -> tuple[Segment, ...]:
         if j == i:
             raise ConfigError(f"empty name in path {path!r}")
         out.append(path[i:j])
-        i = j
-        expect_name = False
-        if i < n and path[i] == ".":
-            i += 1
-            expect_name = True
-            if i == n:
-                raise ConfigError(f"path ends with a dot: {path!r}")
+        i, expect_name = _past_segment(path, j)
     return tuple(out)
+
+
+def _past_segment(path: str, i: int) -> tuple[int, bool]:
+    """After a segment that ends before ``i``: where the next one starts, and whether it
+    must be a name (after a dot). A segment is followed by the end, ``.`` and a name, or
+    ``[``."""
+    if i < len(path) and path[i] == ".":
+        if i + 1 == len(path):
+            raise ConfigError(f"path ends with a dot: {path!r}")
+        return i + 1, True
+    if i < len(path) and path[i] != "[":
+        raise ConfigError(f"expected '.' or '[' in path {path!r}")
+    return i, False
 
 
 def _closing_bracket(path: str, start: int) -> int:
